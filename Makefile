@@ -1,0 +1,38 @@
+# The README's two commands: `make demo` and `make test`. Both create/update .venv first.
+SHELL := /bin/bash
+VENV := .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed-stamp
+
+.PHONY: demo test install system-deps node-deps lint
+
+install: $(STAMP)
+
+# pip's resolver cannot untangle mediapipe's protobuf<5 from runpod's optional extras, so the
+# whole environment is installed from a full lock without resolution.
+$(STAMP): requirements.lock pyproject.toml
+	test -x $(PY) || python3.11 -m venv $(VENV) || python3 -m venv $(VENV)
+	$(PY) -m pip install -q --upgrade pip setuptools wheel
+	$(PY) -m pip install -q --no-deps -r requirements.lock
+	$(PY) -m pip install -q --no-deps --no-build-isolation -e .
+	touch $(STAMP)
+
+# Debian packages the tests need (Chromium for the browser test, ffmpeg to make test clips).
+system-deps:
+	@if ! command -v chromium >/dev/null || ! command -v ffmpeg >/dev/null; then \
+	  if [ "$$(id -u)" = 0 ]; then apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q chromium ffmpeg; \
+	  else sudo apt-get update -q && sudo DEBIAN_FRONTEND=noninteractive apt-get install -y -q chromium ffmpeg; fi; \
+	fi
+
+node-deps:
+	@if [ -f apps_script/package.json ]; then cd apps_script && npm ci --no-audit --no-fund; fi
+
+demo: $(STAMP)
+	$(VENV)/bin/hotfolder --help
+
+test: $(STAMP) system-deps node-deps
+	$(PY) -m pytest
+	@if [ -d apps_script ] && ls apps_script/test/*.test.js >/dev/null 2>&1; then node --test apps_script/test/; fi
+
+lint: $(STAMP)
+	$(VENV)/bin/hadolint Dockerfile

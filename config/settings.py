@@ -1,0 +1,205 @@
+"""The one settings model: a TOML file overridden by ``HOTFOLDER_<SECTION>__<KEY>`` variables.
+
+Every other module receives a ``Settings`` (or one of its sections); nothing else reads the
+environment or config files. Durations are seconds.
+"""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError
+from pydantic_settings import (
+    BaseSettings,
+    PydanticBaseSettingsSource,
+    SettingsConfigDict,
+    TomlConfigSettingsSource,
+)
+
+CONFIG_ENV = "HOTFOLDER_CONFIG"
+GOOGLE_API_ROOT = "https://www.googleapis.com/"
+GOOGLE_TOKEN_URI = "https://oauth2.googleapis.com/token"
+
+
+class Section(BaseModel):
+    # A misspelt key must fail at start, not be silently ignored.
+    model_config = ConfigDict(extra="forbid", validate_default=True)
+
+
+class StorageSettings(Section):
+    backend: Literal["local", "drive"] = "local"
+
+
+class LocalSettings(Section):
+    # inbox/, Reports/, Done/, Failed/ live under root (folder names from [drive]).
+    root: Path = Path("hotfolder-data")
+
+
+class DriveSettings(Section):
+    """Drive access, plus the queue rules that apply to both storage backends."""
+
+    folder_id: str = ""
+    api_root: str = GOOGLE_API_ROOT
+    token_uri: str = GOOGLE_TOKEN_URI
+    token_file: Path = Path("~/.config/hotfolder/drive-token.json")
+    client_secrets_file: Path | None = None
+    reports_folder: str = "Reports"
+    done_folder: str = "Done"
+    failed_folder: str = "Failed"
+    settle_seconds: float = Field(30.0, ge=0)
+    lease_seconds: float = Field(300.0, gt=0)
+    max_attempts: int = Field(3, ge=1)
+    chunk_size: int = Field(8 * 1024 * 1024, ge=256 * 1024)
+
+
+class LauncherSettings(Section):
+    backend: Literal["local", "runpod"] = "local"
+    max_workers: int = Field(1, ge=1)
+    max_lifetime: float = Field(6 * 3600.0, gt=0)
+    idle_timeout: float = Field(900.0, gt=0)
+    name_prefix: str = "hotfolder-worker"
+
+
+class RunpodSettings(Section):
+    api_key: SecretStr = SecretStr("")
+    image: str = ""
+    gpu_types: list[str] = [
+        "NVIDIA GeForce RTX 4090",
+        "NVIDIA RTX A5000",
+        "NVIDIA L4",
+        "NVIDIA RTX A4000",
+    ]
+    cloud_type: Literal["ALL", "SECURE", "COMMUNITY"] = "ALL"
+    container_disk_gb: int = Field(30, ge=5)
+    # RunPod secret reference for the Drive token, e.g. "{{ RUNPOD_SECRET_hotfolder_drive_token }}";
+    # empty: the token travels base64-encoded in the pod env.
+    drive_token_secret: str = ""
+    retry_after: float = Field(300.0, ge=0)
+
+
+class WorkerSettings(Section):
+    scratch_dir: Path = Path("hotfolder-data/scratch")
+    idle_grace: float = Field(60.0, ge=0)
+    heartbeat: float = Field(30.0, gt=0)
+
+
+class AnalysisSettings(Section):
+    standard: str = "nv361"
+    quality: Literal["fast", "balanced", "accurate"] = "balanced"
+    lang: Literal["en", "cs"] = "en"
+    preview: bool = False
+    shift_hours: float = Field(8.0, gt=0)
+    # A path, or "drive:<file id>"; empty: skeleton mode on the landmarks.
+    smplx_model: str = ""
+    camera_pitch_deg: float | None = None
+    processes: int = Field(0, ge=0)  # 0: one per core
+
+
+class MailSettings(Section):
+    host: str = ""  # empty: notifications go to the log only
+    port: int = 587
+    security: Literal["starttls", "ssl", "none"] = "starttls"
+    username: str = ""
+    password: SecretStr = SecretStr("")
+    sender: str = ""
+    recipients: list[str] = []
+    digest_hour: int | None = Field(None, ge=0, le=23)
+
+
+class WebSettings(Section):
+    enabled: bool = True
+    host: str = "127.0.0.1"
+    port: int = 8787
+    token: SecretStr = SecretStr("")
+
+
+class WatcherSettings(Section):
+    poll_seconds: float = Field(60.0, gt=0)
+    state_dir: Path = Path("hotfolder-data/state")
+    once_timeout: float = Field(3600.0, gt=0)
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(
+        env_prefix="HOTFOLDER_",
+        env_nested_delimiter="__",
+        extra="forbid",
+        case_sensitive=False,
+    )
+
+    storage: StorageSettings = StorageSettings()
+    local: LocalSettings = LocalSettings()
+    drive: DriveSettings = DriveSettings()
+    launcher: LauncherSettings = LauncherSettings()
+    runpod: RunpodSettings = RunpodSettings()
+    worker: WorkerSettings = WorkerSettings()
+    analysis: AnalysisSettings = AnalysisSettings()
+    mail: MailSettings = MailSettings()
+    web: WebSettings = WebSettings()
+    watcher: WatcherSettings = WatcherSettings()
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        sources: list[PydanticBaseSettingsSource] = [init_settings, env_settings]
+        if _toml_path is not None:
+            sources.append(TomlConfigSettingsSource(settings_cls, toml_file=_toml_path))
+        return tuple(sources)
+
+
+class SettingsError(Exception):
+    """A config file or variable is wrong; the message names the key, the file and what was expected."""
+
+
+_toml_path: Path | None = None
+
+
+def load_settings(config_file: str | os.PathLike[str] | None = None, **overrides: Any) -> Settings:
+    """Read settings: ``config_file`` (or ``$HOTFOLDER_CONFIG``), then the environment on top.
+
+    ``overrides`` (section dicts) win over both; tests use them.
+    """
+    global _toml_path
+    path = config_file or os.environ.get(CONFIG_ENV) or None
+    source = "defaults and environment"
+    if path is not None:
+        path = Path(path).expanduser()
+        if not path.is_file():
+            raise SettingsError(f"config file {path} does not exist")
+        try:
+            with path.open("rb") as fh:
+                tomllib.load(fh)
+        except tomllib.TOMLDecodeError as exc:
+            raise SettingsError(f"{path}: not valid TOML: {exc}") from None
+        source = str(path)
+    _toml_path = path
+    try:
+        return Settings(**overrides)
+    except ValidationError as exc:
+        raise SettingsError(_describe(exc, source)) from None
+    finally:
+        _toml_path = None
+
+
+def _describe(exc: ValidationError, source: str) -> str:
+    lines = [f"invalid settings in {source}:"]
+    for err in exc.errors():
+        key = ".".join(str(p) for p in err["loc"])
+        env = "HOTFOLDER_" + "__".join(str(p) for p in err["loc"]).upper()
+        if err["type"] == "extra_forbidden":
+            lines.append(f"  {key}: unknown key (env {env}); see config/hotfolder.example.toml")
+        else:
+            got = err.get("input")
+            if any(word in key for word in ("password", "token", "api_key", "secret")):
+                got = "***"
+            lines.append(f"  {key}: {err['msg']} (got {got!r}; env {env})")
+    return "\n".join(lines)

@@ -1,0 +1,9 @@
+"""`hotfolder` subcommands owned by the drive package (registered by hotfolder.py)."""
+
+from __future__ import annotations
+
+import argparse
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    """Add this package's subcommands; keep imports inside the command functions."""

@@ -1,0 +1,50 @@
+"""The storage port: what the state machine, the worker and the watcher need from a backend.
+
+Two adapters implement it: ``drive.drive_store.DriveStore`` (Google Drive v3) and
+``drive.local_store.LocalStore`` (a folder tree). Neither knows about pods or posture.
+The claim protocol and the state transitions live once, in ``drive.queue``, on top of this.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Callable, Protocol, runtime_checkable
+
+from drive.model import Folder, ReportRef, VideoFile
+
+ProgressFn = Callable[[int, int | None], None]  # (bytes done, total bytes or None)
+
+
+class StorageError(Exception):
+    """A backend operation failed after its retries (network, API, permissions)."""
+
+
+class FileGone(StorageError):
+    """The file was deleted or moved away by someone else."""
+
+
+@runtime_checkable
+class Storage(Protocol):
+    def list_videos(self, folder: Folder = Folder.INBOX) -> list[VideoFile]:
+        """Every video directly in ``folder`` (any state), all pages, trash and non-videos excluded."""
+
+    def get_video(self, file_id: str) -> VideoFile:
+        """Fresh metadata and properties of one video; ``FileGone`` if it left the inbox."""
+
+    def update_properties(self, file_id: str, props: dict[str, str | None]) -> VideoFile:
+        """Merge ``props`` into the file's properties (``None`` deletes a key); returns the new view."""
+
+    def download(self, file_id: str, dest: Path, progress: ProgressFn | None = None) -> Path:
+        """Stream the video to ``dest`` in chunks (never whole in memory), verifying its checksum."""
+
+    def find_output(self, name: str, source_id: str) -> ReportRef | None:
+        """An output file already uploaded to Reports for ``source_id`` under ``name`` (crash recovery)."""
+
+    def upload_output(self, local: Path, name: str, source_id: str, mime_type: str) -> ReportRef:
+        """Upload ``local`` into the Reports folder, tagged with ``source_id``; resumable."""
+
+    def move_video(self, file_id: str, folder: Folder) -> None:
+        """Move the video between the inbox and the Done/Failed folders (Retry moves it back)."""
+
+    def write_text(self, folder: Folder, name: str, text: str) -> ReportRef:
+        """Create or replace a small text file (the ``<name> - error.txt``) in ``folder``."""

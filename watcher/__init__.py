@@ -1,0 +1,1 @@
+"""The daemon: poll loop, launch policy, reaper, e-mail notifications, web page, history."""
