@@ -1,0 +1,303 @@
+"""`hotfolder watch`: the APScheduler poll loop, the web page thread, and `--once`.
+
+One interval job runs ``watcher.poll.poll`` (max_instances=1, coalesced, generous misfire grace);
+"Check now" on the web page moves that job's next run to now, so two polls never overlap.
+"""
+
+from __future__ import annotations
+
+import logging
+import signal
+import threading
+import time
+from dataclasses import replace
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Callable
+
+from config.settings import Settings
+from drive.model import utcnow
+from watcher import overview as ov
+from watcher.history import History
+from watcher.mailer import Notifier
+from watcher.poll import PollContext, PollResult, poll
+
+log = logging.getLogger("hotfolder.watcher")
+
+JOB_ID = "poll"
+HISTORY_FILE = "history.sqlite3"
+SETTLE_FILE = "settle.json"
+
+
+def worker_env_factory(settings: Settings) -> Callable[[], dict[str, str]]:
+    """The pod env for a new worker: settings plus, for Drive, the stored OAuth token (read per launch
+    so a re-run `hotfolder auth` takes effect without restarting the watcher)."""
+
+    def build() -> dict[str, str]:
+        from config.logs import secret_filter
+        from processor.worker_env import build_worker_env
+
+        token_json = None
+        if settings.storage.backend == "drive":
+            path = settings.drive.token_file.expanduser()
+            if not path.is_file():
+                raise RuntimeError(f"no Drive token at {path}; run `hotfolder auth` first")
+            token_json = path.read_text()
+        env = build_worker_env(settings, token_json)
+        for key, value in env.items():
+            if "TOKEN" in key or "KEY" in key:
+                secret_filter().add(value)
+        return env
+
+    return build
+
+
+def build_context(settings: Settings, *, storage=None, launcher=None, settle=None, history=None,
+                  notifier=None, worker_env=None, reap=None, clock=utcnow, web_url: str | None = None
+                  ) -> PollContext:
+    """Wire the real adapters (chosen by settings); tests pass their own for any of them."""
+    state_dir = settings.watcher.state_dir
+    state_dir.mkdir(parents=True, exist_ok=True)
+    if storage is None:
+        from drive.factory import open_storage
+
+        storage = open_storage(settings)
+    if launcher is None:
+        from pod_launcher.factory import open_launcher
+
+        launcher = open_launcher(settings)
+    if settle is None:
+        from drive.settle import SettleTracker
+
+        settle = SettleTracker(state_dir / SETTLE_FILE, settings.drive.settle_seconds)
+    if history is None:
+        history = History(state_dir / HISTORY_FILE)
+    if notifier is None:
+        notifier = Notifier(settings.mail, history, web_url=web_url, clock=clock)
+    if reap is None:
+        from pod_launcher.reaper import reap as reap_fn
+
+        reap = reap_fn
+    return PollContext(settings=settings, storage=storage, launcher=launcher, settle=settle, history=history,
+                       notifier=notifier, worker_env=worker_env or worker_env_factory(settings), reap=reap,
+                       clock=clock)
+
+
+class WatcherService:
+    """The poll job plus the web page's actions (``watcher.web.Actions``)."""
+
+    def __init__(self, ctx: PollContext):
+        self.ctx = ctx
+        self.scheduler = None  # set by run_watch
+        self.last_result: PollResult | None = None
+
+    # -- the job --------------------------------------------------------------------------------
+    def run_poll(self) -> PollResult | None:
+        try:
+            self.last_result = poll(self.ctx)
+            return self.last_result
+        except Exception:  # noqa: BLE001 - a bug in one poll must not stop the daemon
+            log.exception("poll failed; the next one runs as scheduled")
+            return None
+
+    # -- web actions ----------------------------------------------------------------------------
+    def overview(self) -> ov.Overview:
+        events = [ov.EventRow(e.at, e.kind, e.message) for e in self.ctx.history.recent_events(30)]
+        return replace(self.ctx.overview, events=events)
+
+    def check_now(self) -> str:
+        if self.scheduler is not None:
+            # Through the scheduler: with max_instances=1 a poll already running is never doubled.
+            self.scheduler.modify_job(JOB_ID, next_run_time=datetime.now(timezone.utc))
+        elif not self.ctx.lock.locked():
+            threading.Thread(target=self.run_poll, name="hotfolder-check-now", daemon=True).start()
+        else:
+            return "A check is already running."
+        return "Checking the folder now; reload in a few seconds."
+
+    def retry(self, file_id: str) -> str:
+        from drive.queue import VideoQueue
+
+        known = {v.id: v for v, _ in self.ctx.failed}
+        name = known[file_id].name if file_id in known else file_id
+        try:
+            VideoQueue(self.ctx.storage, self.ctx.settings.drive, worker_id="watcher").retry(file_id)
+        except Exception as exc:  # noqa: BLE001 - shown to the user, logged
+            log.warning("retry of %s failed: %s", name, exc)
+            return f"Could not retry {name}: {exc}"
+        self.ctx.force_outcomes = True
+        self.ctx.history.add_event("retry", f"{name}: moved back to the inbox for a retry (web page)",
+                                   video_id=file_id, video_name=name)
+        self.check_now()
+        return f"{name} is back in the queue."
+
+    def stop_workers(self) -> str:
+        try:
+            workers = [w for w in self.ctx.launcher.list_workers() if w.alive]
+        except Exception as exc:  # noqa: BLE001
+            return f"Could not list workers: {exc}"
+        stopped, errors = 0, []
+        for w in workers:
+            try:
+                self.ctx.launcher.terminate(w.id)
+                stopped += 1
+                self.ctx.history.record_end(w.id, "stopped", message=f"worker {w.name} stopped from the web page")
+            except Exception as exc:  # noqa: BLE001
+                errors.append(f"{w.name}: {exc}")
+        log.warning("web page: stopped %d worker(s)", stopped)
+        msg = f"Stopped {stopped} worker(s); videos they held go back to the queue when their lease expires."
+        return msg + (" Errors: " + "; ".join(errors) if errors else "")
+
+    def report_file(self, report_id: str) -> Path | None:
+        """A local report for the browser; only files inside the Reports folder are served."""
+        s = self.ctx.settings
+        if s.storage.backend != "local":
+            return None
+        reports = (s.local.root / s.drive.reports_folder).resolve()
+        path = ov.local_report_path(s, report_id).resolve()
+        if not path.is_relative_to(reports) or not path.is_file():
+            return None
+        return path
+
+
+# -- the daemon ---------------------------------------------------------------------------------
+
+def run_watch(settings: Settings, service: WatcherService | None = None, stop_event: threading.Event | None = None
+              ) -> int:
+    from apscheduler.schedulers.blocking import BlockingScheduler
+
+    web_server = None
+    if service is None:
+        service = WatcherService(build_context(settings))
+    if settings.web.enabled:
+        web_server = _start_web(settings, service)
+    scheduler = BlockingScheduler(timezone=timezone.utc)
+    scheduler.add_job(service.run_poll, "interval", seconds=settings.watcher.poll_seconds, id=JOB_ID,
+                      max_instances=1, coalesce=True,
+                      misfire_grace_time=int(max(60, settings.watcher.poll_seconds)),
+                      next_run_time=datetime.now(timezone.utc))
+    service.scheduler = scheduler
+
+    def stop(signum=None, frame=None):
+        log.info("stopping the watcher (%s)", signal.Signals(signum).name if signum else "requested")
+        scheduler.shutdown(wait=False)
+
+    if threading.current_thread() is threading.main_thread():
+        signal.signal(signal.SIGTERM, stop)
+        signal.signal(signal.SIGINT, stop)
+    if stop_event is not None:  # tests run the daemon in a thread and stop it with an event
+        threading.Thread(target=lambda: (stop_event.wait(), stop()), daemon=True).start()
+    log.info("watching %s every %.0f s (launcher: %s)", _where(settings), settings.watcher.poll_seconds,
+             settings.launcher.backend)
+    try:
+        scheduler.start()
+    finally:
+        if web_server is not None:
+            web_server.stop()
+        # Let a poll that was running finish its bookkeeping before the history closes.
+        with service.ctx.lock:
+            service.ctx.history.close()
+    log.info("watcher stopped")
+    return 0
+
+
+def _start_web(settings: Settings, service: WatcherService):
+    from watcher.web import TOKEN_FILE, WebServer, create_app, web_token
+
+    token = web_token(settings)
+    server = WebServer(create_app(service, token), settings.web.host, settings.web.port).start()
+    where = "web.token in the config" if settings.web.token.get_secret_value() else \
+        str(settings.watcher.state_dir / TOKEN_FILE)
+    log.info("status page on %s (log-in token: %s)", server.url, where)
+    if settings.web.host not in ("127.0.0.1", "::1", "localhost"):
+        service.ctx.notifier.web_url = server.url
+    return server
+
+
+def _where(settings: Settings) -> str:
+    if settings.storage.backend == "drive":
+        return f"Drive folder {settings.drive.folder_id}"
+    return str((settings.local.root / "inbox").resolve())
+
+
+# -- watch --once ------------------------------------------------------------------------------
+
+def run_once(settings: Settings, service: WatcherService | None = None, out: Callable[[str], None] = print,
+             sleep: Callable[[float], None] = time.sleep) -> int:
+    """One cycle; wait for unsettled videos to settle, then for the workers launched to finish;
+    print where the reports are. Exit 0 if every video seen is done, 1 otherwise."""
+    service = service or WatcherService(build_context(settings))
+    ctx = service.ctx
+    deadline = time.monotonic() + settings.watcher.once_timeout
+    try:
+        result = _poll_or_raise(service)
+        seen = {v.id: v.name for v, _ in result.inbox}
+        step = max(0.5, min(settings.drive.settle_seconds / 4, 5.0))
+        while result.unsettled and time.monotonic() < deadline:
+            names = ", ".join(v.name for v in result.unsettled)
+            log.info("waiting for %s to settle (unchanged for %.0f s)", names, settings.drive.settle_seconds)
+            sleep(step)
+            result = _poll_or_raise(service)
+            seen.update({v.id: v.name for v, _ in result.inbox})
+        if not seen:
+            out(f"Nothing to do: {_where(settings)} has no videos.")
+            return 0
+        timed_out = _wait_for_workers(service, deadline, seen, sleep)
+        if timed_out:
+            for wid in ctx.launched_ids:
+                try:
+                    ctx.launcher.terminate(wid)
+                except Exception as exc:  # noqa: BLE001
+                    log.warning("cannot terminate worker %s: %s", wid, exc)
+        ctx.force_outcomes = True
+        _poll_or_raise(service)  # notices the outcomes, sends the e-mails
+        return _print_outcomes(settings, ctx, seen, out, timed_out)
+    finally:
+        ctx.history.close()
+
+
+def _poll_or_raise(service: WatcherService) -> PollResult:
+    result = poll(service.ctx)
+    if result.error:
+        log.warning("%s", result.error)
+    return result
+
+
+def _wait_for_workers(service: WatcherService, deadline: float, seen: dict[str, str], sleep) -> bool:
+    """Poll until no worker launched by this run is alive (nor, while a video seen by this run is
+    still open, any other worker: e.g. one started by an earlier run); True if ``once_timeout``
+    passed first."""
+    ctx = service.ctx
+    interval = max(1.0, min(ctx.settings.watcher.poll_seconds, 5.0))
+    while True:
+        result = _poll_or_raise(service)
+        seen.update({v.id: v.name for v, _ in result.inbox})
+        open_seen = any(v.id in seen and st.state.value in ("pending", "claimed") for v, st in result.inbox)
+        busy = [w for w in result.alive if w.id in ctx.launched_ids or open_seen]
+        if not busy and result.error is None:
+            return False
+        if time.monotonic() >= deadline:
+            log.error("`watch --once`: workers still running after %.0f s (watcher.once_timeout); stopping them",
+                      ctx.settings.watcher.once_timeout)
+            return True
+        sleep(interval)
+
+
+def _print_outcomes(settings: Settings, ctx: PollContext, seen: dict[str, str], out, timed_out: bool) -> int:
+    done = {v.id: (v, st) for v, st in ctx.done}
+    failed = {v.id: (v, st) for v, st in ctx.failed}
+    ok = not timed_out
+    for vid, name in seen.items():
+        if vid in done:
+            link = ov.report_link(settings, done[vid][1].report_id)
+            out(f"done    {name}: report {link or 'in the ' + settings.drive.reports_folder + ' folder'}")
+        elif vid in failed:
+            ok = False
+            out(f"failed  {name}: {failed[vid][1].error or 'unknown reason'}")
+        else:
+            ok = False
+            row = next((r for r in ctx.overview.videos if r.id == vid), None)
+            out(f"{row.status if row else 'pending':7} {name}: not finished in this run")
+    if settings.storage.backend == "local":
+        out(f"Reports folder: {(settings.local.root / settings.drive.reports_folder).resolve()}")
+    return 0 if ok else 1
