@@ -57,8 +57,11 @@ def format_duration(seconds: float | None) -> str:
 class Notifier:
     """Renders notifications and delivers the outbox."""
 
-    def __init__(self, settings: MailSettings, history: History, web_url: str | None = None, clock=utcnow):
+    def __init__(self, settings: MailSettings, history: History, web_url: str | None = None, clock=utcnow,
+                 ssl_context: ssl.SSLContext | None = None):
         self.settings = settings
+        self.timeout = SMTP_TIMEOUT
+        self.ssl_context = ssl_context  # default: the system's trusted CAs (tests pass their own CA)
         self.history = history
         self.web_url = web_url
         self.clock = clock
@@ -119,11 +122,11 @@ class Notifier:
 
     def _connect(self) -> smtplib.SMTP:
         s = self.settings
-        context = ssl.create_default_context()
+        context = self.ssl_context or ssl.create_default_context()
         if s.security == "ssl":
-            smtp: smtplib.SMTP = smtplib.SMTP_SSL(s.host, s.port, timeout=SMTP_TIMEOUT, context=context)
+            smtp: smtplib.SMTP = smtplib.SMTP_SSL(s.host, s.port, timeout=self.timeout, context=context)
         else:
-            smtp = smtplib.SMTP(s.host, s.port, timeout=SMTP_TIMEOUT)
+            smtp = smtplib.SMTP(s.host, s.port, timeout=self.timeout)
         try:
             smtp.ehlo()
             if s.security == "starttls":
