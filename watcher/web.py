@@ -7,7 +7,6 @@ The JSON API takes the token as ``Authorization: Bearer``. The page shows the la
 never makes storage requests of its own (except the action buttons).
 """
 
-from __future__ import annotations
 
 import hmac
 import logging
