@@ -1,0 +1,89 @@
+import threading
+import time
+
+import pytest
+
+from config import load_settings
+from tests.watcher.fakes import FakeLauncher, MemorySettle, MemoryStorage, RecordingReaper
+from watcher.daemon import JOB_ID, WatcherService, build_context, run_watch
+from watcher.history import History
+
+
+class SlowStorage(MemoryStorage):
+    """Listing takes a while; records how many listings ever ran at the same time."""
+
+    def __init__(self):
+        super().__init__()
+        self.running = 0
+        self.max_running = 0
+        self.guard = threading.Lock()
+
+    def list_videos(self, folder=None):
+        with self.guard:
+            self.running += 1
+            self.max_running = max(self.max_running, self.running)
+        time.sleep(0.3)
+        with self.guard:
+            self.running -= 1
+        return super().list_videos(folder) if folder else super().list_videos()
+
+
+def service_for(tmp_path, storage):
+    from drive.model import utcnow
+
+    class RealClock:
+        def __call__(self):
+            return utcnow()
+
+    settings = load_settings(watcher={"state_dir": str(tmp_path / "state"), "poll_seconds": 3600},
+                             web={"enabled": False})
+    launcher = FakeLauncher(RealClock())
+    ctx = build_context(settings, storage=storage, launcher=launcher, settle=MemorySettle(30),
+                        history=History(tmp_path / "state" / "history.sqlite3"), worker_env=lambda: {},
+                        reap=RecordingReaper())
+    return settings, WatcherService(ctx)
+
+
+def wait_until(cond, timeout=10.0):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if cond():
+            return True
+        time.sleep(0.05)
+    return False
+
+
+def test_scheduler_job_and_check_now_never_overlap(tmp_path):
+    storage = SlowStorage()
+    settings, service = service_for(tmp_path, storage)
+    stop = threading.Event()
+    thread = threading.Thread(target=run_watch, args=(settings, service, stop), daemon=True)
+    thread.start()
+    try:
+        assert wait_until(lambda: storage.calls["list_videos:inbox"] >= 1), "the first poll runs at start"
+        job = service.scheduler.get_job(JOB_ID)
+        assert job.max_instances == 1 and job.coalesce and job.misfire_grace_time >= 60
+        assert job.trigger.interval.total_seconds() == 3600
+        assert str(service.scheduler.timezone) == "UTC"
+        assert wait_until(lambda: storage.running == 0)
+        before = storage.calls["list_videos:inbox"]
+        for _ in range(10):  # impatient clicks on "Check now"
+            assert "Checking" in service.check_now()
+            time.sleep(0.05)
+        assert wait_until(lambda: storage.calls["list_videos:inbox"] > before)
+        time.sleep(1.0)
+        assert storage.max_running == 1, "two polls ran at once"
+        assert storage.calls["list_videos:inbox"] - before <= 3, "clicks coalesce instead of queueing polls"
+    finally:
+        stop.set()
+        thread.join(10)
+    assert not thread.is_alive(), "the daemon stops cleanly"
+
+
+def test_check_now_without_scheduler_runs_one_poll_in_background(tmp_path):
+    storage = SlowStorage()
+    _, service = service_for(tmp_path, storage)
+    assert "Checking" in service.check_now()
+    assert wait_until(lambda: service.ctx.lock.locked())
+    assert service.check_now() == "A check is already running."
+    assert wait_until(lambda: service.last_result is not None)
