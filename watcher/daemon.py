@@ -53,7 +53,7 @@ def worker_env_factory(settings: Settings) -> Callable[[], dict[str, str]]:
 
 
 def build_context(settings: Settings, *, storage=None, launcher=None, settle=None, history=None,
-                  notifier=None, worker_env=None, reap=None, clock=utcnow, web_url: str | None = None
+                  notifier=None, worker_env=None, reap=None, sweep=None, clock=utcnow, web_url: str | None = None
                   ) -> PollContext:
     """Wire the real adapters (chosen by settings); tests pass their own for any of them."""
     state_dir = settings.watcher.state_dir
@@ -78,9 +78,14 @@ def build_context(settings: Settings, *, storage=None, launcher=None, settle=Non
         from pod_launcher.reaper import reap as reap_fn
 
         reap = reap_fn
+    if sweep is None:
+        def sweep(videos):
+            from drive.queue import VideoQueue
+
+            return VideoQueue(storage, settings.drive, worker_id="watcher", clock=clock).sweep(videos)
     return PollContext(settings=settings, storage=storage, launcher=launcher, settle=settle, history=history,
                        notifier=notifier, worker_env=worker_env or worker_env_factory(settings), reap=reap,
-                       clock=clock)
+                       sweep=sweep, clock=clock)
 
 
 class WatcherService:

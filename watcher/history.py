@@ -225,6 +225,15 @@ class History:
             row = self._db.execute(f"SELECT {col} FROM videos WHERE id = ?", (video_id,)).fetchone()
         return int(row[0]) if row else 0
 
+    def forget_outcomes_except(self, present: set[str]) -> None:
+        """Videos last seen done/failed that are nowhere now are marked "gone" (the counters stay),
+        so when one comes back and finishes again, that outcome is notified."""
+        with self._tx() as db:
+            rows = db.execute("SELECT id FROM videos WHERE state IN ('done', 'failed')").fetchall()
+            for (vid,) in rows:
+                if vid not in present:
+                    db.execute("UPDATE videos SET state = 'gone' WHERE id = ?", (vid,))
+
     def forget_missing_videos(self, present: set[str]) -> None:
         """Drop videos no longer anywhere (deleted by the user); keeps the table small."""
         with self._tx() as db:

@@ -61,6 +61,9 @@ class PollContext:
     notifier: Notifier
     worker_env: Callable[[], dict[str, str]]
     reap: ReapFn
+    # Finishes interrupted transitions (drive.queue.VideoQueue.sweep): exhausted claims are failed,
+    # done/failed videos left in the inbox are moved on.
+    sweep: Callable[[list[VideoFile]], list[VideoFile]] | None = None
     clock: Callable[[], datetime] = utcnow
     # memory between polls
     previous_inbox: set[str] | None = None
@@ -98,9 +101,21 @@ def _poll(ctx: PollContext) -> PollResult:
     # Settling: observed for every video still to do; done/failed ones left in the inbox don't count.
     open_videos = [v for v, st in result.inbox if st.state in (State.PENDING, State.CLAIMED)]
     settled_ids = {v.id for v in ctx.settle.settled(open_videos, now)}
+    to_sweep = []
     for v, st in result.inbox:
-        if st.state == State.PENDING or (st.state == State.CLAIMED and st.lease_expired(now)):
+        expired = st.state == State.CLAIMED and st.lease_expired(now)
+        if expired and st.attempts >= s.drive.max_attempts:
+            to_sweep.append(v)  # a video that keeps killing workers: failed, not retried again
+        elif st.state == State.PENDING or expired:
             (result.processable if v.id in settled_ids else result.unsettled).append(v)
+        elif st.state in (State.DONE, State.FAILED):
+            to_sweep.append(v)
+    if to_sweep and ctx.sweep is not None:
+        try:
+            ctx.sweep(to_sweep)
+            ctx.force_outcomes = True
+        except StorageError as exc:
+            log.warning("cannot finish the state of %d video(s) (%s); trying again next poll", len(to_sweep), exc)
 
     _record_inbox_states(ctx, result, now)
 
@@ -285,6 +300,8 @@ def _notice_outcomes(ctx: PollContext, result: PollResult, now: datetime) -> Non
     candidates += [(v, st) for v, st in ctx.done if st.state == State.DONE]
     candidates += [(v, st) for v, st in ctx.failed if st.state == State.FAILED]
 
+    present = {v.id for v, _ in result.inbox} | {v.id for v, _ in candidates}
+    ctx.history.forget_outcomes_except(present)  # moved back by hand: a new outcome will be new news
     baseline = ctx.history.get_meta(BASELINE_KEY) is None and not ctx.history.has_seen_any_video()
     known = ctx.history.known_videos()
     for v, st in candidates:
