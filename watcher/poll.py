@@ -124,7 +124,7 @@ def _poll(ctx: PollContext) -> PollResult:
     if workers is not None:
         alive = [w for w in workers if w.alive]
         _record_workers(ctx, workers, now)
-        if alive:
+        if workers:  # the reaper also cleans up ended workers still listed (an exited pod keeps its disk)
             result.reaped = _reap(ctx, result, alive, now)
             reaped_ids = {w.id for w in result.reaped}
             alive = [w for w in alive if w.id not in reaped_ids]
