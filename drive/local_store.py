@@ -68,13 +68,20 @@ class LocalStore:
         if len(set(self.dirs.values())) != len(self.dirs):
             raise StorageError(f"folder names must differ: {sorted(self.dirs.values())}")
         self._md5_memory: dict[tuple, str] = {}
+        self._created = False
 
     # ------------------------------------------------------------------ paths and ids
 
     def path(self, folder: Folder) -> Path:
-        p = self.root / self.dirs[folder]
-        (p / META_DIR).mkdir(parents=True, exist_ok=True)
-        return p
+        """The folder's directory; the whole tree is created on first use."""
+        if not self._created:
+            try:
+                for name in self.dirs.values():
+                    (self.root / name / META_DIR).mkdir(parents=True, exist_ok=True)
+            except OSError as exc:
+                raise StorageError(f"cannot create the hot folder tree under {self.root}: {exc}") from exc
+            self._created = True
+        return self.root / self.dirs[folder]
 
     def _id(self, folder: Folder, name: str) -> str:
         return name if folder is Folder.INBOX else f"{self.dirs[folder]}/{name}"
