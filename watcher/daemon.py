@@ -95,6 +95,7 @@ class WatcherService:
         self.ctx = ctx
         self.scheduler = None  # set by run_watch
         self.last_result: PollResult | None = None
+        self.background: threading.Thread | None = None
 
     # -- the job --------------------------------------------------------------------------------
     def run_poll(self) -> PollResult | None:
@@ -114,8 +115,9 @@ class WatcherService:
         if self.scheduler is not None:
             # Through the scheduler: with max_instances=1 a poll already running is never doubled.
             self.scheduler.modify_job(JOB_ID, next_run_time=datetime.now(timezone.utc))
-        elif not self.ctx.lock.locked():
-            threading.Thread(target=self.run_poll, name="hotfolder-check-now", daemon=True).start()
+        elif not self.ctx.lock.locked():  # no scheduler (tests, tools): one poll in the background
+            self.background = threading.Thread(target=self.run_poll, name="hotfolder-check-now", daemon=True)
+            self.background.start()
         else:
             return "A check is already running."
         return "Checking the folder now; reload in a few seconds."
