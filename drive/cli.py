@@ -18,6 +18,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--host", default="localhost", help="redirect host (default: localhost)")
     p.add_argument("--port", type=int, default=8080, help="redirect port; 0 picks a free one (default: 8080)")
     p.add_argument("--no-browser", action="store_true", help="only print the URL; do not open a browser")
+    p.add_argument("--check", action="store_true", help="no sign-in: check that the stored token works (refreshing it) and show the hot folder")
     p.set_defaults(func=auth_command)
 
 
@@ -27,6 +28,8 @@ def auth_command(args: argparse.Namespace, settings) -> int:
     from drive.credentials import AuthError
     from drive.oauth_flow import authorize
 
+    if args.check:
+        return check_command(settings)
     secrets = args.client_secrets or settings.drive.client_secrets_file
     if not secrets:
         print("hotfolder auth: give --client-secrets FILE (the OAuth desktop client JSON from the Google Cloud console)", file=sys.stderr)
@@ -44,4 +47,28 @@ def auth_command(args: argparse.Namespace, settings) -> int:
         print(f"hotfolder auth: authorization failed: {type(exc).__name__}: {exc}", file=sys.stderr)
         return 1
     print(f"Drive token saved to {path} (mode 0600).")
+    return 0
+
+
+def check_command(settings) -> int:
+    """Load (and refresh) the stored token and read the hot folder: a one-line verdict."""
+    from drive.credentials import AuthError, load_credentials
+    from drive.storage import StorageError
+
+    try:
+        creds = load_credentials(settings.drive)
+        if not settings.drive.folder_id:
+            print(f"Drive token {settings.drive.token_file} is valid; drive.folder_id is not set yet.")
+            return 0
+        from drive.drive_store import DriveStore
+
+        store = DriveStore(settings, credentials=creds)
+        videos = store.list_videos()
+    except AuthError as exc:
+        print(f"hotfolder: {exc}", file=sys.stderr)
+        return 1
+    except StorageError as exc:
+        print(f"hotfolder: {exc}", file=sys.stderr)
+        return 1
+    print(f"Drive token OK; the hot folder holds {len(videos)} video(s).")
     return 0

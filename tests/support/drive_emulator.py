@@ -68,6 +68,8 @@ class Fault:
     delay: float = 0.0
     times: int = 1
     file_id: str | None = None
+    skip: int = 0  # let this many matching requests through first
+    reason: str | None = None  # error reason for ``status`` faults (default: by status code)
 
 
 @dataclass
@@ -136,7 +138,7 @@ class DriveEmulator:
         handler = type("Handler", (_Handler,), {"emu": self})
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
         self._server.daemon_threads = True
-        self._thread = threading.Thread(target=self._server.serve_forever, name="drive-emulator", daemon=True)
+        self._thread = threading.Thread(target=self._server.serve_forever, args=(0.05,), name="drive-emulator", daemon=True)
         self._thread.start()
         return self
 
@@ -316,6 +318,18 @@ class DriveEmulator:
         sep = "&" if "?" in q["redirect_uri"] else "?"
         return q["redirect_uri"] + sep + urllib.parse.urlencode({"code": code, "state": q.get("state", ""), "scope": q.get("scope", "")})
 
+    def write_token(self, path: Path, expired: bool = False) -> dict[str, Any]:
+        """Store a fresh authorized-user token at ``path`` (mode 0600) as ``hotfolder auth`` would."""
+        info = self.issue_token(expired=expired)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(json.dumps(info))
+        path.chmod(0o600)
+        return info
+
+    def drive_settings(self, token_file: Path, **extra: Any) -> dict[str, Any]:
+        """The ``[drive]`` settings that point a DriveStore at this emulator."""
+        return {"folder_id": self.folder_id, "api_root": self.api_root, "token_uri": self.token_uri, "token_file": str(token_file), **extra}
+
     def _new_access_token(self, lifetime: float) -> str:
         token = "ya29.emu-" + secrets.token_urlsafe(24)
         with self._lock:
@@ -370,6 +384,9 @@ class DriveEmulator:
                 if f.op is not None and f.op != op:
                     continue
                 if f.file_id is not None and f.file_id != file_id:
+                    continue
+                if f.skip > 0:
+                    f.skip -= 1
                     continue
                 f.times -= 1
                 return f
@@ -484,6 +501,11 @@ class _Handler(BaseHTTPRequestHandler):
     def log_message(self, format: str, *args: Any) -> None:  # quiet
         pass
 
+    def setup(self) -> None:
+        super().setup()
+        # Headers and body go out in separate writes; without this, Nagle + delayed ACK add 40 ms.
+        self.connection.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+
     # -- plumbing
 
     def _route(self, method: str) -> None:
@@ -501,7 +523,7 @@ class _Handler(BaseHTTPRequestHandler):
                 fault = None
             if fault and fault.kind == "status":
                 self._drain()
-                return self._fault_status(fault.status)
+                return self._fault_status(fault.status, fault.reason)
             if fault and fault.kind == "reset" and op != "media":
                 # Uploads: take some of the body (persisted like Drive does), then drop the line.
                 return self._upload_reset(path, query, fault.after_bytes)
@@ -574,7 +596,7 @@ class _Handler(BaseHTTPRequestHandler):
     def _error(self, status: int, message: str, reason: str) -> None:
         self._json(status, {"error": {"code": status, "message": message, "errors": [{"domain": "global", "reason": reason, "message": message}]}})
 
-    def _fault_status(self, status: int) -> None:
+    def _fault_status(self, status: int, reason: str | None = None) -> None:
         reasons = {
             403: ("userRateLimitExceeded", "User Rate Limit Exceeded"),
             429: ("rateLimitExceeded", "Rate Limit Exceeded"),
@@ -582,7 +604,8 @@ class _Handler(BaseHTTPRequestHandler):
             502: ("backendError", "Bad Gateway"),
             503: ("backendError", "Service Unavailable"),
         }
-        reason, message = reasons.get(status, ("error", "Injected error"))
+        default, message = reasons.get(status, ("error", "Injected error"))
+        reason = reason or default
         self._error(status, message, reason)
 
     def _abort(self) -> None:
