@@ -7,10 +7,8 @@ from pathlib import Path
 from config.settings import DriveSettings
 from drive.credentials import SCOPES, save_token, _register_secrets
 
-PROMPT = (
-    "Open this URL in a browser and allow access to Google Drive:\n\n    {url}\n\n"
-    "(On a remote machine, forward the port first: ssh -L {port}:localhost:{port} <this host>)"
-)
+PROMPT = "Open this URL in a browser and allow access to Google Drive:\n\n    {url}\n"
+SSH_HINT = "(On a remote machine, forward the port first: ssh -L {port}:localhost:{port} <this host>)\n"
 
 
 def authorize(
@@ -33,7 +31,7 @@ def authorize(
         host=host,
         port=port,
         open_browser=open_browser,
-        authorization_prompt_message=PROMPT.replace("{port}", str(port)),
+        authorization_prompt_message=PROMPT + (SSH_HINT.replace("{port}", str(port)) if port else ""),
         success_message="hotfolder is authorized; you can close this tab.",
         timeout_seconds=timeout,
         # offline + consent: always receive a refresh token, also when re-authorizing.

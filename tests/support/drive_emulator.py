@@ -943,6 +943,13 @@ class _Handler(BaseHTTPRequestHandler):
     def _token(self) -> None:
         emu = self.emu
         form = dict(urllib.parse.parse_qsl(self._drain().decode()))
+        auth = self.headers.get("Authorization", "")
+        if auth.startswith("Basic "):  # client credentials may come as HTTP Basic auth instead
+            import base64
+
+            cid, _, csecret = base64.b64decode(auth[6:]).decode().partition(":")
+            form.setdefault("client_id", urllib.parse.unquote_plus(cid))
+            form.setdefault("client_secret", urllib.parse.unquote_plus(csecret))
         if form.get("client_id") != emu.client_id or form.get("client_secret") != emu.client_secret:
             return self._json(401, {"error": "invalid_client", "error_description": "The OAuth client was not found."})
         grant = form.get("grant_type")
