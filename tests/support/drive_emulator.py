@@ -22,6 +22,7 @@ from __future__ import annotations
 import hashlib
 import itertools
 import json
+import os
 import re
 import secrets
 import shutil
@@ -212,11 +213,20 @@ class DriveEmulator:
             self._files[fid] = _File(fid, name, SHORTCUT_MIME, [parent or self.folder_id], shortcut_target=target_id)
             return fid
 
-    def set_content(self, file_id: str, content: bytes | Path) -> None:
-        """Replace a file's content (a user re-uploading or a sync still writing)."""
+    def set_content(self, file_id: str, content: bytes | Path, move: bool = False) -> None:
+        """Replace a file's content (a user re-uploading or a sync still writing).
+
+        ``move``: ``content`` is a path the emulator owns; rename it instead of copying.
+        """
         path = self._dir / file_id
         md5 = hashlib.md5()
-        with open(path, "wb") as out:
+        if move and isinstance(content, Path):
+            os.replace(content, path)
+            with open(path, "rb") as src:
+                while block := src.read(1 << 20):
+                    md5.update(block)
+            content = b""
+        with open(path, "ab" if move else "wb") as out:
             if isinstance(content, (bytes, bytearray)):
                 out.write(content)
                 md5.update(content)
@@ -933,8 +943,7 @@ class _Handler(BaseHTTPRequestHandler):
                 except ValueError as exc:
                     return self._error(400, str(exc), "badRequest")
                 emu._files[fid] = f
-        emu.set_content(f.id, s.path)
-        s.path.unlink(missing_ok=True)
+        emu.set_content(f.id, s.path, move=True)
         with emu._lock:
             self._json(200, emu._meta(f))
 
