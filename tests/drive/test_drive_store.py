@@ -159,3 +159,35 @@ def test_wrong_folder_id_is_explained(drive_emulator, tmp_path):
 def test_video_detection():
     assert is_video("x.MP4", None) and is_video("x", "video/quicktime") and is_video("a.b.mts", "application/octet-stream")
     assert not is_video("x.mp4", "application/vnd.google-apps.document") and not is_video("x.txt", "text/plain")
+
+
+def test_inbox_in_a_shared_drive(drive_emulator, tmp_path):
+    emu = drive_emulator
+    inbox = emu.add_folder("Shared inbox", parent=emu.add_folder("Team drive root", drive_id="0AteamDrive"), drive_id="0AteamDrive")
+    vid = emu.add_file("a.mp4", b"1", parent=inbox)
+    emu._files[vid].drive_id = "0AteamDrive"
+    store = make_store(emu, tmp_path, folder_id=inbox)
+    emu.reset_counts()
+    assert [v.id for v in store.list_videos()] == [vid]
+    [listing] = [r for r in emu.requests if r.op == "list"]
+    assert listing.query["driveId"] == "0AteamDrive" and listing.query["corpora"] == "drive"
+    assert listing.query["includeItemsFromAllDrives"] == listing.query["supportsAllDrives"] == "true"
+    store.update_properties(vid, {"hf_state": "claimed"})
+    store.move_video(vid, Folder.DONE)
+    assert emu.properties(vid) == {"hf_state": "claimed"}
+
+
+def test_slow_responses_are_tolerated(drive_emulator, store):
+    vid = drive_emulator.add_file("a.mp4", b"1")
+    drive_emulator.inject(kind="latency", delay=0.3, op="list")
+    assert [v.id for v in store.list_videos()] == [vid]
+
+
+def test_threads_share_one_store_safely(drive_emulator, store):
+    from concurrent.futures import ThreadPoolExecutor
+
+    ids = [drive_emulator.add_file(f"v{i}.mp4", b"x") for i in range(16)]
+    with ThreadPoolExecutor(8) as pool:
+        done = list(pool.map(lambda vid: store.update_properties(vid, {"hf_state": "claimed", "hf_worker": vid}), ids))
+    assert [v.properties["hf_worker"] for v in done] == ids
+    assert len({id(h) for h in [store.api.http()]}) == 1

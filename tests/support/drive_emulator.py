@@ -540,6 +540,10 @@ class _Handler(BaseHTTPRequestHandler):
             if op != "token" and not self._authorized():
                 self._drain()
                 return self._error(401, "Request had invalid authentication credentials.", "authError")
+            f = self.emu._files.get(file_id or "")
+            if f is not None and f.drive_id and query.get("supportsAllDrives") != "true":
+                self._drain()  # as on Drive: shared-drive items are invisible to callers not opting in
+                return self._not_found(file_id)
             self._dispatch(method, path, query, op, file_id, fault)
         except _Reset:
             self.close_connection = True
