@@ -187,7 +187,15 @@ def test_threads_share_one_store_safely(drive_emulator, store):
     from concurrent.futures import ThreadPoolExecutor
 
     ids = [drive_emulator.add_file(f"v{i}.mp4", b"x") for i in range(16)]
+    import threading
+
+    https: dict[int, int] = {}
+
+    def claim(vid: str):
+        https[threading.get_ident()] = id(store.api.http())
+        return store.update_properties(vid, {"hf_state": "claimed", "hf_worker": vid})
+
     with ThreadPoolExecutor(8) as pool:
-        done = list(pool.map(lambda vid: store.update_properties(vid, {"hf_state": "claimed", "hf_worker": vid}), ids))
+        done = list(pool.map(claim, ids))
     assert [v.properties["hf_worker"] for v in done] == ids
-    assert len({id(h) for h in [store.api.http()]}) == 1
+    assert len(set(https.values())) == len(https) > 1  # one Http per thread, never shared

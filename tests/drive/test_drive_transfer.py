@@ -73,6 +73,10 @@ def test_30mb_upload_survives_a_503_and_a_reset(drive_emulator, tmp_path):
     assert drive_emulator.file(ref.id)["size"] == str(30 * MB)
     assert drive_emulator.properties(ref.id) == {"hf_source": vid}
     assert len(drive_emulator.find("preview.mp4")) == 1
+    ranges = [r.content_range for r in drive_emulator.requests if r.op == "upload"]
+    assert ranges.count(f"bytes */{30 * MB}") == 2  # asked Drive where to resume, after each failure
+    # After the reset, the upload went on from the 256 KiB-aligned bytes Drive had kept, not from 0.
+    assert f"bytes {21 * MB}-{29 * MB - 1}/{30 * MB}" in ranges
 
 
 def test_upload_restarts_when_the_session_expired(drive_emulator, tmp_path):

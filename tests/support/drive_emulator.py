@@ -108,6 +108,7 @@ class RequestRecord:
     path: str
     query: dict[str, str]
     op: str
+    content_range: str | None = None  # uploads: "bytes a-b/N" or a "bytes */N" status query
 
 
 class DriveEmulator:
@@ -525,7 +526,7 @@ class _Handler(BaseHTTPRequestHandler):
         op, file_id = self._classify(method, path, query)
         emu = self.emu
         with emu._lock:
-            emu.requests.append(RequestRecord(method, path, query, op))
+            emu.requests.append(RequestRecord(method, path, query, op, self.headers.get("Content-Range")))
         try:
             fault = emu._take_fault(op, file_id)
             if fault and fault.kind == "latency":
