@@ -96,6 +96,7 @@ class WatcherService:
         self.scheduler = None  # set by run_watch
         self.last_result: PollResult | None = None
         self.background: threading.Thread | None = None
+        self.web_server = None  # set by run_watch when the page is served
 
     # -- the job --------------------------------------------------------------------------------
     def run_poll(self) -> PollResult | None:
@@ -177,7 +178,7 @@ def run_watch(settings: Settings, service: WatcherService | None = None, stop_ev
     if service is None:
         service = WatcherService(build_context(settings))
     if settings.web.enabled:
-        web_server = _start_web(settings, service)
+        web_server = service.web_server = _start_web(settings, service)
     scheduler = BlockingScheduler(timezone=timezone.utc)
     scheduler.add_job(service.run_poll, "interval", seconds=settings.watcher.poll_seconds, id=JOB_ID,
                       max_instances=1, coalesce=True,
