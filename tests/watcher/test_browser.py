@@ -1,0 +1,118 @@
+"""The status page in headless Chromium (Debian's, through Playwright), on the embedded default:
+local folder + local launcher. The worker is ``hotfolder work`` with the quick analyzer
+(tests/support/quick_worker.py) so the test is about the page, not about MediaPipe's speed.
+
+The screenshots are kept in ``test-artifacts/`` (gitignored)."""
+
+import shutil
+import sys
+import threading
+import time
+from pathlib import Path
+
+import pytest
+
+from config import load_settings
+from pod_launcher.local_launcher import LocalLauncher
+from watcher.daemon import WatcherService, build_context, run_watch
+
+pytestmark = [pytest.mark.browser, pytest.mark.slow]
+
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
+        "--no-first-run"]
+ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
+TOKEN = "browser-test-token-0123456789"
+
+
+@pytest.fixture
+def browser():
+    if not Path(CHROMIUM).exists():
+        pytest.skip("Debian's chromium is not installed (make system-deps)")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        b = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+        yield b
+        b.close()
+
+
+@pytest.fixture
+def watcher(tmp_path):
+    root = tmp_path / "hotfolder-data"
+    settings = load_settings(
+        local={"root": str(root)},
+        drive={"settle_seconds": 2, "claim_pause": 0.5, "lease_seconds": 30},
+        worker={"idle_grace": 1, "heartbeat": 1, "scratch_dir": str(root / "scratch")},
+        watcher={"state_dir": str(root / "state"), "poll_seconds": 3600},  # polls only on "Check now"
+        web={"host": "127.0.0.1", "port": 0, "token": TOKEN},
+    )
+    (root / "inbox").mkdir(parents=True)
+    (root / "inbox" / "assembly line 2.mp4").write_bytes(b"\x00\x00\x00\x18ftypmp42" + b"frames" * 500)
+    launcher = LocalLauncher(settings, command=[sys.executable, "-m", "tests.support.quick_worker"])
+    service = WatcherService(build_context(settings, launcher=launcher))
+    stop = threading.Event()
+    thread = threading.Thread(target=run_watch, args=(settings, service, stop), daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 20
+    while (service.web_server is None or service.last_result is None) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert service.web_server is not None, "the page did not start"
+    yield service
+    stop.set()
+    thread.join(20)
+    for w in launcher.list_workers():
+        launcher.terminate(w.id)
+
+
+def test_status_page_login_check_now_done_and_report(browser, watcher, tmp_path):
+    url = watcher.web_server.url
+    ARTIFACTS.mkdir(exist_ok=True)
+
+    # Without the token: every page and action is refused.
+    anon = browser.new_context()
+    page = anon.new_page()
+    page.goto(url)
+    assert page.url.endswith("/login")
+    for path in ("check-now", "stop-workers", "retry/x.mp4"):
+        assert page.request.post(url + path, form={"csrf": "guess"}).status == 403
+    assert page.request.get(url + "api/status").status == 401
+    page.fill("#token", "wrong-token")
+    page.click("button[type=submit]")
+    assert page.locator("text=Wrong token").is_visible()
+    anon.close()
+
+    # With the token, on a phone-sized screen.
+    ctx = browser.new_context(viewport={"width": 390, "height": 844}, accept_downloads=True)
+    page = ctx.new_page()
+    page.goto(url)
+    page.fill("#token", TOKEN)
+    page.click("button[type=submit]")
+    page.wait_for_url(url)
+    waiting = page.locator("#waiting")
+    assert "assembly line 2.mp4" in waiting.inner_text()
+    page.screenshot(path=str(ARTIFACTS / "watcher-status-pending.png"), full_page=True)
+
+    time.sleep(2.5)  # let the video settle (drive.settle_seconds = 2)
+    done = page.locator("#done tr[data-video='assembly line 2.mp4']")
+    deadline = time.monotonic() + 120
+    while not done.count() and time.monotonic() < deadline:
+        page.click("#check-now")
+        page.wait_for_load_state()
+        assert "Checking the folder now" in page.content() or done.count()
+        time.sleep(1.5)
+    assert done.count(), page.inner_text("main")
+    assert "hotfolder-worker" in page.inner_text("#events")  # the launch is in the recent events
+    page.screenshot(path=str(ARTIFACTS / "watcher-status-done.png"), full_page=True)
+
+    with page.expect_download() as dl:
+        done.locator("a.report").click()
+    saved = tmp_path / "report.xlsx"
+    dl.value.save_as(saved)
+    assert saved.read_bytes()[:2] == b"PK", "the report link serves the Excel file"
+    assert dl.value.suggested_filename.endswith(".xlsx")
+
+    # Desktop-sized screenshot too.
+    page.set_viewport_size({"width": 1200, "height": 900})
+    page.screenshot(path=str(ARTIFACTS / "watcher-status-desktop.png"), full_page=True)
+    ctx.close()
