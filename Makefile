@@ -27,8 +27,15 @@ system-deps:
 node-deps:
 	@if [ -f apps_script/package.json ]; then cd apps_script && npm ci --no-audit --no-fund; fi
 
+# The embedded default end to end: a bundled clip goes into the local hot folder, one watcher cycle
+# settles it, starts a local worker, waits for the report and prints where it is. The short settle
+# time is for the demo only (a copied file does not grow); the default is 30 s.
+DEMO_CLIP ?= $(firstword $(wildcard processor/samples/*.mp4) $(wildcard tests/data/synthetic/*_side.mp4) $(wildcard tests/data/synthetic/*.mp4))
 demo: $(STAMP)
-	$(VENV)/bin/hotfolder --help
+	@test -n "$(DEMO_CLIP)" || { echo "make demo: no sample clip (processor/samples/*.mp4 or tests/data/synthetic/*.mp4)"; exit 1; }
+	mkdir -p hotfolder-data/inbox
+	cp "$(DEMO_CLIP)" hotfolder-data/inbox/
+	HOTFOLDER_DRIVE__SETTLE_SECONDS=2 HOTFOLDER_WORKER__IDLE_GRACE=5 $(VENV)/bin/hotfolder watch --once
 
 test: $(STAMP) system-deps node-deps
 	$(PY) -m pytest
