@@ -52,7 +52,8 @@ STANDING_KNEE_MAX_DEG = 20.0
 STANDING_TRUNK_MAX_DEG = 25.0
 VERTICAL_MIN_FRAMES = 10
 VERTICAL_MIN_SHARE = 0.10
-VERTICAL_MAX_TILT_DEG = 30.0
+VERTICAL_MAX_TILT_DEG = 40.0
+VERTICAL_APPLY_MIN_DEG = 15.0
 
 
 def _unit(v: np.ndarray) -> np.ndarray:
@@ -101,6 +102,9 @@ def estimate_vertical(world: np.ndarray) -> tuple[np.ndarray, dict]:
     tilt = float(_angle(up, CAMERA_UP))
     if not np.all(np.isfinite(up)) or tilt > VERTICAL_MAX_TILT_DEG:
         info["method"] = f"camera level (estimate {tilt:.0f}° off the camera's vertical was rejected)"
+        return CAMERA_UP.copy(), info
+    if tilt < VERTICAL_APPLY_MIN_DEG:
+        info.update(method=f"camera level (standing legs lean {tilt:.0f}°, below the {VERTICAL_APPLY_MIN_DEG:.0f}° threshold)", tilt_deg=round(tilt, 2))
         return CAMERA_UP.copy(), info
     info.update(
         method="estimated from standing frames (mid-ankle to mid-hip)",
