@@ -11,7 +11,7 @@ anny builds its model cache on first use (``anny.Anny()`` assembles the model fr
 MakeHuman data and stores it under ``~/.cache/anny``, about a minute on one core; warp compiles its
 skinning kernel once under ``~/.cache/warp``). Nothing is downloaded.
 
-Each clip is a routine of held postures with smooth transitions (trunk flexion 30/55/80°, left arm
+Each clip is a routine of held postures with smooth transitions (spine bends of 28/70/108° (a trunk line of about 21/50/74°, mid-zone in every standard), left arm
 raised forward to 60 and 150°, right arm to 90°, neck flexion, trunk side bend), rendered from one
 camera azimuth (side = the subject's left side, 45° front-left, front) for one body shape. A small
 numpy/OpenCV painter's-algorithm rasterizer with Lambert shading draws the mesh (skin, shirt, trousers,
@@ -50,9 +50,9 @@ SHOES = (30, 25, 25)
 N = dict(trunk=0, side=0, neck=0, arm_l=0, arm_r=0)
 KEYS = [
     (0.0, N), (1.0, N),
-    (1.6, {**N, "trunk": 30}), (3.0, {**N, "trunk": 30}),
-    (3.6, {**N, "trunk": 55}), (5.0, {**N, "trunk": 55}),
-    (5.6, {**N, "trunk": 80}), (7.0, {**N, "trunk": 80}),
+    (1.6, {**N, "trunk": 28}), (3.0, {**N, "trunk": 28}),
+    (3.6, {**N, "trunk": 70}), (5.0, {**N, "trunk": 70}),
+    (5.6, {**N, "trunk": 108}), (7.0, {**N, "trunk": 108}),
     (7.7, N), (8.0, N),
     (8.5, {**N, "arm_l": 60}), (9.5, {**N, "arm_l": 60}),
     (10.1, {**N, "arm_l": 150}), (11.1, {**N, "arm_l": 150}),
