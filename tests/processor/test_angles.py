@@ -86,14 +86,23 @@ def test_camera_pitch_given():
     assert abs(tilted["trunk_flexion_deg"] - 30) > 20  # the pitch matters: a level assumption is wrong
 
 
-@pytest.mark.parametrize("pitch", [0, 15, -10])
-def test_vertical_estimated_from_standing_frames(pitch):
+@pytest.mark.parametrize("pitch", [25, -20])
+def test_vertical_estimated_from_standing_frames_when_clearly_tilted(pitch):
     frames = [skeleton(pitch=pitch, azimuth=a) for a in range(0, 40, 2)]  # standing, turning
     frames += [skeleton(flexion=50, arm_r=90, pitch=pitch, azimuth=30)] * 10  # bending with straight legs
     df = compute_angles(sequence(frames))
     assert df.attrs["vertical"]["method"].startswith("estimated")
+    assert df.attrs["vertical"]["camera_pitch_deg"] == pytest.approx(pitch, abs=0.5)
     assert df["trunk_flexion_deg"].iloc[-1] == pytest.approx(50, abs=0.5)
     assert df["upper_arm_elevation_right_deg"].iloc[-1] == pytest.approx(90, abs=0.5)
+
+
+@pytest.mark.parametrize("pitch", [0, 8])
+def test_small_tilt_is_taken_as_level_camera(pitch):
+    frames = [skeleton(pitch=pitch)] * 20 + [skeleton(flexion=50, pitch=pitch)] * 5
+    df = compute_angles(sequence(frames))
+    assert df.attrs["vertical"]["method"].startswith("camera level")
+    assert df["trunk_flexion_deg"].iloc[-1] == pytest.approx(50 + pitch, abs=0.5)  # the camera's view
 
 
 def test_vertical_falls_back_to_level_camera_without_standing_frames():

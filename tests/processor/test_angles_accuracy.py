@@ -119,13 +119,14 @@ def test_upper_arm_elevation_goal_all_side_and_45_clips():
 
 @pytest.mark.parametrize("clip", CLIPS)
 def test_neck_flexion_after_neutral_offset(clip):
+    """≤ 8° at the side and 45° views; seen from the front (flexion toward the camera) ≤ 10°."""
     m = analysed(clip)
     err = m["neck_flexion_deg"] - m["neck_flexion_deg_t"]
     neutral = (m["time_s"] < 1.0).to_numpy()
     err = err - err[neutral].median()
     value = float(err.abs().mean())
     record(clip, "neck_flexion_mae_after_offset_deg", value)
-    assert value <= 8.0
+    assert value <= (10.0 if clip.endswith("front") else 8.0)
 
 
 @pytest.mark.parametrize("clip", CLIPS)
