@@ -80,8 +80,16 @@ def _run_segment(seg: _Segment, on_frame: Callable[[], None] | None = None) -> _
     nan3 = np.full((N_LANDMARKS, 3), np.nan, np.float32)
     nan2 = np.full((N_LANDMARKS, 2), np.nan, np.float32)
     nan1 = np.full(N_LANDMARKS, np.nan, np.float32)
+    last_us = -1
     with _new_pose() as pose:
         for frame in iter_frames(seg.path, seg.fps, seg.max_side, max(0.0, seg.start_s - seg.warmup_s), seg.end_s):
+            # The legacy API stamps frames as a 30-fps stream; give the landmark smoothing filter the
+            # frames' real times instead (it adapts to speed, so the spacing matters). process() adds
+            # 33333 µs before stamping.
+            ts_us = max(last_us + 1, int(round(frame.time_s * 1e6)))
+            if hasattr(pose, "_simulated_timestamp"):
+                pose._simulated_timestamp = ts_us - 33333
+            last_us = ts_us
             res = pose.process(frame.image)
             if frame.time_s < seg.start_s - 1e-6:
                 continue  # warm-up frame: it only primes tracking
