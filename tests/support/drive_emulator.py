@@ -46,8 +46,17 @@ _BLOCK = 64 * 1024
 _UPLOAD_GRANULARITY = 256 * 1024  # Drive persists partial chunks in multiples of this
 
 
+_last_ms = 0
+_clock_lock = threading.Lock()
+
+
 def _now_iso() -> str:
-    return datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z"
+    """RFC 3339 with milliseconds, as Drive; strictly increasing so that event order is never a tie."""
+    global _last_ms
+    with _clock_lock:
+        _last_ms = max(int(time.time() * 1000), _last_ms + 1)
+        ms = _last_ms
+    return datetime.fromtimestamp(ms / 1000, timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z"
 
 
 @dataclass
@@ -768,8 +777,11 @@ class _Handler(BaseHTTPRequestHandler):
         return meta, media, mtype
 
     def _apply_meta(self, f: _File, meta: dict[str, Any]) -> None:
-        if "name" in meta:
+        # modifiedTime moves with content and renames only. (Google documents that updates "might"
+        # change it automatically; code must not rely on it staying put or on it moving.)
+        if "name" in meta and meta["name"] != f.name:
             f.name = meta["name"]
+            f.modified = _now_iso()
         if "trashed" in meta:
             f.trashed = bool(meta["trashed"])
         for key in ("properties", "appProperties"):
@@ -781,7 +793,6 @@ class _Handler(BaseHTTPRequestHandler):
                         if len(k.encode()) + len(str(v).encode()) > 124:
                             raise ValueError(f"The property {k} exceeds the maximum size of 124 bytes.")
                         f.properties[k] = str(v)
-        f.modified = _now_iso()
 
     def _create(self, query: dict[str, str], is_upload: bool) -> None:
         emu = self.emu
