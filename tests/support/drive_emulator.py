@@ -15,6 +15,16 @@ deleting, addParents/removeParents, multipart/resumable media), ``files.delete``
 ``properties has { key='k' and value='v' }``.
 
 Faults are queued with :meth:`DriveEmulator.inject` and consumed by the first matching request.
+
+Typical use (fixture ``drive_emulator`` in tests/conftest.py; a real store: tests/support/drive_setup.py)::
+
+    emu.write_token(tmp_path / "token.json")            # an authorized-user token valid here
+    settings = load_settings(storage={"backend": "drive"}, drive=emu.drive_settings(tmp_path / "token.json"))
+    vid = emu.add_file("line 1.mp4", b"...")            # into the hot folder (emu.folder_id)
+    emu.inject(status=429, op="list")                   # next files.list answers 429
+    emu.inject(kind="reset", op="media", after_bytes=10_000_000)
+    emu.properties(vid); emu.content(vid); emu.children(folder_id); emu.request_count("list")
+    emu.expire_access_tokens(); emu.revoke()            # 401 -> refresh; invalid_grant
 """
 
 from __future__ import annotations
