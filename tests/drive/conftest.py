@@ -35,7 +35,7 @@ class Backend:
 
 def queue_overrides(**drive: Any) -> dict[str, Any]:
     """Fast queue rules for tests."""
-    return {"settle_seconds": 0, "lease_seconds": 60, "max_attempts": 3, "claim_pause": 0.02, **drive}
+    return {"settle_seconds": 0, "lease_seconds": 60, "max_attempts": 3, "claim_pause": 0.2, **drive}
 
 
 def make_local(request, tmp_path: Path) -> Backend:

@@ -29,7 +29,7 @@ ROOT = Path(__file__).resolve().parents[2]
 def settings(tmp_path):
     return load_settings(
         local={"root": str(tmp_path / "hf")},
-        drive={"settle_seconds": 0, "claim_pause": 0.01, "chunk_size": 256 * 1024},
+        drive={"settle_seconds": 0, "claim_pause": 0.2, "chunk_size": 256 * 1024},
     )
 
 
