@@ -109,7 +109,7 @@ def main() -> None:
         peaks = [(size, r["peak_rss_mb"]) for k, size, r in rows if k == kind]
         if len(peaks) > 1:
             (s0, p0), (s1, p1) = min(peaks), max(peaks)
-            print(f"{kind}: peak RSS {p0:.0f} MB at {s0} MiB vs {p1:.0f} MB at {s1} MiB ({p1 - p0:+.0f} MB for {s1 / s0:.0f}x the data)")
+            print(f"{kind}: peak RSS {p0:.0f} MB at {s0} MiB vs {p1:.0f} MB at {s1} MiB ({p1 - p0:+.1f} MB for {s1 / s0:.0f}x the data)")
 
 
 if __name__ == "__main__":
