@@ -31,7 +31,8 @@ B would not have written. Contradiction. A write slower than the pause voids the
 step 3 undoes it; the undo can in turn void a claim another worker just won — that worker finds out at
 its next ``renew``/``complete``/``fail`` (``LostClaim``), so nothing is done twice. Workers should renew
 right before one-off side effects (uploading the report); the upload is idempotent anyway
-(``find_output``).
+(``find_output``). Leases compare the wall clocks of different machines: keep ``lease_seconds`` far
+above any clock skew (NTP keeps it under a second; the default lease is 300 s).
 
 Ordering of writes makes every crash point recoverable: state first, then the move (``complete``,
 ``fail``), and the error file before the state. ``sweep`` (run by ``claim_next``) finishes what a crash
@@ -40,6 +41,7 @@ left: done/failed videos still in the inbox are moved, exhausted expired claims 
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import secrets
 import time
@@ -151,7 +153,8 @@ class VideoQueue:
         now = self.clock()
         kind = classify(before, now, self.settings.max_attempts)
         if kind == "exhausted":
-            self._fail_exhausted(fresh, before)
+            with contextlib.suppress(FileGone):
+                self._fail_exhausted(fresh, before)
             return None
         if kind != "process":
             return None  # someone else holds it, or it finished meanwhile
@@ -216,6 +219,12 @@ class VideoQueue:
             )
         return fresh
 
+    def _write_owned(self, claim: Claim, props: dict[str, str | None]) -> VideoFile:
+        try:
+            return self.storage.update_properties(claim.video.id, props)
+        except FileGone as exc:  # deleted or moved away by someone while we worked
+            raise LostClaim(f"{claim.video.name} left the inbox") from exc
+
     def renew(self, claim: Claim, progress: int | None = None) -> Claim:
         """Extend the lease (the worker's heartbeat) and record progress (0-100)."""
         fresh = self._owned(claim)
@@ -228,7 +237,7 @@ class VideoQueue:
         props: dict[str, str | None] = {PREFIX + "lease_until": format_time(lease_until)}
         if progress is not None:
             props[PREFIX + "progress"] = str(max(0, min(100, int(progress))))
-        view = self.storage.update_properties(claim.video.id, props)
+        view = self._write_owned(claim, props)
         return replace(claim, video=view, lease_until=lease_until)
 
     def complete(self, claim: Claim, report: ReportRef) -> None:
@@ -237,7 +246,7 @@ class VideoQueue:
         done = VideoState(
             state=State.DONE, worker=claim.worker_id, attempts=claim.attempt, progress=100, report_id=report.id
         )
-        self.storage.update_properties(claim.video.id, {**done.to_properties(), NONCE_KEY: None})
+        self._write_owned(claim, {**done.to_properties(), NONCE_KEY: None})
         self._move(claim.video, Folder.DONE)
 
     def fail(self, claim: Claim, reason: str, permanent: bool) -> VideoState:
@@ -245,9 +254,12 @@ class VideoQueue:
         fresh = self._owned(claim)
         attempts = claim.attempt
         if permanent or attempts >= self.settings.max_attempts:
-            return self._mark_failed(fresh, attempts, reason, permanent, claim.worker_id)
+            try:
+                return self._mark_failed(fresh, attempts, reason, permanent, claim.worker_id)
+            except FileGone as exc:
+                raise LostClaim(f"{claim.video.name} left the inbox") from exc
         state = VideoState(state=State.PENDING, attempts=attempts, error=_one_line(reason))
-        self.storage.update_properties(claim.video.id, {**state.to_properties(), NONCE_KEY: None})
+        self._write_owned(claim, {**state.to_properties(), NONCE_KEY: None})
         log.info("%s failed (attempt %d of %d), will retry: %s", claim.video.name, attempts,
                  self.settings.max_attempts, reason)
         return state
@@ -260,7 +272,10 @@ class VideoQueue:
             return  # not ours any more: nothing to give back
         previous = VideoState.from_properties(claim.video.properties)
         state = VideoState(state=State.PENDING, attempts=max(0, claim.attempt - 1), error=previous.error)
-        self.storage.update_properties(claim.video.id, {**state.to_properties(), NONCE_KEY: None})
+        try:
+            self._write_owned(claim, {**state.to_properties(), NONCE_KEY: None})
+        except LostClaim:
+            pass
 
     # ---------------------------------------------------------------- failed videos
 
@@ -300,7 +315,10 @@ class VideoQueue:
                     continue
                 state = VideoState.from_properties(fresh.properties)
                 if classify(state, self.clock(), self.settings.max_attempts) == "exhausted":
-                    self._fail_exhausted(fresh, state)
+                    try:
+                        self._fail_exhausted(fresh, state)
+                    except FileGone:
+                        continue
                     touched.append(fresh)
             elif state.state in (State.DONE, State.FAILED):
                 self._move(video, Folder.DONE if state.state is State.DONE else Folder.FAILED)

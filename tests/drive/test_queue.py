@@ -363,3 +363,46 @@ def test_two_processes_claim_twenty_videos_each_once(backend, tmp_path):
         assert st.worker == winner
     reports = [n for n in backend.folder_names(Folder.REPORTS) if n.endswith(" - report.txt")]
     assert len(reports) == 20  # one report per video, none twice
+
+
+def test_watcher_sweep_fails_exhausted_claims_without_claiming(backend, clock):
+    vid = backend.add_video("hung.mp4", VIDEO)
+    backend.add_video("fresh.mp4", VIDEO + b"f")
+    backend.storage.update_properties(vid, {
+        PREFIX + "state": "claimed", PREFIX + "worker": "pod-x", PREFIX + "attempts": "3",
+        PREFIX + "lease_until": "2026-01-05T07:00:00.000000Z", PREFIX + "error": "out of memory",
+    })
+    watcher = make_queue(backend, "watcher", clock=clock)
+    assert [v.name for v in watcher.processable()] == ["fresh.mp4"]  # no pod is launched for hung.mp4
+    touched = watcher.sweep()
+    assert [v.name for v in touched] == ["hung.mp4"]
+    failed = in_folder(backend, Folder.FAILED, "hung.mp4")
+    assert (failed.state, failed.attempts) == (State.FAILED, 3)
+    text = backend.read_text(Folder.FAILED, error_file_name("hung.mp4"))
+    assert "pod-x" in text and "out of memory" in text
+    assert in_folder(backend, Folder.INBOX, "fresh.mp4").state is State.PENDING  # untouched
+
+
+def test_video_removed_while_processing_loses_the_claim(backend, clock):
+    vid = backend.add_video("deleted.mp4", VIDEO)
+    queue = make_queue(backend, clock=clock)
+    claim = queue.claim_next()
+    backend.storage.move_video(vid, Folder.DONE)  # e.g. the user dragged it away
+    for action in (lambda: queue.renew(claim), lambda: queue.complete(claim, ReportRef("r", "r")),
+                   lambda: queue.fail(claim, "x", permanent=True)):
+        with pytest.raises(LostClaim):
+            action()
+    queue.release(claim)  # quietly nothing
+
+
+def test_video_changed_between_listing_and_claim_is_skipped(backend, clock):
+    vid = backend.add_video("resynced.mp4", VIDEO)
+
+    def get_after_change(real, file_id):
+        backend.rewrite_video(vid, VIDEO + b"late bytes")
+        return real(file_id)
+
+    queue = VideoQueue(Interleave(backend.storage, get_video=get_after_change), backend.settings.drive, "w1",
+                       SettleTracker(None, 0), clock=clock)
+    assert queue.claim_next() is None
+    assert state_of(backend, vid).state is State.PENDING and PREFIX + "worker" not in backend.storage.get_video(vid).properties
