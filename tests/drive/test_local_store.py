@@ -16,7 +16,7 @@ import drive.local_store as local_store
 from config.settings import load_settings
 from drive.factory import open_storage
 from drive.local_store import LocalStore
-from drive.model import PREFIX, Folder, ReportRef, State, VideoState
+from drive.model import PREFIX, Folder, State, VideoState
 from drive.queue import VideoQueue, error_file_name
 from drive.settle import SettleTracker
 from drive.storage import FileGone, Storage, StorageError

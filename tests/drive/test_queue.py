@@ -331,7 +331,7 @@ def test_lease_must_exceed_twice_the_pause(backend):
 @pytest.mark.timeout(120)
 def test_two_processes_claim_twenty_videos_each_once(backend, tmp_path):
     ids = [backend.add_video(f"clip {i:02d}.mp4", VIDEO + bytes([i])) for i in range(20)]
-    overrides = {**backend.overrides, "drive": {**backend.overrides["drive"], "claim_pause": 0.15}}
+    overrides = {**backend.overrides, "drive": {**backend.overrides["drive"], "claim_pause": 0.4}}
     go = tmp_path / "go"
     child = Path(__file__).with_name("claim_race_child.py")
     env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[2])}
