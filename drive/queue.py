@@ -22,6 +22,10 @@ Claim protocol. Drive has no compare-and-swap, so a claim is "write, wait, re-re
    read; give up this video;
 4. sleep ``claim_pause``, re-read: the claim is won iff the video still shows our worker and nonce.
 
+``claim_pause = 0`` switches the check off: only for a single worker. ``renew`` refuses (``LostClaim``)
+a lease with less than ``claim_pause`` left, so a renewal never lands after another worker read the
+lease as expired; workers renew every few seconds or so, far inside the lease.
+
 Why at most one worker wins (for gaps shorter than the pause, and a lease longer than pause + gap).
 Drive applies the metadata writes of one file in some order with read-after-write consistency. Say A
 and B both won, with A's write ``wA`` before B's write ``wB``. A won, so its re-read at ``cA >= wA +
@@ -173,7 +177,7 @@ class VideoQueue:
         except FileGone:
             return None
         gap = self.monotonic() - started
-        if gap >= self.claim_pause:
+        if self.claim_pause > 0 and gap >= self.claim_pause:
             log.warning(
                 "claim write on %s took %.2fs, not under the %.2fs pause: undoing it", listed.name, gap, self.claim_pause
             )
@@ -230,9 +234,10 @@ class VideoQueue:
         fresh = self._owned(claim)
         now = self.clock()
         current = VideoState.from_properties(fresh.properties)
-        if current.lease_expired(now):
-            # Another worker may be claiming it right now; extending would race with it.
-            raise LostClaim(f"the lease on {claim.video.name} expired at {format_time(current.lease_until or now)}")
+        if current.lease_until is None or (current.lease_until - now).total_seconds() < self.claim_pause:
+            # Expired, or so nearly that our write could land after another worker read it as
+            # expired: that worker may be claiming it right now, and extending would race with it.
+            raise LostClaim(f"the lease on {claim.video.name} ran out at {format_time(current.lease_until or now)}")
         lease_until = now + self.lease
         props: dict[str, str | None] = {PREFIX + "lease_until": format_time(lease_until)}
         if progress is not None:

@@ -23,7 +23,8 @@ from drive.storage import Storage
 @dataclass
 class Backend:
     name: str
-    overrides: dict[str, Any]  # load_settings(**overrides) gives this backend (child processes use it)
+    overrides: dict[str, Any]  # load_settings(**overrides) gives this backend (child processes use it);
+    # it has a "drive" section (queue_overrides() plus the backend's own keys)
     settings: Settings
     storage: Storage
     add_video: Callable[[str, bytes], str]  # put a new video into the inbox; returns its id
@@ -34,8 +35,9 @@ class Backend:
 
 
 def queue_overrides(**drive: Any) -> dict[str, Any]:
-    """Fast queue rules for tests."""
-    return {"settle_seconds": 0, "lease_seconds": 60, "max_attempts": 3, "claim_pause": 0.02, **drive}
+    """Queue rules for tests (single-worker tests run VideoQueue without real waiting)."""
+    return {"settle_seconds": 0, "lease_seconds": 60, "max_attempts": 3, "claim_pause": 1.0, **drive}
+
 
 
 def make_local(request, tmp_path: Path) -> Backend:

@@ -29,7 +29,7 @@ ROOT = Path(__file__).resolve().parents[2]
 def settings(tmp_path):
     return load_settings(
         local={"root": str(tmp_path / "hf")},
-        drive={"settle_seconds": 0, "claim_pause": 0.01, "chunk_size": 256 * 1024},
+        drive={"settle_seconds": 0, "chunk_size": 256 * 1024},
     )
 
 
@@ -77,7 +77,7 @@ def test_odd_names_go_through_the_whole_cycle(store, settings, name, tmp_path):
     [v] = store.list_videos()
     assert (v.id, v.name, v.link) == (name, name, str(inbox(store) / name))
     assert v.md5 == hashlib.md5(MP4).hexdigest() and v.size == len(MP4)
-    queue = VideoQueue(store, settings.drive, "w1", SettleTracker(None, 0))
+    queue = VideoQueue(store, settings.drive, "w1", SettleTracker(None, 0), sleep=lambda s: None)
     claim = queue.claim_next()
     assert claim.video.name == name
     got = store.download(claim.video.id, tmp_path / "scratch" / name)
@@ -221,7 +221,7 @@ def test_write_text_replaces(store):
 def test_error_file_for_an_odd_name(store, settings):
     name = "it's \"bad\" – Ž.mp4"
     (inbox(store) / name).write_bytes(b"")
-    queue = VideoQueue(store, settings.drive, "w1", SettleTracker(None, 0))
+    queue = VideoQueue(store, settings.drive, "w1", SettleTracker(None, 0), sleep=lambda s: None)
     queue.fail(queue.claim_next(), "empty file (0 bytes)", permanent=True)
     text = (store.path(Folder.FAILED) / error_file_name(name)).read_text(encoding="utf-8")
     assert text.startswith(name) and "empty file (0 bytes)" in text
