@@ -32,6 +32,7 @@ class Backend:
     folder_names: Callable[[Folder], list[str]]  # names of every file in a folder, videos or not
     read_text: Callable[[Folder, str], str]  # content of a small text file in a folder
     extra: dict[str, Any] = field(default_factory=dict)
+    delete_video: Callable[[str], None] | None = None  # delete a video for good (as a user would)
 
 
 def queue_overrides(**drive: Any) -> dict[str, Any]:
@@ -64,7 +65,11 @@ def make_local(request, tmp_path: Path) -> Backend:
     def read_text(folder: Folder, name: str) -> str:
         return (folder_dir(folder) / name).read_text(encoding="utf-8")
 
-    return Backend("local", overrides, settings, storage, add_video, rewrite_video, folder_names, read_text)
+    def delete_video(file_id: str) -> None:
+        (inbox / file_id).unlink()
+
+    return Backend("local", overrides, settings, storage, add_video, rewrite_video, folder_names, read_text,
+                   delete_video=delete_video)
 
 
 BACKENDS: dict[str, Callable[..., Backend]] = {"local": make_local}
