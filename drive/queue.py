@@ -294,8 +294,9 @@ class VideoQueue:
         if video is None:
             raise FileGone(f"no failed video with id {file_id!r}")
         state = VideoState.from_properties(video.properties)
-        if state.state is State.CLAIMED and folder is Folder.INBOX:
-            raise StorageError(f"{video.name} is being processed by {state.worker}; nothing to retry")
+        if folder is Folder.INBOX and state.state is not State.FAILED:
+            # Pending or claimed videos are queued already; resetting a done one would report it twice.
+            raise StorageError(f"{video.name} is {state.state.value}, not failed: nothing to retry")
         # State first: a crash before the move leaves a pending video in Failed, which retry fixes.
         self.storage.update_properties(file_id, {**VideoState().to_properties(), NONCE_KEY: None})
         if folder is not Folder.INBOX:

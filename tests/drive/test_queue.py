@@ -15,7 +15,7 @@ import pytest
 from drive.model import MAX_PROPERTY_BYTES, PREFIX, Folder, ReportRef, State, VideoState
 from drive.queue import NONCE_KEY, LostClaim, VideoQueue, error_file_name
 from drive.settle import SettleTracker
-from drive.storage import FileGone
+from drive.storage import FileGone, StorageError
 
 # One worker at a time: the claim protocol runs in full (write, re-read) without real waiting, and a
 # slow disk under load cannot make the read->write gap look longer than the pause.
@@ -182,6 +182,16 @@ def test_retry_from_failed(backend, clock):
     assert claim.attempt == 1
     with pytest.raises(FileGone):
         queue.retry("no-such-id")
+    with pytest.raises(StorageError, match="not failed"):
+        queue.retry(claim.video.id)  # claimed, in the inbox
+
+
+def test_retry_of_a_failed_video_stuck_in_the_inbox(backend, clock):
+    vid = backend.add_video("stuck.mp4", VIDEO)
+    backend.storage.update_properties(vid, {PREFIX + "state": "failed", PREFIX + "attempts": "3", PREFIX + "error": "x"})
+    queue = make_queue(backend, clock=clock)
+    queue.retry(vid)
+    assert (state_of(backend, vid).state, state_of(backend, vid).attempts) == (State.PENDING, 0)
 
 
 def test_growing_file_is_not_offered(backend, clock):
