@@ -210,6 +210,9 @@ def test_outputs_are_tagged_replaced_and_never_overwrite_others(store, tmp_path)
 
 def test_write_text_replaces(store):
     ref = store.write_text(Folder.FAILED, "a.mp4 - error.txt", "first")
+    umask = os.umask(0)
+    os.umask(umask)
+    assert Path(ref.link).stat().st_mode & 0o777 == 0o666 & ~umask  # readable like any new file
     store.write_text(Folder.FAILED, "a.mp4 - error.txt", "second ✓")
     assert Path(ref.link).read_text(encoding="utf-8") == "second ✓"
     assert ref.id == "Failed/a.mp4 - error.txt"
