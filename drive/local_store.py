@@ -72,6 +72,8 @@ class LocalStore:
         self._md5_memory: dict[tuple, str] = {}
         self._md5_disk: dict[Folder, tuple[int | None, dict]] = {}
         self._created = False
+        self._listing = False  # thread-local would be purer; a stray deferred save only delays a cache write
+        self._md5_dirty: set[Folder] = set()
 
     # ------------------------------------------------------------------ paths and ids
 
@@ -114,21 +116,25 @@ class LocalStore:
         except OSError as exc:
             raise StorageError(f"cannot list {base}: {exc}") from exc
         videos = []
-        for entry in entries:
-            if _ignored(entry.name):
-                continue
-            try:
-                if not entry.is_file():  # follows symlinks; directories and sockets are skipped
+        self._listing = True
+        try:
+            for entry in entries:
+                if _ignored(entry.name):
                     continue
-                if not _is_video(Path(entry.path)):
+                try:
+                    if not entry.is_file():  # follows symlinks; directories and sockets are skipped
+                        continue
+                    if not _is_video(Path(entry.path)):
+                        continue
+                    videos.append(self._view(folder, entry.name))
+                except (FileNotFoundError, FileGone):
+                    continue  # moved away while we looked
+                except PermissionError as exc:
+                    log.warning("skipping %s: %s", entry.path, exc)
                     continue
-                videos.append(self._view(folder, entry.name))
-            except (FileNotFoundError, FileGone):
-                continue  # moved away while we looked
-            except PermissionError as exc:
-                log.warning("skipping %s: %s", entry.path, exc)
-                continue
-        self._prune_md5_cache(folder, {e.name for e in entries})
+        finally:
+            self._listing = False
+            self._prune_md5_cache(folder, {e.name for e in entries})
         return videos
 
     def get_video(self, file_id: str) -> VideoFile:
@@ -246,7 +252,10 @@ class LocalStore:
         else:
             digest = _file_md5(path, self.chunk_size)
             cache[path.name] = {"stamp": stamp, "md5": digest}
-            self._save_md5(folder, cache)
+            if self._listing:
+                self._md5_dirty.add(folder)  # saved once at the end of the listing
+            else:
+                self._save_md5(folder, cache)
         self._md5_memory[key] = digest
         return digest
 
@@ -266,17 +275,18 @@ class LocalStore:
     def _save_md5(self, folder: Folder, cache: dict) -> None:
         path = self.path(folder) / META_DIR / MD5_CACHE
         try:
-            _atomic_write(path, json.dumps(cache, sort_keys=True).encode())
+            _atomic_write(path, json.dumps(cache, sort_keys=True).encode(), durable=False)
             self._md5_disk[folder] = (path.stat().st_mtime_ns, cache)
+            self._md5_dirty.discard(folder)
         except OSError as exc:  # only a cache
             log.debug("md5 cache %s not written: %s", path, exc)
 
     def _prune_md5_cache(self, folder: Folder, names: set[str]) -> None:
         cache = self._disk_md5(folder)
         gone = [name for name in cache if name not in names]
-        if gone:
-            for name in gone:
-                del cache[name]
+        for name in gone:
+            del cache[name]
+        if gone or folder in self._md5_dirty:
             self._save_md5(folder, cache)
         if len(self._md5_memory) > 10_000:
             self._md5_memory.clear()
@@ -510,7 +520,7 @@ def _file_mode() -> int:
     return 0o644
 
 
-def _atomic_write(path: Path, data: bytes) -> None:
+def _atomic_write(path: Path, data: bytes, durable: bool = True) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=".tmp-", dir=path.parent)
     try:
@@ -518,7 +528,8 @@ def _atomic_write(path: Path, data: bytes) -> None:
         with os.fdopen(fd, "wb") as fh:
             fh.write(data)
             fh.flush()
-            os.fsync(fh.fileno())
+            if durable:  # state must survive a power cut; a cache need not
+                os.fsync(fh.fileno())
         os.replace(tmp, path)
     except BaseException:
         with contextlib.suppress(FileNotFoundError):
