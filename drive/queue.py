@@ -176,6 +176,9 @@ class VideoQueue:
             self.storage.update_properties(listed.id, {**claimed.to_properties(), NONCE_KEY: nonce})
         except FileGone:
             return None
+        except StorageError:
+            self._undo_quietly(listed.id, nonce, fresh.properties)  # the write may have landed
+            raise
         gap = self.monotonic() - started
         if self.claim_pause > 0 and gap >= self.claim_pause:
             log.warning(
@@ -188,11 +191,20 @@ class VideoQueue:
             check = self.storage.get_video(listed.id)
         except FileGone:
             return None
+        except StorageError:
+            self._undo_quietly(listed.id, nonce, fresh.properties)  # don't leave a claim nobody works on
+            raise
         if check.properties.get(NONCE_KEY) != nonce or check.properties.get(PREFIX + "worker") != self.worker_id:
             log.info("lost the race for %s", listed.name)
             return None
         log.info("claimed %s (attempt %d)", listed.name, claimed.attempts)
         return Claim(video=check, worker_id=self.worker_id, lease_until=lease_until, attempt=claimed.attempts, nonce=nonce)
+
+    def _undo_quietly(self, file_id: str, nonce: str, previous: dict[str, str]) -> None:
+        try:
+            self._undo_claim(file_id, nonce, previous)
+        except StorageError as exc:  # the claim then simply expires with its lease
+            log.warning("could not undo an unfinished claim on %s: %s", file_id, exc)
 
     def _undo_claim(self, file_id: str, nonce: str, previous: dict[str, str]) -> None:
         try:

@@ -440,3 +440,22 @@ def test_zero_pause_means_single_worker_mode(backend, clock):
     backend.add_video("solo.mp4", VIDEO)
     queue = make_queue(backend, clock=clock, claim_pause=0)
     assert queue.claim_next() is not None
+
+
+def test_claim_write_that_errors_is_undone_and_reported(backend, clock):
+    vid = backend.add_video("flaky api.mp4", VIDEO)
+
+    def write_then_fail(real, file_id, props):
+        real(file_id, props)  # it landed, but the answer was lost
+        write_then_fail.calls += 1
+        if write_then_fail.calls == 1:
+            raise StorageError("connection reset")
+
+    write_then_fail.calls = 0
+    queue = VideoQueue(Interleave(backend.storage, update_properties=write_then_fail), backend.settings.drive,
+                       "w1", SettleTracker(None, 0), clock=clock, **NO_WAIT)
+    with pytest.raises(StorageError):
+        queue.claim_next()
+    st = state_of(backend, vid)
+    assert (st.state, st.worker, st.attempts) == (State.PENDING, None, 0)  # not stuck until the lease runs out
+    assert make_queue(backend, "w2", clock=clock).claim_next().video.id == vid
