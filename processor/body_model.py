@@ -317,6 +317,7 @@ class BodyKinematics:
         self.fixed_feat = (fixed_rot[nb:] - torch.eye(3, **f32)).reshape(-1)  # (33*9,)
 
         self.joint_ids = list(joint_ids)
+        self.joint_anc = torch.as_tensor(anc[self.joint_ids], device=self.device)
         self.vertex_ids = list(vertex_ids)
         vid = torch.as_tensor(self.vertex_ids, dtype=torch.long, device=self.device)
         self.v_template = vt[vid]  # (S, 3)
@@ -339,21 +340,27 @@ class BodyKinematics:
         """(55, 3) joints of the shaped body in the rest pose; betas (10,)."""
         return self.j_template + self.j_dirs @ betas
 
+    def _shape_terms(self, betas):
+        """Everything that depends on the shape only; cached while the betas are fixed."""
+        key = (id(betas), betas._version, betas.requires_grad)
+        if self._cache is not None and self._cache[0] == key and self._cache[1] is betas:
+            return self._cache[2]
+        jr = self.rest_joints(betas)
+        c = self._fixed_offsets(jr)
+        terms = (jr, c, self._skin_terms(jr, c))
+        self._cache = None if betas.requires_grad else (key, betas, terms)
+        return terms
+
     def _fixed_offsets(self, jr):
         """(55, 3): position of each joint relative to its body ancestor, in the ancestor's frame
         (0 for body joints)."""
         import torch
 
-        if self._cache is not None and self._cache[0] is jr:
-            return self._cache[1]
         rows = [torch.zeros(3, device=self.device)] * N_JOINTS
         for k in range(self.nb, N_JOINTS):
             q = self.parents[k]
             rows[k] = rows[q] + self.chain_rot[q] @ (jr[k] - jr[q])
-        c = torch.stack(rows)
-        if not jr.requires_grad:
-            self._cache = (jr, c)
-        return c
+        return torch.stack(rows)
 
     def global_rotations(self, local):
         """Local joint rotations (N, 22, 3, 3) -> global ones, down the tree level by level."""
@@ -387,21 +394,18 @@ class BodyKinematics:
         import torch
 
         n = g.shape[0]
-        jr = self.rest_joints(betas)  # (55, 3)
+        jr, c, (m, b, wa) = self._shape_terms(betas)
         par = self.body_parents
         bones = (g[:, par] @ (jr[1 : self.nb] - jr[par])[None, :, :, None])[..., 0]  # (N, 21, 3)
         p = (jr[0] + transl)[:, None] + torch.einsum("kb,nbx->nkx", self.ancestors, bones)  # (N, 22, 3)
 
-        c = self._fixed_offsets(jr)
-        ja = torch.as_tensor(self.anc[self.joint_ids], device=self.device)
-        joints = p[:, ja] + (g[:, ja] @ c[self.joint_ids][None, :, :, None])[..., 0]
+        joints = p[:, self.joint_anc] + (g[:, self.joint_anc] @ c[self.joint_ids][None, :, :, None])[..., 0]
 
         # Skin vertices: shape + pose correctives in the rest frame, then the blended joint motions.
         local = g[:, par].transpose(-1, -2) @ g[:, 1:]  # (N, 21, 3, 3) local rotations
         feat = (local - self.eye).reshape(n, -1)
         v_rest = self.v_template + self.v_dirs @ betas + self.v_pose_const  # (S, 3)
         v_posed = v_rest + (feat @ self.v_posedirs_body).reshape(n, -1, 3)  # (N, S, 3)
-        m, b, wa = self._skin_terms(jr, c)
         loc = torch.einsum("sjxy,nsy->nsjx", m, v_posed) + b[None]  # (N, S, 22, 3)
         verts = torch.einsum("njxy,nsjy->nsx", g, loc) + torch.einsum("sj,njx->nsx", wa, p)
         return joints, verts, g, p
