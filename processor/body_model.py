@@ -152,6 +152,13 @@ def resolve_body_model(spec: str | Path | None, cache_dir: Path, fetch: Fetch | 
     return target
 
 
+def resolve_configured_model(settings, fetch: Fetch | None = None) -> Path | None:
+    """``settings.analysis.smplx_model`` -> a local file (Drive copies cached under
+    ``<worker.scratch_dir>/models``), or None for skeleton mode."""
+    cache = Path(settings.worker.scratch_dir) / "models"
+    return resolve_body_model(settings.analysis.smplx_model, cache, fetch)
+
+
 def model_format(path: Path) -> str:
     """'npz' or 'pkl', from the file's first bytes (a Drive download has no useful name)."""
     with open(path, "rb") as fh:

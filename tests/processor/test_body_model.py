@@ -155,3 +155,17 @@ def test_drive_model_errors(tmp_path):
 
     with pytest.raises(BodyModelError, match="Could not download the SMPL-X model 'drive:abc': network down"):
         resolve_body_model("drive:abc", tmp_path, failing)
+
+
+def test_configured_model_uses_the_worker_scratch_cache(model_path, tmp_path):
+    from config.settings import load_settings
+
+    settings = load_settings(analysis={"smplx_model": "drive:XYZ"}, worker={"scratch_dir": tmp_path / "scratch"})
+    from processor.body_model import resolve_configured_model
+
+    def fetch(file_id, dest):
+        dest.write_bytes(model_path.read_bytes())
+        return dest
+
+    assert resolve_configured_model(settings, fetch) == tmp_path / "scratch" / "models" / "smplx-XYZ"
+    assert resolve_configured_model(load_settings(worker={"scratch_dir": tmp_path})) is None
