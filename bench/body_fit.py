@@ -104,7 +104,7 @@ def main(argv=None) -> int:
                     dt = time.perf_counter() - t0
                 gpu = torch.cuda.max_memory_allocated() / 2**20 if device.startswith("cuda") else float("nan")
                 print(f"{chunk:>6} {iters:>6} {dt:>8.2f} {args.frames / dt:>9.1f} {(rss.peak - rss.base) / 2**20:>9.1f} "
-                      f"{gpu:>8.1f} {out.meta['body_fit']['residual_mean_mm']:>9.1f}")  # fmt: skip
+                      f"{gpu:>8.1f} {out.meta['residual_mean_mm']:>9.1f}")  # fmt: skip
     return 0
 
 

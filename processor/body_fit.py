@@ -101,8 +101,10 @@ def fit_body(
 ) -> PoseSequence:
     """Fit SMPL-X to ``pose`` and return the body's landmarks in the same 33-point layout.
 
-    ``source`` is "smplx"; frames without a person stay NaN; ``meta`` gains the fit's residuals
-    (mean and 95th percentile per-landmark error, mm) and settings; ``points`` holds derived
+    ``source`` is "smplx"; frames without a person stay NaN; ``meta`` keeps the input's entries
+    and gains ``landmark_source``, the fit's residuals (``residual_mean_mm``, ``residual_p95_mm``:
+    per-landmark distance to the visible input landmarks; ``residual_by_landmark_mm``),
+    ``frames_fitted``, ``betas``, ``device``, ``seconds``, ``model_file`` and ``settings``; ``points`` holds derived
     points the landmarks lack (pelvis, spine joints, neck, head, lumbar/cervical/head skin).
     Raises `BodyModelError` for a missing or invalid model file.
     """
@@ -122,7 +124,7 @@ def fit_body(
     detected = np.flatnonzero(pose.detected)
     meta = {**pose.meta, "landmark_source": pose.source}
     if len(detected) == 0:
-        meta["body_fit"] = {"frames_fitted": 0, "settings": asdict(cfg)}
+        meta.update(frames_fitted=0, residual_mean_mm=None, residual_p95_mm=None, settings=asdict(cfg))
         return replace(pose, world=world, source="smplx", meta=meta, points=points)
 
     with _deterministic(seed, dev):
@@ -149,15 +151,16 @@ def fit_body(
                 progress((k + 1) / len(chunks))
 
     _attach_to_head(world, pose, detected, np.concatenate(head_rot), np.concatenate(head_pos), spec)
-    meta["body_fit"] = {
+    # Flat scalars (plus two small dicts) so the report's Method sheet can list them as they are.
+    meta.update(
         **_residuals(world, pose, detected, spec),
-        "frames_fitted": int(len(detected)),
-        "betas": [round(float(b), 4) for b in betas],
-        "device": dev,
-        "seconds": round(time.perf_counter() - started, 3),
-        "settings": asdict(cfg),
-        "model_file": Path(model_path).name,
-    }
+        frames_fitted=int(len(detected)),
+        betas=[round(float(b), 4) for b in betas],
+        device=dev,
+        seconds=round(time.perf_counter() - started, 3),
+        settings=asdict(cfg),
+        model_file=Path(model_path).name,
+    )
     return replace(pose, world=world, source="smplx", meta=meta, points=points)
 
 

@@ -121,8 +121,8 @@ def test_fit_recovers_known_poses_within_3_degrees(model_path):
     print("max abs error (deg):", {k: round(v, 2) for k, v in errors.items()})
     assert all(v < 3.0 for v in errors.values()), errors
     assert fit.source == "smplx"
-    assert fit.meta["body_fit"]["residual_mean_mm"] < 10
-    assert fit.meta["body_fit"]["residual_p95_mm"] < 25
+    assert fit.meta["residual_mean_mm"] < 10
+    assert fit.meta["residual_p95_mm"] < 25
     # The ranges really were exercised (a fit that returned a standing body could not pass).
     assert np.ptp(truth["trunk_flexion"]) > 40 and np.ptp(truth["arm_elevation_left"]) > 90
     assert np.ptp(truth["knee_left"]) > 60 and np.ptp(truth["elbow_right"]) > 80
@@ -168,6 +168,7 @@ def test_fit_is_deterministic_and_keeps_the_layout(model_path):
     pose = landmarks_from_model(model_path, smooth_motion(n), betas=BETAS)
     pose.world[[4, 5, 17]] = np.nan  # frames without a person
     pose.visibility[[4, 5, 17]] = 0.0
+    pose.meta = {"analysis_fps": 30.0}
     first = fit_body(pose, model_path, device="cpu", chunk_size=8, iterations=20, seed=7)
     second = fit_body(pose, model_path, device="cpu", chunk_size=8, iterations=20, seed=7)
     assert np.array_equal(first.world, second.world, equal_nan=True)
@@ -177,10 +178,10 @@ def test_fit_is_deterministic_and_keeps_the_layout(model_path):
     assert np.isfinite(np.delete(first.world, [4, 5, 17], axis=0)).all()
     np.testing.assert_array_equal(first.visibility, pose.visibility)
     np.testing.assert_array_equal(first.time_s, pose.time_s)
-    meta = first.meta["body_fit"]
+    meta = first.meta
     assert meta["frames_fitted"] == n - 3 and meta["settings"]["chunk_size"] == 8
     assert meta["residual_mean_mm"] <= meta["residual_p95_mm"]
-    assert first.meta["landmark_source"] == "mediapipe"
+    assert first.meta["landmark_source"] == "mediapipe" and first.meta["analysis_fps"] == 30.0
     for name in ("pelvis", "spine3", "neck", "head", "lumbar_skin", "cervical_skin", "head_skin"):
         assert first.points[name].shape == (n, 3)
         assert np.isnan(first.points[name][4]).all() and np.isfinite(first.points[name][0]).all()
@@ -193,4 +194,4 @@ def test_person_less_video_gives_all_nan(model_path):
     pose = landmarks_from_model(model_path, smooth_motion(5))
     pose.world[:] = np.nan
     fit = fit_body(pose, model_path, device="cpu", iterations=5)
-    assert np.isnan(fit.world).all() and fit.meta["body_fit"]["frames_fitted"] == 0
+    assert np.isnan(fit.world).all() and fit.meta["frames_fitted"] == 0

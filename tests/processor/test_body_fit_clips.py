@@ -63,7 +63,7 @@ def test_body_fit_angles_within_issue3_bounds(clip, model_path):
                                ("neck_flexion_deg", 8.0, True)):  # fmt: skip
         rows[col] = (_mae(lm, truth, col, offset), _mae(body, truth, col, offset), bound)
     print(f"\n{clip}: MAE vs truth (deg) landmarks / body fit / bound; fit residual "
-          f"{fit.meta['body_fit']['residual_mean_mm']} mm mean, {fit.meta['body_fit']['residual_p95_mm']} mm p95")  # fmt: skip
+          f"{fit.meta['residual_mean_mm']} mm mean, {fit.meta['residual_p95_mm']} mm p95")  # fmt: skip
     for col, (a, b, bound) in rows.items():
         print(f"  {col:32s} {a:6.2f} {b:6.2f} {bound:5.1f}")
     for col, (a, b, bound) in rows.items():
