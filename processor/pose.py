@@ -182,8 +182,13 @@ def estimate_pose(
                     progress(min(0.99, counter.value / expected))
         results = [results_by_index[i] for i in range(len(segments))]
 
+    times = np.concatenate([r.time_s for r in results])
+    # A file cut short after its index (e.g. a partial upload of a "fast start" mp4) decodes until the
+    # cut: say so, so the report can tell a damaged file from a person walking out of the picture.
+    last = float(times[-1]) if len(times) else 0.0
+    truncated = info.duration_s - last > max(1.0, 3.0 / fps)
     seq = PoseSequence(
-        time_s=np.concatenate([r.time_s for r in results]),
+        time_s=times,
         world=np.concatenate([r.world for r in results]),
         image=np.concatenate([r.image for r in results]),
         visibility=np.concatenate([r.visibility for r in results]),
@@ -197,6 +202,8 @@ def estimate_pose(
             "segments": len(segments),
             "seconds": round(time.monotonic() - started, 3),
             "model": "mediapipe 0.10.21 solutions.pose, model_complexity=1",
+            "decoded_until_s": round(last, 3),
+            "truncated": bool(truncated),
         },
     )
     if progress is not None:

@@ -35,6 +35,15 @@ def test_bad_input_raises_video_error(tmp_path):
         estimate_pose(tmp_path / "x.mp4", AnalysisOptions(processes=1))
 
 
+def test_truncated_fast_start_file_is_flagged(tmp_path):
+    data = (SYNTH / "bodyA_side.mp4").read_bytes()
+    cut = tmp_path / "cut.mp4"
+    cut.write_bytes(data[: len(data) // 2])  # index at the front: it still opens
+    seq = estimate_pose(cut, AnalysisOptions(processes=1))
+    assert seq.meta["truncated"] and 2.0 < seq.meta["decoded_until_s"] < seq.video.duration_s - 1.0
+    assert not estimate_pose(SYNTH / "bodyA_side.mp4", AnalysisOptions(quality="fast", processes=1)).meta["truncated"]
+
+
 def test_process_pool_segments_match_single_process(monkeypatch):
     import processor.pose as pose
 
