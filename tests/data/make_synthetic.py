@@ -11,7 +11,8 @@ anny builds its model cache on first use (``anny.Anny()`` assembles the model fr
 MakeHuman data and stores it under ``~/.cache/anny``, about a minute on one core; warp compiles its
 skinning kernel once under ``~/.cache/warp``). Nothing is downloaded.
 
-Each clip is a routine of held postures with smooth transitions (spine bends of 28/70/108° (a trunk line of about 21/50/74°, mid-zone in every standard), left arm
+Each clip is a routine of held postures with smooth transitions (spine bends of 28/70/108°, i.e. a
+trunk line of about 21/50/74°, mid-zone in every standard, with the arms hanging plumb; left arm
 raised forward to 60 and 150°, right arm to 90°, neck flexion, trunk side bend), rendered from one
 camera azimuth (side = the subject's left side, 45° front-left, front) for one body shape. A small
 numpy/OpenCV painter's-algorithm rasterizer with Lambert shading draws the mesh (skin, shirt, trousers,
@@ -85,12 +86,17 @@ def bone_deltas(p: dict[str, float]) -> dict[str, np.ndarray]:
     """anny 'local-ref' deltas: rotations about the world axes (x = subject's left, y = back, z = up)."""
     d = {}
     # +x rotation bends forward (the front is -y); +y bends toward the subject's left.
+    chain = np.eye(3)
     for b in ("spine05", "spine04", "spine03", "spine02", "spine01"):
         d[b] = rot(0, p["trunk"] / 5) @ rot(1, -p["side"] / 5)
+        chain = chain @ d[b]
     d["neck01"] = rot(0, p["neck"] / 2)
     d["neck02"] = rot(0, p["neck"] / 2)
-    d["upperarm01.L"] = rot(0, -p["arm_l"]) @ rot(1, HANG_DEG)
-    d["upperarm01.R"] = rot(0, -p["arm_r"]) @ rot(1, -HANG_DEG)
+    # Deltas compose down the chain (world = parent @ delta): undo the spine's rotation so the arms
+    # hang plumb while the trunk bends, as people's arms do, and are raised relative to gravity.
+    undo = chain.T
+    d["upperarm01.L"] = undo @ rot(0, -p["arm_l"]) @ rot(1, HANG_DEG)
+    d["upperarm01.R"] = undo @ rot(0, -p["arm_r"]) @ rot(1, -HANG_DEG)
     return d
 
 
