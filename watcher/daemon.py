@@ -247,6 +247,9 @@ def run_once(settings: Settings, service: WatcherService | None = None, out: Cal
             sleep(step)
             result = _poll_or_raise(service)
             seen.update({v.id: v.name for v, _ in result.inbox})
+        if not seen and result.error:
+            out(f"Cannot check {_where(settings)}: {result.error}")
+            return 2
         if not seen:
             out(f"Nothing to do: {_where(settings)} has no videos.")
             return 0

@@ -96,3 +96,18 @@ def test_stop_workers_terminates_every_live_worker(setup):
     assert service.stop_workers().startswith("Stopped 1 worker")
     assert launcher.terminated == ["pod-1"]
     assert any("stopped from the web page" in e.message for e in service.ctx.history.recent_events())
+
+
+def test_once_reports_a_storage_outage_instead_of_nothing_to_do(tmp_path):
+    from tests.watcher.fakes import MemorySettle, MemoryStorage
+    from watcher.daemon import run_once
+
+    clock = Clock()
+    settings = load_settings(watcher={"state_dir": str(tmp_path / "state")})
+    storage = MemoryStorage()
+    storage.fail_listing = True
+    ctx = build_context(settings, storage=storage, launcher=FakeLauncher(clock), settle=MemorySettle(0),
+                        history=History(None), worker_env=lambda: {}, reap=RecordingReaper(), clock=clock)
+    lines = []
+    assert run_once(settings, WatcherService(ctx), out=lines.append, sleep=lambda s: None) == 2
+    assert "503" in lines[0]
