@@ -59,7 +59,7 @@ def test_sheets_numbers_and_formats(tmp_path):
     summary = wb["Summary"]
     assert summary["B3"].value == "Linka 3 – balení.mp4"
     share_row = find_row(summary, 1, "Analysed share of the video")
-    assert isinstance(summary.cell(share_row, 2).value, float)
+    assert summary.cell(share_row, 2).value == pytest.approx(1.0)
     assert summary.cell(share_row, 2).number_format == "0.0%"
     overall = find_row(summary, 1, "Overall")
     assert summary.cell(overall, 2).value == "unacceptable"
