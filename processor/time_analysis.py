@@ -139,6 +139,8 @@ def analyse_times(df: pd.DataFrame, standard: Standard, shift_hours: float = 8.0
     """Time analysis of a per-frame angle table (columns = ANGLE_COLUMNS) under ``standard``."""
     t = df["time_s"].to_numpy(dtype=float) if len(df) else np.zeros(0)
     dt = frame_durations(t)
+    if len(t) == 1 and duration_s:
+        dt = np.array([float(duration_s)])  # a one-frame video: the frame stands for all of it
     if duration_s is None:
         duration_s = float(t[-1] - t[0] + dt[-1]) if len(t) else 0.0
     shift_min_total = shift_hours * 60.0

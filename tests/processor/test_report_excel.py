@@ -15,7 +15,7 @@ from processor.report_data import ReportData
 from processor.report_excel import write_excel
 from processor.standards import load_standard
 from processor.time_analysis import analyse_times
-from tests.processor.conftest import make_angles
+from tests.processor.angle_tables import make_angles
 
 
 def report(tmp_path: Path, lang="en", standard="nv361", person=True, df=None) -> Path:

@@ -37,7 +37,7 @@ def test_legacy_bins_are_the_original_tools(part, value, zone):
 
 
 @pytest.mark.parametrize(("standard", "part", "value", "zone"), [
-    ("nv361", "trunk", -5.0, "neutral"), ("nv361", "trunk", -5.1, "extension"), ("nv361", "trunk", 20.0, "neutral"),
+    ("nv361", "trunk", -10.0, "neutral"), ("nv361", "trunk", -10.1, "extension"), ("nv361", "trunk", 20.0, "neutral"),
     ("nv361", "trunk", 20.1, "moderate"), ("nv361", "trunk", 60.0, "moderate"), ("nv361", "trunk", 60.1, "severe"),
     ("nv361", "head", 25.0, "neutral"), ("nv361", "head", 85.0, "moderate"), ("nv361", "head", 86.0, "severe"),
     ("nv361", "neck", 25.5, "flexed"), ("nv361", "trunk_side", -12.0, "bent"), ("nv361", "trunk_side", 9.0, "neutral"),

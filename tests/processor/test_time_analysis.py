@@ -7,7 +7,7 @@ import pytest
 
 from processor.standards import load_standard, parse_standard
 from processor.time_analysis import analyse_times, frame_durations
-from tests.processor.conftest import make_angles
+from tests.processor.angle_tables import make_angles
 
 
 def zone(result, part, key):

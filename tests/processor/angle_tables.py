@@ -1,10 +1,9 @@
-"""Fixtures for the processor tests: hand-made angle tables with known answers."""
+"""Hand-made angle tables with known answers, for the time-analysis and report tests."""
 
 from __future__ import annotations
 
 import numpy as np
 import pandas as pd
-import pytest
 
 from processor.model import ANGLE_COLUMNS
 
@@ -21,8 +20,3 @@ def make_angles(duration_s: float, fps: float = 10.0, **series) -> pd.DataFrame:
     for name, value in series.items():
         df[name] = value(t) if callable(value) else value
     return df
-
-
-@pytest.fixture
-def angles():
-    return make_angles
