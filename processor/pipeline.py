@@ -89,8 +89,13 @@ def analyze_video(path: str | Path, out_dir: str | Path, options: AnalysisOption
                     meta[f"{key}_{sub}" if sub else key] = v
     else:
         angles = _empty_angles(pose)
-        if len(pose) == 0:
-            notes.append(label(options.lang, "not_analysed") + f": {video.name} ({info.duration_s:.2f} s)")
+    if len(pose) == 0:
+        notes.append(label(options.lang, "no_frames"))
+    else:
+        step = 1.0 / float(pose.meta.get("analysis_fps") or info.fps or 10.0)
+        decoded = float(pose.time_s[-1]) + step
+        if info.duration_s > 1.0 and decoded < 0.9 * info.duration_s:
+            notes.append(label(options.lang, "truncated", decoded=decoded, duration=info.duration_s))
     analysis = analyse_times(angles, standard, options.shift_hours, duration_s=info.duration_s or None)
     if progress:
         progress(0.95)

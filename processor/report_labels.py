@@ -19,6 +19,8 @@ LABELS: dict[str, dict[str, str]] = {
         "not_analysed": "Not analysed",
         "no_person": "No person was found in the video, so no posture could be assessed.",
         "notes": "Notes",
+        "truncated": "Only {decoded:.1f} s of the video's {duration:.1f} s could be decoded; the file may be truncated or damaged.",
+        "no_frames": "No frame could be analysed.",
         # zones / holds
         "zone": "Zone", "range": "Range", "level": "Level", "table_level": "Level in the table",
         "time_s": "Time (s)", "share": "Share of analysed time", "shift_min": "Minutes per shift (extrapolated)",
@@ -77,6 +79,8 @@ LABELS: dict[str, dict[str, str]] = {
         "not_analysed": "Nevyhodnoceno",
         "no_person": "Ve videu nebyla nalezena žádná osoba, pracovní polohy proto nelze posoudit.",
         "notes": "Poznámky",
+        "truncated": "Z videa dlouhého {duration:.1f} s se podařilo dekódovat jen {decoded:.1f} s; soubor je možná useknutý nebo poškozený.",
+        "no_frames": "Nepodařilo se vyhodnotit žádný snímek.",
         "zone": "Pásmo", "range": "Rozsah", "level": "Hodnocení", "table_level": "Hodnocení v tabulce",
         "time_s": "Čas (s)", "share": "Podíl vyhodnoceného času", "shift_min": "Minut za směnu (přepočet)",
         "episodes": "Počet výskytů", "longest_hold_s": "Nejdelší výdrž (s)", "holds_over": "Výdrže nad limit",

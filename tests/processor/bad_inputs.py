@@ -20,7 +20,11 @@ def _write(path: Path, frames, fps: float = 10.0) -> Path:
 
 
 def no_person_video(path: Path, seconds: float = 2.0) -> Path:
-    """A plain room: a gradient wall and a moving box, nobody in it."""
+    """A plain room: a gradient wall and a moving box, nobody in it (OpenCV writes the index last)."""
+    return _room(path, seconds)
+
+
+def _room(path: Path, seconds: float) -> Path:
     frames = []
     for i in range(int(seconds * 10)):
         img = np.tile(np.linspace(60, 200, 320, dtype=np.uint8), (240, 1))

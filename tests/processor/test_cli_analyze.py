@@ -39,7 +39,8 @@ def one_clear_sentence(proc: subprocess.CompletedProcess, name: str) -> str:
 @pytest.mark.parametrize(("make", "words"), [
     (bad_inputs.empty_file, "empty"),
     (bad_inputs.text_as_mp4, "not a video"),
-    (lambda p: bad_inputs.truncated_copy(p, SYNTHETIC / "bodyA_side.mp4"), "clip.mp4"),
+    # OpenCV writes the mp4 index (moov) last: cut short, nothing can be decoded
+    (lambda p: bad_inputs.truncated_copy(p, bad_inputs.no_person_video(p.with_name("full.mp4"))), "clip.mp4"),
 ])  # fmt: skip
 def test_bad_input(tmp_path, make, words):
     video = make(tmp_path / "clip.mp4")
@@ -53,6 +54,19 @@ def test_missing_file_and_unknown_standard(tmp_path):
     video = bad_inputs.empty_file(tmp_path / "x.mp4")
     line = one_clear_sentence(hotfolder("analyze", str(video), "--standard", "osha", cwd=tmp_path), "osha")
     assert "nv361" in line
+
+
+@pytest.mark.slow
+def test_a_truncated_video_with_its_index_first_gets_a_report_saying_so(tmp_path):
+    # the synthetic clips are written with the index first (faststart): the first part still decodes
+    video = bad_inputs.truncated_copy(tmp_path / "cut.mp4", SYNTHETIC / "bodyA_side.mp4", keep=0.3)
+    proc = hotfolder("analyze", str(video), "--no-progress", cwd=tmp_path)
+    assert proc.returncode == 0 and "Traceback" not in proc.stderr, proc.stderr
+    summary = load_workbook(tmp_path / "cut - ergonomics.xlsx")["Summary"]
+    texts = [str(c.value) for c in summary["B"] if c.value]
+    assert any("could be decoded; the file may be truncated or damaged" in t for t in texts), texts
+    share = summary.cell([c.value for c in summary["A"]].index("Analysed share of the video") + 1, 2).value
+    assert share < 0.6
 
 
 @pytest.mark.slow

