@@ -76,7 +76,14 @@ def run_analyze(args: argparse.Namespace, settings) -> int:
         bar.update(max(0, round(x * 100) - bar.n))
 
     try:
+        from processor.body_model import BodyModelError  # a missing/invalid SMPL-X file: one sentence
+    except ImportError:  # the body-model stage is optional
+        BodyModelError = ()  # noqa: N806
+    try:
         result = analyze_video(video, out_dir, options, progress=progress)
+    except BodyModelError as exc:
+        bar.close()
+        return _fail(str(exc))
     except VideoError as exc:
         bar.close()
         return _fail(str(exc))

@@ -41,6 +41,17 @@ def _sub(progress: Progress | None, lo: float, hi: float) -> Progress | None:
     return lambda x: progress(lo + (hi - lo) * min(1.0, max(0.0, float(x))))
 
 
+def _flat(prefix: str, meta: dict) -> dict:
+    """Scalars of a stage's ``meta`` (one level of nesting flattened) for the Method sheet."""
+    out = {}
+    for key, value in meta.items():
+        items = value.items() if isinstance(value, dict) else [("", value)]
+        for sub, v in items:
+            if isinstance(v, (int, float, str)) and not isinstance(v, bool):
+                out[f"{prefix}_{key}_{sub}" if sub else f"{prefix}_{key}"] = v
+    return out
+
+
 def _empty_angles(pose: PoseSequence) -> pd.DataFrame:
     df = pd.DataFrame({c: np.full(len(pose), np.nan) for c in ANGLE_COLUMNS})
     df["time_s"] = np.asarray(pose.time_s, dtype=float)
@@ -68,13 +79,19 @@ def analyze_video(path: str | Path, out_dir: str | Path, options: AnalysisOption
     if progress:
         progress(_POSE[0])
     pose = estimate_pose(video, options, progress=_sub(progress, *_POSE))
-    meta: dict = {f"pose_{k}": v for k, v in pose.meta.items() if isinstance(v, (int, float, str))}
+    meta: dict = _flat("pose", pose.meta)
     notes: list[str] = []
     if options.body_model is not None and pose.detected.any():
-        from processor.body_fit import fit_body  # h4's module: torch/smplx only when asked for
+        from processor.angles import estimate_vertical, vertical_from_pitch
+        from processor.body_fit import fit_body  # torch/smplx only when asked for
 
-        pose = fit_body(pose, Path(options.body_model), progress=_sub(progress, *_FIT))
-        meta.update({f"fit_{k}": v for k, v in pose.meta.items() if isinstance(v, (int, float, str))})
+        # the fit starts upright along the same vertical the angles will use
+        if options.camera_pitch_deg is not None:
+            up = vertical_from_pitch(options.camera_pitch_deg)
+        else:
+            up = estimate_vertical(pose.world)[0]
+        pose = fit_body(pose, Path(options.body_model), up=up, progress=_sub(progress, *_FIT))
+        meta.update(_flat("fit", {k: v for k, v in pose.meta.items() if f"pose_{k}" not in meta}))
     person_found = bool(len(pose)) and bool(pose.detected.any())
 
     if person_found:
@@ -82,11 +99,7 @@ def analyze_video(path: str | Path, out_dir: str | Path, options: AnalysisOption
         cleaned = clean_angles(angles)
         angles = cleaned.df
         meta["cleaning_analysed_share"] = round(float(cleaned.analysed_share), 4)
-        for key, value in angles.attrs.items():  # e.g. how the vertical was found
-            items = value.items() if isinstance(value, dict) else [("", value)]
-            for sub, v in items:
-                if isinstance(v, (int, float, str)):
-                    meta[f"{key}_{sub}" if sub else key] = v
+        meta.update(_flat("angles", angles.attrs))  # e.g. how the vertical was found
     else:
         angles = _empty_angles(pose)
     if len(pose) == 0:
