@@ -339,6 +339,6 @@ def _method(ws, data: ReportData, lang: str) -> None:
     for note in std.not_assessed:
         row("", note)
     section("method_limits")
-    for key in ("limit_mono", "limit_support", "limit_vertical", "limit_sample"):
+    for key in ("limit_mono", "limit_support", "limit_vertical", "limit_neck", "limit_sample"):
         row("", label(lang, key))
     _widths(ws, {"A": 32, "B": 120})

@@ -44,6 +44,9 @@ LABELS: dict[str, dict[str, str]] = {
         "limit_support": "Support of the trunk, head or arms and the forces exerted are not visible on video and are not assessed.",
         "limit_vertical": "The vertical is estimated from the video unless a camera pitch is given; a moving or tilted camera adds error.",
         "limit_sample": "The extrapolation assumes the video represents the whole shift.",
+        "limit_neck": "Neck flexion and head inclination are measured on the ear–shoulder line, which leans forward by "
+                      "roughly 10–15° in an upright posture on pose-estimation landmarks; borderline neck results "
+                      "should be checked on the video.",
         # levels and verdicts
         "acceptable": "acceptable", "conditional": "conditionally acceptable", "unacceptable": "unacceptable",
         "conditionally_acceptable": "conditionally acceptable", "not_assessed": "not assessed",
@@ -102,6 +105,8 @@ LABELS: dict[str, dict[str, str]] = {
         "limit_support": "Opora trupu, hlavy či paží a vynakládaná síla nejsou na videu spolehlivě vidět a nehodnotí se.",
         "limit_vertical": "Svislice se odhaduje z videa, pokud není zadán sklon kamery; pohyblivá nebo nakloněná kamera přidává chybu.",
         "limit_sample": "Přepočet předpokládá, že video je reprezentativní pro celou směnu.",
+        "limit_neck": "Předklon krku a sklon hlavy se měří na spojnici ucho–rameno, která je u bodů odhadu pózy "
+                      "i ve vzpřímeném postoji skloněná dopředu zhruba o 10–15°; hraniční výsledky krku ověřte na videu.",
         "acceptable": "přijatelná", "conditional": "podmíněně přijatelná", "unacceptable": "nepřijatelná",
         "conditionally_acceptable": "podmíněně přijatelná", "not_assessed": "nehodnoceno",
         "part_trunk": "Trup (předklon)", "part_trunk_side": "Trup (úklon)", "part_trunk_twist": "Trup (rotace)",
