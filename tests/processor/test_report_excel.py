@@ -115,3 +115,10 @@ def test_the_csv_has_the_contract_columns_and_empty_cells_for_nan(tmp_path):
     lines = path.read_text(encoding="utf-8").splitlines()
     assert lines[0].split(",") == list(ANGLE_COLUMNS)
     assert lines[1].split(",")[1] == "" and lines[-1].split(",")[1] == "12.346"
+
+
+def test_every_label_exists_in_both_languages():
+    from processor.report_labels import LABELS
+
+    assert set(LABELS["en"]) == set(LABELS["cs"])
+    assert all(LABELS["cs"][k] for k in LABELS["cs"])
