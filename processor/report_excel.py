@@ -198,12 +198,13 @@ def _holds(ws, data: ReportData, lang: str) -> None:
 def _angles(ws, data: ReportData) -> None:
     cols = [c for c in ANGLE_COLUMNS if c in data.angles.columns]
     _header(ws, 1, cols)
+    # Rounded values rather than per-cell number formats: a long video has hundreds of thousands
+    # of cells here, and a style per cell costs time and memory (the CSV keeps 3 decimals).
+    digits = [3 if c == "time_s" else 2 for c in cols]
     for values in data.angles[cols].itertuples(index=False, name=None):
-        ws.append([None if (isinstance(v, float) and math.isnan(v)) else float(v) for v in values])
+        ws.append([None if math.isnan(v) else round(float(v), d) for v, d in zip(values, digits)])
     for c in range(1, len(cols) + 1):
         ws.column_dimensions[get_column_letter(c)].width = 14
-        for cell in ws.iter_rows(min_row=2, min_col=c, max_col=c):
-            cell[0].number_format = "0.000" if c == 1 else "0.0"
     ws.freeze_panes = "B2"
 
 
