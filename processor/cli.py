@@ -42,7 +42,11 @@ def run_analyze(args: argparse.Namespace, settings) -> int:
     from processor.standards import StandardError, load_standard
 
     a = settings.analysis
-    body_model = args.body_model or (a.smplx_model if a.smplx_model and not a.smplx_model.startswith("drive:") else "")
+    body_model = args.body_model or a.smplx_model
+    if body_model.startswith("drive:"):  # the worker fetches those; here a local file is needed
+        print("hotfolder analyze: the SMPL-X model setting points to Drive; running in skeleton mode "
+              "(pass --body-model PATH to fit the body model).", file=sys.stderr)
+        body_model = ""
     if body_model and not Path(body_model).expanduser().is_file():
         return _fail(f"the body model file {body_model} does not exist.")
     shift = args.shift_hours if args.shift_hours is not None else a.shift_hours
