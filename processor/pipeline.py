@@ -60,11 +60,6 @@ def _empty_angles(pose: PoseSequence) -> pd.DataFrame:
 
 def analyze_video(path: str | Path, out_dir: str | Path, options: AnalysisOptions = AnalysisOptions(),
                   progress: Progress | None = None) -> AnalysisResult:
-    from processor.angles import compute_angles
-    from processor.cleaning import clean_angles
-    from processor.pose import estimate_pose
-    from processor.report_csv import write_csv
-    from processor.report_excel import write_excel
     from processor.video import probe
 
     video = Path(path)
@@ -75,7 +70,14 @@ def analyze_video(path: str | Path, out_dir: str | Path, options: AnalysisOption
     out.mkdir(parents=True, exist_ok=True)
     xlsx, csv, mp4 = output_paths(video, out)
 
-    info = probe(video)
+    info = probe(video)  # bad input fails here, before the heavy imports below
+
+    from processor.angles import compute_angles
+    from processor.cleaning import clean_angles
+    from processor.pose import estimate_pose
+    from processor.report_csv import write_csv
+    from processor.report_excel import write_excel
+
     if progress:
         progress(_POSE[0])
     pose = estimate_pose(video, options, progress=_sub(progress, *_POSE))
