@@ -9,7 +9,7 @@ LABELS: dict[str, dict[str, str]] = {
         "sheet_angles": "Per-frame angles", "sheet_charts": "Charts", "sheet_method": "Method",
         "sheet_chart_data": "Chart data",
         # summary
-        "title": "Ergonomic posture report", "video": "Video", "analysed_on": "Analysed on",
+        "title": "Ergonomic posture report", "video": "Video", "analysed_on": "Analysed on (UTC)",
         "duration_s": "Duration (s)", "analysed_share": "Analysed share of the video",
         "person_found": "Person found", "standard": "Standard", "shift_hours": "Shift length (h)",
         "angle_source": "Angle source", "overall": "Overall", "yes": "yes", "no": "no",
@@ -72,7 +72,7 @@ LABELS: dict[str, dict[str, str]] = {
         "sheet_summary": "Souhrn", "sheet_zones": "Pásma", "sheet_holds": "Výdrže",
         "sheet_angles": "Úhly po snímcích", "sheet_charts": "Grafy", "sheet_method": "Metodika",
         "sheet_chart_data": "Data grafů",
-        "title": "Ergonomické hodnocení pracovních poloh", "video": "Video", "analysed_on": "Datum analýzy",
+        "title": "Ergonomické hodnocení pracovních poloh", "video": "Video", "analysed_on": "Datum analýzy (UTC)",
         "duration_s": "Délka (s)", "analysed_share": "Podíl videa, který byl vyhodnocen",
         "person_found": "Nalezena osoba", "standard": "Předpis / norma", "shift_hours": "Délka směny (h)",
         "angle_source": "Zdroj úhlů", "overall": "Celkově", "yes": "ano", "no": "ne",
