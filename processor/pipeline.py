@@ -71,6 +71,10 @@ def analyze_video(path: str | Path, out_dir: str | Path, options: AnalysisOption
     xlsx, csv, mp4 = output_paths(video, out)
 
     info = probe(video)  # bad input fails here, before the heavy imports below
+    if options.body_model is not None:
+        from processor.body_model import validate_body_model
+
+        validate_body_model(Path(options.body_model))  # a bad model file fails before the slow part
 
     from processor.angles import compute_angles
     from processor.cleaning import clean_angles

@@ -102,3 +102,12 @@ def test_a_real_clip_with_options(tmp_path):
     assert "standard legacy" in proc.stdout
     wb = load_workbook(tmp_path / "bodyA_side - ergonomics.xlsx")
     assert wb.sheetnames[0] == "Souhrn"
+
+
+def test_an_invalid_body_model_file_is_one_sentence(tmp_path):
+    model = tmp_path / "model.npz"
+    model.write_text("not a model", encoding="utf-8")
+    proc = hotfolder("analyze", str(SYNTHETIC / "bodyA_side.mp4"), "-o", str(tmp_path), "--body-model", str(model),
+                     "--no-progress", cwd=tmp_path)
+    one_clear_sentence(proc, "model.npz")
+    assert not list(tmp_path.glob("*.xlsx"))

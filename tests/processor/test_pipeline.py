@@ -119,3 +119,16 @@ def test_bad_input_raises_a_one_sentence_video_error(tmp_path, make):
 def test_a_missing_file_raises_video_error(tmp_path):
     with pytest.raises(VideoError, match="does not exist"):
         analyze_video(tmp_path / "nope.mp4", tmp_path, AnalysisOptions())
+
+
+@pytest.mark.slow
+def test_with_a_body_model_the_angles_come_from_the_fit(tmp_path):
+    from tests.support.synthetic_smplx import write_synthetic_smplx
+
+    model = write_synthetic_smplx(tmp_path / "smplx.npz")
+    res = analyze_video(SYNTHETIC / "bodyA_side.mp4", tmp_path, AnalysisOptions(processes=1, body_model=model))
+    assert res.angle_source == "smplx" and res.person_found
+    wb = load_workbook(res.report_xlsx)
+    assert wb["Summary"].cell(10, 2).value == "smplx"
+    method = {c.value: wb["Method"].cell(c.row, 2).value for c in wb["Method"]["A"] if c.value}
+    assert isinstance(method.get("fit_residual_mean_mm"), (int, float))
