@@ -113,7 +113,11 @@ def analyze_video(path: str | Path, out_dir: str | Path, options: AnalysisOption
     else:
         step = 1.0 / float(pose.meta.get("analysis_fps") or info.fps or 10.0)
         decoded = float(pose.time_s[-1]) + step
-        if info.duration_s > 1.0 and decoded < 0.9 * info.duration_s:
+        # the pose stage flags a file that decodes only partly; a fitted pose may not carry the flag
+        truncated = pose.meta.get("truncated")
+        if truncated is None:
+            truncated = info.duration_s > 1.0 and decoded < 0.9 * info.duration_s
+        if truncated:
             notes.append(label(options.lang, "truncated", decoded=decoded, duration=info.duration_s))
     analysis = analyse_times(angles, standard, options.shift_hours, duration_s=info.duration_s or None)
     if progress:

@@ -12,8 +12,6 @@ from openpyxl import load_workbook
 
 from tests.processor import bad_inputs
 
-pytest.importorskip("processor.cleaning", reason="the pose/angle stages (h2) are not merged yet")
-
 REPO = Path(__file__).resolve().parents[2]
 SYNTHETIC = REPO / "tests" / "data" / "synthetic"
 

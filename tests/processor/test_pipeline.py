@@ -10,13 +10,11 @@ import pytest
 from openpyxl import load_workbook
 
 from processor.model import ANGLE_COLUMNS, AnalysisOptions, VideoError
+from processor.pipeline import analyze_video
 from processor.standards import load_standard
 from processor.time_analysis import analyse_times
 from tests.processor import bad_inputs
-
-pytest.importorskip("processor.cleaning", reason="the pose/angle stages (h2) are not merged yet")
-from processor.pipeline import analyze_video  # noqa: E402
-from tests.support.sample_videos import sports2d_demo_video  # noqa: E402,F401  (fixture)
+from tests.support.sample_videos import sports2d_demo_video  # noqa: F401  (fixture)
 
 SYNTHETIC = Path(__file__).resolve().parents[1] / "data" / "synthetic"
 CLIPS = ["bodyA_side", "bodyB_side", "bodyB_45"]  # side and 45° views: where the angle accuracy spec applies
