@@ -107,10 +107,18 @@ def terminate_own_pod(environ: MutableMapping[str, str]) -> bool:
 
     secret_filter().add(key)
     runpod.api_key = key
+    from runpod.error import QueryError
+
     try:
         for attempt in Retrying(stop=stop_after_attempt(5), wait=wait_exponential(0.5, max=8), reraise=True):
             with attempt:
-                runpod.terminate_pod(pod_id)
+                try:
+                    runpod.terminate_pod(pod_id)
+                except QueryError as exc:
+                    if "not found" in str(exc).lower():
+                        log.info("pod %s is already terminated", pod_id)
+                        return True
+                    raise
     except Exception as exc:  # noqa: BLE001 - whatever the SDK raises, the reaper is the fallback
         log.error("could not terminate pod %s (%s); the watcher's reaper will", pod_id, type(exc).__name__)
         return False

@@ -333,7 +333,7 @@ class RunpodEmulator:
             "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
             "HOME": str(pod_dir / "root"),
             "LANG": "C.UTF-8",
-            "PYTHONPATH": str(REPO_ROOT),
+            "PYTHONPATH": os.pathsep.join(filter(None, [os.environ.get("PYTHONPATH"), str(REPO_ROOT)])),
             "PYTHONUNBUFFERED": "1",
             **self.extra_env,
             **env,
