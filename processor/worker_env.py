@@ -25,12 +25,10 @@ WORKER_ID_VAR = "HOTFOLDER_WORKER_ID"
 TOKEN_FILE_NAME = "drive-token.json"
 _SECRET_REF = re.compile(r"\{\{\s*RUNPOD_SECRET_[^}]*\}\}")
 
-# What a pod needs, by section; everything else (mail, web, watcher, RunPod account) stays home.
-_DRIVE_KEYS = (
-    "folder_id", "api_root", "token_uri", "reports_folder", "done_folder", "failed_folder",
-    "settle_seconds", "lease_seconds", "max_attempts", "chunk_size",
-)  # fmt: skip
-_WORKER_KEYS = ("idle_grace", "heartbeat")
+# What a pod needs: drive (access and queue rules), analysis, worker, and from launcher its lifetime
+# and name prefix. Machine-local paths stay home; mail, web, watcher and the RunPod account never go.
+_DRIVE_LOCAL = ("token_file", "client_secrets_file")
+_WORKER_LOCAL = ("scratch_dir",)
 _LAUNCHER_KEYS = ("max_lifetime", "name_prefix")
 
 
@@ -52,12 +50,14 @@ def build_worker_env(settings: Settings, drive_token_json: str | None) -> dict[s
             values[f"HOTFOLDER_{section.upper()}__{key.upper()}"] = _env_text(value)
 
     put("storage", "backend", settings.storage.backend)
-    for key in _DRIVE_KEYS:
-        put("drive", key, getattr(settings.drive, key))
+    for key, value in settings.drive:
+        if key not in _DRIVE_LOCAL:
+            put("drive", key, value)
     for key, value in settings.analysis:
         put("analysis", key, value)
-    for key in _WORKER_KEYS:
-        put("worker", key, getattr(settings.worker, key))
+    for key, value in settings.worker:
+        if key not in _WORKER_LOCAL:
+            put("worker", key, value)
     for key in _LAUNCHER_KEYS:
         put("launcher", key, getattr(settings.launcher, key))
     local_worker = settings.launcher.backend == "local"

@@ -30,6 +30,19 @@ def launcher(settings, **kw):
     return LocalLauncher(settings, command=[sys.executable, "-c", CHILD], stop_grace=kw.pop("stop_grace", 5.0), **kw)
 
 
+def gone(pid, timeout=5.0):
+    """The process ended (a SIGKILL is delivered asynchronously; a zombie has ended too)."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            if psutil.Process(pid).status() == psutil.STATUS_ZOMBIE:
+                return True
+        except psutil.NoSuchProcess:
+            return True
+        time.sleep(0.05)
+    return False
+
+
 def first_line(path, timeout=20.0):
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
@@ -52,7 +65,7 @@ def test_launch_list_terminate_with_the_process_group(settings):
 
     la.terminate("local-1")
     la.terminate("local-1")  # idempotent
-    assert not psutil.pid_exists(out["grandchild"]) or psutil.Process(out["grandchild"]).status() == psutil.STATUS_ZOMBIE
+    assert gone(out["grandchild"])
     assert [w.id for w in la.list_workers()] == ["local-2"]
     la.terminate("local-2")
     assert la.list_workers() == []
@@ -70,8 +83,7 @@ def test_a_restarted_watcher_sees_and_stops_workers_it_did_not_start(settings):
     assert second.launch({}).id == "local-2"  # numbering continues
     second.terminate(info.id)
     second.terminate("local-2")
-    time.sleep(0.2)
-    assert not psutil.pid_exists(pid) or psutil.Process(pid).status() == psutil.STATUS_ZOMBIE
+    assert gone(pid)
 
 
 def test_a_reused_pid_is_never_signalled(settings):
@@ -98,7 +110,7 @@ def test_a_worker_ignoring_sigterm_is_killed_after_the_grace(settings, monkeypat
     t0 = time.monotonic()
     la.terminate(info.id)
     assert time.monotonic() - t0 < 5
-    assert not psutil.pid_exists(pid) or psutil.Process(pid).status() == psutil.STATUS_ZOMBIE
+    assert gone(pid)
 
 
 def test_an_ended_worker_is_listed_as_exited(settings):

@@ -26,7 +26,7 @@ def clean_env(monkeypatch):
 def make_settings(tmp_path, **over):
     sections = {
         "local": {"root": str(tmp_path / "data")},
-        "drive": {"settle_seconds": 0, "lease_seconds": 5, "claim_pause": 0.01, "max_attempts": 3, "chunk_size": 262144},
+        "drive": {"settle_seconds": 0, "lease_seconds": 5, "claim_pause": 0.25, "max_attempts": 3, "chunk_size": 262144},
         "worker": {"scratch_dir": str(tmp_path / "scratch"), "idle_grace": 0.3, "heartbeat": 0.1},
         "watcher": {"state_dir": str(tmp_path / "state")},
     }
@@ -120,9 +120,9 @@ def test_an_output_uploaded_before_a_crash_is_reused_not_duplicated(tmp_path):
 
 
 def test_heartbeat_renews_the_lease_and_reports_progress(tmp_path, monkeypatch):
-    settings = make_settings(tmp_path, drive={"lease_seconds": 1.0})
+    settings = make_settings(tmp_path, drive={"lease_seconds": 3.0})
     add_video(settings, "slow.mp4")
-    monkeypatch.setenv("HF_TEST_ANALYZE_SECONDS", "2.5")  # longer than the lease: only renewals keep it
+    monkeypatch.setenv("HF_TEST_ANALYZE_SECONDS", "4")  # longer than the lease: only renewals keep it
     seen: list[tuple[str, str | None]] = []
     store = open_storage(settings)
     stop = threading.Event()
