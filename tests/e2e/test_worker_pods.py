@@ -1,0 +1,105 @@
+"""End to end through both emulators and the real SDKs (runpod, google-api-python-client).
+
+One launch of a RunPod pod drains a Drive folder of 5 videos and terminates itself. The pod runs
+``tests.support.quick_worker`` — ``hotfolder work`` with the quick analyzer injected — because the
+point here is the pod/queue/Drive machinery; the real pipeline has its own tests.
+"""
+
+import base64
+import json
+import os
+import sys
+import time
+
+import pytest
+
+from config import load_settings
+from drive.model import State, VideoState, utcnow
+from pod_launcher.reaper import reap
+from pod_launcher.runpod_launcher import RunpodLauncher
+from processor.worker_env import build_worker_env
+from tests.support.quick_analyzer import report_source
+
+pytestmark = pytest.mark.slow
+
+VIDEOS = ["line 1 – lifting.mp4", 'packing "B".mov', "shelf{3}.mp4", "weld\nstation.mp4", "žehlení.MP4"]
+
+
+@pytest.fixture(autouse=True)
+def clean_env(monkeypatch):
+    for key in list(os.environ):
+        if key.startswith("HOTFOLDER_"):
+            monkeypatch.delenv(key)
+
+
+def watcher_settings(drive_emulator, runpod_emulator, tmp_path, **over):
+    token = tmp_path / "watcher" / "drive-token.json"
+    drive_emulator.write_token(token)
+    sections = {
+        "storage": {"backend": "drive"},
+        "drive": drive_emulator.drive_settings(token, settle_seconds=0.5, lease_seconds=6, claim_pause=0.3),
+        "launcher": {"backend": "runpod", "name_prefix": "hf-e2e", "max_lifetime": 600, "idle_timeout": 120},
+        "runpod": {"api_key": runpod_emulator.api_key, "image": "ghcr.io/acme/hotfolder-worker:1.0",
+                   "gpu_types": ["NVIDIA GeForce RTX 4090", "NVIDIA L4"],
+                   "drive_token_secret": "{{ RUNPOD_SECRET_hf_drive_token }}"},
+        "worker": {"idle_grace": 1.5, "heartbeat": 0.5},
+        "analysis": {"quality": "fast"},
+        "watcher": {"state_dir": str(tmp_path / "watcher" / "state")},
+    }  # fmt: skip
+    for key, value in over.items():
+        sections[key].update(value)
+    # The token lives in a RunPod secret; the pod env carries only its reference.
+    runpod_emulator.secrets["hf_drive_token"] = base64.b64encode(token.read_bytes()).decode()
+    return load_settings(**sections), token
+
+
+def children(emu, folder_id):
+    return sorted(f["name"] for f in emu.children(folder_id))
+
+
+def folder_named(emu, name):
+    """Reports/Done/Failed are created next to the hot folder."""
+    [f] = emu.find(name, parent=emu.parents(emu.folder_id)[0])
+    return f["id"]
+
+
+def test_five_videos_one_pod_five_reports_pod_gone(drive_emulator, runpod_emulator, tmp_path, caplog):
+    runpod_emulator.command = [sys.executable, "-m", "tests.support.quick_worker"]
+    settings, token_file = watcher_settings(drive_emulator, runpod_emulator, tmp_path)
+    ids = {name: drive_emulator.add_file(name, b"\x00\x00\x00\x18ftypmp42" + os.urandom(400_000)) for name in VIDEOS}
+    md5 = {name: drive_emulator.file(fid)["md5Checksum"] for name, fid in ids.items()}
+    runpod_emulator.unavailable = {"NVIDIA GeForce RTX 4090"}  # lands on the second GPU type
+
+    launcher = RunpodLauncher(settings)
+    t0 = time.monotonic()
+    info = launcher.launch(build_worker_env(settings, drive_token_json=None))
+    pod = runpod_emulator.wait_terminated(info.id, timeout=180)
+    wall = time.monotonic() - t0
+    print(f"e2e: 5 videos through one pod in {wall:.1f} s")
+
+    log = pod.log_text()
+    assert pod.terminated_by == "pod", log  # it ended itself
+    assert len(runpod_emulator.ops("podFindAndDeployOnDemand")) == 2  # one launch (4090 refused, L4 taken)
+    assert launcher.list_workers() == [] and runpod_emulator.running_pods() == []
+    assert reap(launcher, {}, utcnow(), settings) == []
+
+    reports, done = folder_named(drive_emulator, "Reports"), folder_named(drive_emulator, "Done")
+    stems = [os.path.splitext(n)[0] for n in VIDEOS]
+    assert children(drive_emulator, reports) == sorted([f"{s} - angles.csv" for s in stems] + [f"{s} - ergonomics.xlsx" for s in stems])
+    assert children(drive_emulator, done) == sorted(VIDEOS)
+    assert children(drive_emulator, drive_emulator.folder_id) == []
+    for name, fid in ids.items():
+        state = VideoState.from_properties(drive_emulator.properties(fid))
+        assert state.state is State.DONE and state.attempts == 1 and state.worker == info.id
+        report = drive_emulator.file(state.report_id)
+        assert report["name"] == f"{os.path.splitext(name)[0]} - ergonomics.xlsx"
+        xlsx = tmp_path / "r.xlsx"
+        xlsx.write_bytes(drive_emulator.content(state.report_id))
+        assert report_source(xlsx) == md5[name]
+
+    # No secret in any log line: the pod's, or this process's records of the API traffic.
+    token = json.loads(token_file.read_text())
+    secrets = [runpod_emulator.api_key, pod.key, token["refresh_token"], token["client_secret"], token["token"],
+               runpod_emulator.secrets["hf_drive_token"], *drive_emulator.access_tokens]  # fmt: skip
+    for secret in secrets:
+        assert secret not in log and secret not in caplog.text
