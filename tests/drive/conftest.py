@@ -65,7 +65,36 @@ def make_local(request, tmp_path: Path) -> Backend:
     return Backend("local", overrides, settings, storage, add_video, rewrite_video, folder_names, read_text)
 
 
-BACKENDS: dict[str, Callable[..., Backend]] = {"local": make_local}
+def make_drive(request, tmp_path: Path) -> Backend:
+    """DriveStore through the real Google client against the Drive emulator (tests/support)."""
+    from drive.drive_store import DriveStore
+    from tests.support.drive_setup import FAST_BACKOFF
+
+    emu = request.getfixturevalue("drive_emulator")
+    token = tmp_path / "drive-token.json"
+    emu.write_token(token)
+    # A claim write is an HTTP round trip here: give it a pause it can fit in on a busy CI box.
+    overrides = {"storage": {"backend": "drive"}, "drive": emu.drive_settings(token, **queue_overrides(claim_pause=0.3))}
+    settings = load_settings(**overrides)
+    storage = DriveStore(settings, backoff=FAST_BACKOFF)
+
+    def add_video(name: str, data: bytes) -> str:
+        return emu.add_file(name, data)
+
+    def rewrite_video(file_id: str, data: bytes) -> None:
+        emu.set_content(file_id, data)
+
+    def folder_names(folder: Folder) -> list[str]:
+        return sorted(f["name"] for f in emu.children(storage.folder_id(folder)))
+
+    def read_text(folder: Folder, name: str) -> str:
+        [f] = emu.find(name, storage.folder_id(folder))
+        return emu.content(f["id"]).decode("utf-8")
+
+    return Backend("drive", overrides, settings, storage, add_video, rewrite_video, folder_names, read_text, {"emulator": emu})
+
+
+BACKENDS: dict[str, Callable[..., Backend]] = {"local": make_local, "drive": make_drive}
 
 
 @pytest.fixture(params=sorted(BACKENDS))
