@@ -177,7 +177,13 @@ class _Worker:
         from drive.queue import VideoQueue
         from drive.storage import StorageError
 
-        storage = self._storage or open_storage(self.settings)
+        from drive.credentials import AuthError
+
+        try:
+            storage = self._storage or open_storage(self.settings)
+        except StorageError as exc:
+            log.error("worker %s cannot open the storage: %s", self.worker_id, exc)
+            return EXIT_FATAL
         queue = VideoQueue(storage, self.settings.drive, self.worker_id)
         log.info("worker %s started (idle grace %.0f s)", self.worker_id, self.grace)
         idle_since = time.monotonic()
@@ -188,6 +194,9 @@ class _Worker:
             try:
                 claim = queue.claim_next()
                 errors = 0
+            except AuthError as exc:
+                log.error("worker %s stops: %s", self.worker_id, exc)
+                return EXIT_FATAL
             except StorageError as exc:
                 errors += 1
                 if errors >= MAX_LOOKUP_ERRORS:

@@ -103,3 +103,19 @@ def test_five_videos_one_pod_five_reports_pod_gone(drive_emulator, runpod_emulat
                runpod_emulator.secrets["hf_drive_token"], *drive_emulator.access_tokens]  # fmt: skip
     for secret in secrets:
         assert secret not in log and secret not in caplog.text
+
+
+def test_a_revoked_drive_token_ends_the_pod_with_a_clear_reason(drive_emulator, runpod_emulator, tmp_path):
+    runpod_emulator.command = [sys.executable, "-m", "tests.support.quick_worker"]
+    settings, token_file = watcher_settings(drive_emulator, runpod_emulator, tmp_path)
+    fid = drive_emulator.add_file("v.mp4", b"\x00\x00\x00\x18ftypmp42" + os.urandom(1000))
+    token = json.loads(token_file.read_text())
+    drive_emulator.revoke(token["refresh_token"])
+    drive_emulator.expire_access_tokens()
+
+    info = RunpodLauncher(settings).launch(build_worker_env(settings, drive_token_json=None))
+    pod = runpod_emulator.wait_terminated(info.id, timeout=120)
+    assert pod.terminated_by == "pod"
+    assert "hotfolder auth" in pod.log_text()
+    assert token["refresh_token"] not in pod.log_text()
+    assert VideoState.from_properties(drive_emulator.properties(fid)).state is State.PENDING  # nothing lost
