@@ -177,8 +177,6 @@ class _Worker:
         from drive.queue import VideoQueue
         from drive.storage import StorageError
 
-        from drive.credentials import AuthError
-
         try:
             storage = self._storage or open_storage(self.settings)
         except StorageError as exc:
@@ -186,6 +184,17 @@ class _Worker:
             return EXIT_FATAL
         queue = VideoQueue(storage, self.settings.drive, self.worker_id)
         log.info("worker %s started (idle grace %.0f s)", self.worker_id, self.grace)
+        try:
+            return self._drain(queue, storage)
+        except Shutdown as stop:
+            # Stopped outside a video's processing, e.g. mid-claim: give back whatever is ours.
+            self._give_back_mine(queue, storage, stop)
+            raise
+
+    def _drain(self, queue: "VideoQueue", storage: "Storage") -> int:
+        from drive.credentials import AuthError
+        from drive.storage import StorageError
+
         idle_since = time.monotonic()
         errors = 0
         while not self.stop.is_set():
@@ -338,6 +347,23 @@ class _Worker:
                 queue.fail(claim, f"the worker stopped mid-video: {stop.reason}", permanent=False)
         except (LostClaim, StorageError) as exc:
             log.warning("could not give %s back (%s); its lease will expire", claim.video.name, exc)
+
+    def _give_back_mine(self, queue: "VideoQueue", storage: "Storage", stop: Shutdown) -> None:
+        from drive.model import State, VideoState
+        from drive.queue import Claim
+        from drive.storage import StorageError
+
+        self._raise_on_signal = False
+        try:
+            videos = storage.list_videos()
+        except StorageError as exc:
+            log.warning("could not look for claims to give back (%s); their leases will expire", exc)
+            return
+        for video in videos:
+            state = VideoState.from_properties(video.properties)
+            if state.state is State.CLAIMED and state.worker == self.worker_id and state.lease_until:
+                claim = Claim(video=video, worker_id=self.worker_id, lease_until=state.lease_until, attempt=state.attempts)
+                self._give_up(queue, claim, stop)
 
     def _check_space(self, where: Path, size: int | None) -> None:
         if size is None:
