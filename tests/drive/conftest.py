@@ -23,7 +23,8 @@ from drive.storage import Storage
 @dataclass
 class Backend:
     name: str
-    overrides: dict[str, Any]  # load_settings(**overrides) gives this backend (child processes use it)
+    overrides: dict[str, Any]  # load_settings(**overrides) gives this backend (child processes use it);
+    # it has a "drive" section (queue_overrides() plus the backend's own keys)
     settings: Settings
     storage: Storage
     add_video: Callable[[str, bytes], str]  # put a new video into the inbox; returns its id
@@ -31,11 +32,13 @@ class Backend:
     folder_names: Callable[[Folder], list[str]]  # names of every file in a folder, videos or not
     read_text: Callable[[Folder, str], str]  # content of a small text file in a folder
     extra: dict[str, Any] = field(default_factory=dict)
+    delete_video: Callable[[str], None] | None = None  # delete a video for good (as a user would)
 
 
 def queue_overrides(**drive: Any) -> dict[str, Any]:
-    """Fast queue rules for tests."""
-    return {"settle_seconds": 0, "lease_seconds": 60, "max_attempts": 3, "claim_pause": 0.2, **drive}
+    """Queue rules for tests (single-worker tests run VideoQueue without real waiting)."""
+    return {"settle_seconds": 0, "lease_seconds": 60, "max_attempts": 3, "claim_pause": 1.0, **drive}
+
 
 
 def make_local(request, tmp_path: Path) -> Backend:
@@ -62,7 +65,11 @@ def make_local(request, tmp_path: Path) -> Backend:
     def read_text(folder: Folder, name: str) -> str:
         return (folder_dir(folder) / name).read_text(encoding="utf-8")
 
-    return Backend("local", overrides, settings, storage, add_video, rewrite_video, folder_names, read_text)
+    def delete_video(file_id: str) -> None:
+        (inbox / file_id).unlink()
+
+    return Backend("local", overrides, settings, storage, add_video, rewrite_video, folder_names, read_text,
+                   delete_video=delete_video)
 
 
 def make_drive(request, tmp_path: Path) -> Backend:
@@ -91,7 +98,7 @@ def make_drive(request, tmp_path: Path) -> Backend:
         [f] = emu.find(name, storage.folder_id(folder))
         return emu.content(f["id"]).decode("utf-8")
 
-    return Backend("drive", overrides, settings, storage, add_video, rewrite_video, folder_names, read_text, {"emulator": emu})
+    return Backend("drive", overrides, settings, storage, add_video, rewrite_video, folder_names, read_text, {"emulator": emu}, delete_video=emu.remove)
 
 
 BACKENDS: dict[str, Callable[..., Backend]] = {"local": make_local, "drive": make_drive}
