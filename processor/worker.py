@@ -144,6 +144,7 @@ class _Worker:
         self._lifetime_hit = False
         self._lifetime_timer: threading.Timer | None = None
         self.stats = _Stats()
+        self.body_model: Path | None = None  # resolved from analysis.smplx_model at start
 
     # -- the loop ------------------------------------------------------------------------------
 
@@ -182,6 +183,15 @@ class _Worker:
         except StorageError as exc:
             log.error("worker %s cannot open the storage: %s", self.worker_id, exc)
             return EXIT_FATAL
+        if self.settings.analysis.smplx_model:
+            from processor.body_model import BodyModelError, resolve_configured_model
+
+            try:
+                # A Drive-hosted model is fetched once per pod with the worker's own Drive access.
+                self.body_model = resolve_configured_model(self.settings, fetch=lambda fid, dest: storage.download(fid, dest))
+            except BodyModelError as exc:
+                log.error("worker %s cannot start: %s", self.worker_id, exc)
+                return EXIT_FATAL
         queue = VideoQueue(storage, self.settings.drive, self.worker_id)
         log.info("worker %s started (idle grace %.0f s)", self.worker_id, self.grace)
         try:
@@ -292,13 +302,9 @@ class _Worker:
 
     def options(self) -> AnalysisOptions:
         a = self.settings.analysis
-        body_model = Path(a.smplx_model).expanduser() if a.smplx_model and not a.smplx_model.startswith("drive:") else None
-        if a.smplx_model.startswith("drive:"):
-            log.warning("analysis.smplx_model %r: fetching from Drive is not supported by this worker yet; "
-                        "using skeleton mode", a.smplx_model)  # fmt: skip
         return AnalysisOptions(
             standard=a.standard, quality=a.quality, lang=a.lang, preview=a.preview, shift_hours=a.shift_hours,
-            body_model=body_model, camera_pitch_deg=a.camera_pitch_deg, processes=a.processes,
+            body_model=self.body_model, camera_pitch_deg=a.camera_pitch_deg, processes=a.processes,
         )  # fmt: skip
 
     def _upload(self, storage: "Storage", video, result: AnalysisResult):

@@ -119,3 +119,38 @@ def test_a_revoked_drive_token_ends_the_pod_with_a_clear_reason(drive_emulator, 
     assert "hotfolder auth" in pod.log_text()
     assert token["refresh_token"] not in pod.log_text()
     assert VideoState.from_properties(drive_emulator.properties(fid)).state is State.PENDING  # nothing lost
+
+
+def test_a_drive_hosted_smplx_model_is_fetched_once_and_used(drive_emulator, tmp_path, caplog):
+    """`analysis.smplx_model = "drive:<id>"`: the worker downloads it with its own Drive access."""
+    from processor.worker import EXIT_FATAL, EXIT_OK, run_worker
+    from tests.support.quick_analyzer import quick_analyze
+    from tests.support.synthetic_smplx import write_synthetic_smplx
+
+    model = write_synthetic_smplx(tmp_path / "SMPLX_NEUTRAL.npz")
+    models = drive_emulator.add_folder("models")
+    model_id = drive_emulator.add_file("SMPLX_NEUTRAL.npz", model, parent=models, mime_type="application/octet-stream")
+    drive_emulator.add_file("v.mp4", b"\x00\x00\x00\x18ftypmp42" + os.urandom(1000))
+    token = tmp_path / "tok.json"
+    drive_emulator.write_token(token)
+    used = []
+
+    def analyze(path, out_dir, options, progress=None):
+        used.append(options.body_model)
+        return quick_analyze(path, out_dir, options, progress)
+
+    def settings_with(spec):
+        return load_settings(
+            storage={"backend": "drive"},
+            drive=drive_emulator.drive_settings(token, settle_seconds=0, claim_pause=0.3),
+            worker={"scratch_dir": str(tmp_path / "scratch"), "idle_grace": 0.5, "heartbeat": 0.5},
+            analysis={"smplx_model": spec},
+        )
+
+    assert run_worker(settings_with(f"drive:{model_id}"), analyze=analyze, environ={}, install_signals=False) == EXIT_OK
+    assert len(used) == 1 and used[0].read_bytes() == model.read_bytes()
+    assert used[0] == tmp_path / "scratch" / "models" / f"smplx-{model_id}"
+
+    garbage_id = drive_emulator.add_file("not-a-model.npz", b"garbage", parent=models, mime_type="application/octet-stream")
+    assert run_worker(settings_with(f"drive:{garbage_id}"), analyze=analyze, environ={}, install_signals=False) == EXIT_FATAL
+    assert "cannot start" in caplog.text and "SMPL-X" in caplog.text
