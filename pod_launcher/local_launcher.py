@@ -32,6 +32,8 @@ REGISTRY = "local-workers.json"
 WORKER_ID_VAR = "HOTFOLDER_WORKER_ID"
 # Ended workers stay listed this long (the watcher reports how they ended), then are forgotten.
 KEEP_ENDED_S = 3600.0
+# The watcher's own secrets are not the worker's business.
+_WATCHER_ONLY = ("HOTFOLDER_RUNPOD__", "HOTFOLDER_MAIL__", "HOTFOLDER_WEB__")
 
 
 class LocalLauncher:
@@ -53,7 +55,8 @@ class LocalLauncher:
             worker_id = f"local-{n}"
             name = f"{self.prefix}-{worker_id}"
             log_path = self.log_dir / f"{worker_id}.log"
-            child_env = {**os.environ, **env, WORKER_ID_VAR: worker_id}
+            inherited = {k: v for k, v in os.environ.items() if not k.upper().startswith(_WATCHER_ONLY)}
+            child_env = {**inherited, **env, WORKER_ID_VAR: worker_id}
             try:
                 with log_path.open("ab") as out:
                     proc = subprocess.Popen(

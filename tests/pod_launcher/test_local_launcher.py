@@ -16,7 +16,8 @@ CHILD = (
     "import json, os, subprocess, sys, time, signal\n"
     "if os.environ.get('IGNORE_TERM'): signal.signal(signal.SIGTERM, signal.SIG_IGN)\n"
     "g = subprocess.Popen([sys.executable, '-c', 'import time; time.sleep(120)'])\n"
-    "print(json.dumps({'id': os.environ['HOTFOLDER_WORKER_ID'], 'x': os.environ.get('X'), 'grandchild': g.pid}), flush=True)\n"
+    "print(json.dumps({'id': os.environ['HOTFOLDER_WORKER_ID'], 'x': os.environ.get('X'), 'grandchild': g.pid,\n"
+    "                  'key': os.environ.get('HOTFOLDER_RUNPOD__API_KEY'), 'inherited': os.environ.get('INHERITED')}), flush=True)\n"
     "time.sleep(120)\n"
 )
 
@@ -53,7 +54,9 @@ def first_line(path, timeout=20.0):
     raise AssertionError(f"no output in {path}")
 
 
-def test_launch_list_terminate_with_the_process_group(settings):
+def test_launch_list_terminate_with_the_process_group(settings, monkeypatch):
+    monkeypatch.setenv("HOTFOLDER_RUNPOD__API_KEY", "rpa_WATCHER_ONLY_SECRET")
+    monkeypatch.setenv("INHERITED", "yes")
     la = launcher(settings)
     a = la.launch({"X": 'quoted "value"\nnewline'})
     b = la.launch({})
@@ -61,6 +64,7 @@ def test_launch_list_terminate_with_the_process_group(settings):
     log_dir = settings.watcher.state_dir.resolve() / "workers"
     out = first_line(log_dir / "local-1.log")
     assert out["id"] == "local-1" and out["x"] == 'quoted "value"\nnewline'
+    assert out["inherited"] == "yes" and out["key"] is None
     assert {w.id: w.status for w in la.list_workers()} == {"local-1": "RUNNING", "local-2": "RUNNING"}
 
     la.terminate("local-1")
