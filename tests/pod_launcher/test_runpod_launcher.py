@@ -226,3 +226,15 @@ def test_no_api_key_or_token_in_any_log_line(emu, caplog):
     assert info.id in text
     for secret in (emu.api_key, env[TOKEN_VAR], "REFRESH-LOGME-NOT", "LOGME-NOT", *(p.key for p in emu.all_pods())):
         assert secret not in text
+
+
+def test_pod_is_created_from_the_configured_image_cloud_and_disk(emu):
+    settings = make_settings(emu, runpod={"cloud_type": "SECURE", "container_disk_gb": 55, "gpu_types": ["NVIDIA RTX A5000"]})
+    info = RunpodLauncher(settings).launch({"A": "b"})
+    [pod] = emu.all_pods()
+    sent = pod.extra["input"]
+    assert sent["imageName"] == "ghcr.io/acme/hotfolder:1.0" and sent["cloudType"] == "SECURE"
+    assert sent["containerDiskInGb"] == 55 and sent["gpuTypeId"] == "NVIDIA RTX A5000" and sent["gpuCount"] == 1
+    assert sent["name"] == info.name and info.name.startswith("hf-test-") and len(info.name) <= 40
+    assert not sent.get("startSsh") and sent["supportPublicIp"] is False  # no SSH, no public IP needed
+    assert {e["key"]: e["value"] for e in sent["env"]} == {"A": "b"}
