@@ -57,24 +57,98 @@ def local_settings(tmp_path, **over):
     return load_settings(**sections)
 
 
-def worker_env(settings, **extra):
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("HOTFOLDER_", "HF_TEST_"))}
-    pythonpath = [p for p in (os.environ.get("PYTHONPATH"), str(ROOT)) if p]
-    return {**env, **build_worker_env(settings, None), "PYTHONPATH": os.pathsep.join(pythonpath), **extra}
+class LocalSide:
+    """The folder backend as the crash trials see it."""
+
+    def __init__(self, tmp_path):
+        self.settings = local_settings(tmp_path)
+        self.token_json = None
+        self.root = Path(self.settings.local.root)
+        (self.root / "inbox").mkdir(parents=True, exist_ok=True)
+
+    def add(self, name, data):
+        (self.root / "inbox" / name).write_bytes(data)
+
+    def inbox_empty(self):
+        return not open_storage(self.settings).list_videos(Folder.INBOX)
+
+    def assert_exactly_one_report_each(self, md5):
+        reports = sorted(p.name for p in (self.root / "Reports").iterdir() if not p.name.startswith("."))
+        assert reports == expected_reports(md5)
+        store = open_storage(self.settings)
+        done = {v.name: v for v in store.list_videos(Folder.DONE)}
+        assert sorted(done) == sorted(md5) and store.list_videos(Folder.INBOX) == []
+        assert store.list_videos(Folder.FAILED) == []
+        for name, digest in md5.items():
+            state = VideoState.from_properties(done[name].properties)
+            assert state.state is State.DONE and state.report_id
+            assert report_source(self.root / "Reports" / f"{Path(name).stem} - ergonomics.xlsx") == digest
 
 
-def add_videos(settings, n):
-    inbox = Path(settings.local.root) / "inbox"
-    inbox.mkdir(parents=True, exist_ok=True)
+class DriveSide:
+    """The Drive emulator, reached by the workers through the real client library."""
+
+    def __init__(self, emu, tmp_path):
+        self.emu = emu
+        token = tmp_path / "watcher-token.json"
+        emu.write_token(token)
+        self.token_json = token.read_text()
+        base = local_settings(tmp_path)
+        self.settings = load_settings(
+            storage={"backend": "drive"},
+            drive=emu.drive_settings(token, **{k: v for k, v in base.drive if k in
+                                               ("settle_seconds", "lease_seconds", "claim_pause", "max_attempts", "chunk_size")}),
+            worker={"scratch_dir": str(tmp_path / "scratch"), "idle_grace": 3.0, "heartbeat": 0.3},
+            watcher={"state_dir": str(tmp_path / "state")},
+        )  # fmt: skip
+        self.tmp = tmp_path
+
+    def add(self, name, data):
+        self.emu.add_file(name, data)
+
+    def inbox_empty(self):
+        return not self.emu.children(self.emu.folder_id)
+
+    def folder(self, name):
+        found = self.emu.find(name, parent=self.emu.parents(self.emu.folder_id)[0])
+        assert len(found) == 1, found
+        return found[0]["id"]
+
+    def assert_exactly_one_report_each(self, md5):
+        reports = self.emu.children(self.folder("Reports"))
+        assert sorted(f["name"] for f in reports) == expected_reports(md5)
+        done = {f["name"]: f for f in self.emu.children(self.folder("Done"))}
+        assert sorted(done) == sorted(md5) and self.inbox_empty()
+        assert not self.emu.find("Failed") or not self.emu.children(self.folder("Failed"))
+        for name, digest in md5.items():
+            state = VideoState.from_properties(done[name].get("properties") or {})
+            assert state.state is State.DONE and state.report_id
+            xlsx = self.tmp / "report.xlsx"
+            xlsx.write_bytes(self.emu.content(state.report_id))
+            assert report_source(xlsx) == digest
+
+
+def expected_reports(md5):
+    stems = [Path(n).stem for n in md5]
+    return sorted([f"{s} - ergonomics.xlsx" for s in stems] + [f"{s} - angles.csv" for s in stems])
+
+
+def add_videos(side, names):
     md5 = {}
-    for i in range(n):
+    for name in names:
         data = b"\x00\x00\x00\x18ftypmp42" + os.urandom(700_000)  # three download chunks
-        (inbox / f"station {i}.mp4").write_bytes(data)
-        md5[f"station {i}.mp4"] = hashlib.md5(data).hexdigest()
+        side.add(name, data)
+        md5[name] = hashlib.md5(data).hexdigest()
     return md5
 
 
-def run_worker_process(settings, point, rng, tmp_path, n):
+def worker_env(side, **extra):
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("HOTFOLDER_", "HF_TEST_"))}
+    pythonpath = [p for p in (os.environ.get("PYTHONPATH"), str(ROOT)) if p]
+    return {**env, **build_worker_env(side.settings, side.token_json), "PYTHONPATH": os.pathsep.join(pythonpath), **extra}
+
+
+def run_worker_process(side, point, rng, tmp_path, n):
     extra = {"HOTFOLDER_WORKER_ID": f"trial-{n}", "HF_TEST_ANALYZE_SECONDS": "0.6"}
     if point != "random":
         extra["HF_TEST_KILL_AT"] = point
@@ -83,7 +157,7 @@ def run_worker_process(settings, point, rng, tmp_path, n):
     with log.open("w") as out:
         proc = subprocess.Popen(
             [sys.executable, "-m", "tests.support.quick_worker"], cwd=tmp_path,
-            env=worker_env(settings, **extra), stdout=out, stderr=subprocess.STDOUT,
+            env=worker_env(side, **extra), stdout=out, stderr=subprocess.STDOUT,
         )  # fmt: skip
         if point == "random":
             # From outside, at any moment after start-up: listing, claiming, any stage of a video.
@@ -95,59 +169,34 @@ def run_worker_process(settings, point, rng, tmp_path, n):
     return rc, log.read_text()
 
 
-def assert_exactly_one_report_each(settings, md5):
-    root = Path(settings.local.root)
-    reports = sorted(p.name for p in (root / "Reports").iterdir() if not p.name.startswith("."))
-    stems = [Path(n).stem for n in md5]
-    assert reports == sorted([f"{s} - ergonomics.xlsx" for s in stems] + [f"{s} - angles.csv" for s in stems])
-    store = open_storage(settings)
-    done = {v.name: v for v in store.list_videos(Folder.DONE)}
-    assert sorted(done) == sorted(md5) and store.list_videos(Folder.INBOX) == []
-    assert store.list_videos(Folder.FAILED) == []
-    for name, digest in md5.items():
-        state = VideoState.from_properties(done[name].properties)
-        assert state.state is State.DONE and state.report_id
-        assert report_source(root / "Reports" / f"{Path(name).stem} - ergonomics.xlsx") == digest
-
-
-def test_sigkill_at_every_step_then_relaunch_loses_and_duplicates_nothing(tmp_path):
-    settings = local_settings(tmp_path)
-    md5 = add_videos(settings, N_VIDEOS)
+@pytest.mark.parametrize("backend, trials", [("local", 24), ("drive", 12)])
+def test_sigkill_at_every_step_then_relaunch_loses_and_duplicates_nothing(backend, trials, tmp_path, request):
+    side = LocalSide(tmp_path) if backend == "local" else DriveSide(request.getfixturevalue("drive_emulator"), tmp_path)
+    md5 = add_videos(side, [f"station {i}.mp4" for i in range(N_VIDEOS)])
     rng = random.Random(int(os.environ.get("HF_CRASH_SEED", "20261122")))
     kills: dict[str, int] = {}
     t0 = time.monotonic()
-    for n in range(TRIALS):
+    for n in range(trials):
         point = POINTS[n % len(POINTS)]
-        rc, log = run_worker_process(settings, point, rng, tmp_path, n)
+        rc, log = run_worker_process(side, point, rng, tmp_path, n)
         if rc == -signal.SIGKILL:
             kills[point] = kills.get(point, 0) + 1
         else:
             assert point == "random" or "queue empty" in log, log  # ran out of work before that point
-        remaining = [v for v in open_storage(settings).list_videos(Folder.INBOX)]
-        if not remaining:
+        if side.inbox_empty():
             # Every video made it: drop fresh ones so the remaining trials still have work.
-            md5.update(add_videos_named(settings, n))
+            md5.update(add_videos(side, [f"late {n}-{i}.mp4" for i in range(2)]))
     # The relaunch after the last kill, and any further ones until the queue is drained.
     for extra in range(5):
-        rc, log = run_worker_process(settings, "none", rng, tmp_path, TRIALS + extra)
+        rc, log = run_worker_process(side, "none", rng, tmp_path, trials + extra)
         assert rc == 0, log
-        if not open_storage(settings).list_videos(Folder.INBOX):
+        if side.inbox_empty():
             break
     killed = sum(kills.values())
-    print(f"crash trials: {TRIALS} runs, {killed} SIGKILLs {kills}, {len(md5)} videos, {time.monotonic() - t0:.0f} s")
-    assert killed >= 20 and all(kills.get(p, 0) >= 2 for p in POINTS if p != "random")
-    assert_exactly_one_report_each(settings, md5)
-
-
-def add_videos_named(settings, n):
-    inbox = Path(settings.local.root) / "inbox"
-    out = {}
-    for i in range(2):
-        data = b"\x00\x00\x00\x18ftypmp42" + os.urandom(700_000)
-        name = f"late {n}-{i}.mp4"
-        (inbox / name).write_bytes(data)
-        out[name] = hashlib.md5(data).hexdigest()
-    return out
+    print(f"crash trials ({backend}): {trials} runs, {killed} SIGKILLs {kills}, {len(md5)} videos, "
+          f"{time.monotonic() - t0:.0f} s")  # fmt: skip
+    assert killed >= min(20, trials - 2) and all(kills.get(p, 0) >= 2 for p in POINTS if p != "random")
+    side.assert_exactly_one_report_each(md5)
 
 
 def wait_for(predicate, timeout, what):
@@ -172,7 +221,9 @@ def last_activity(store, settings):
 
 def test_a_hung_worker_is_reaped_and_its_video_reclaimed(tmp_path, monkeypatch):
     settings = local_settings(tmp_path, launcher={"idle_timeout": 3.0, "max_lifetime": 600})
-    md5 = add_videos(settings, 1)
+    side = LocalSide(tmp_path)
+    settings = side.settings = settings
+    md5 = add_videos(side, ["station 0.mp4"])
     store = open_storage(settings)
     monkeypatch.setenv("HF_TEST_ANALYZE_SECONDS", "60")
     monkeypatch.setenv("PYTHONPATH", os.pathsep.join(p for p in (os.environ.get("PYTHONPATH"), str(ROOT)) if p))
@@ -194,7 +245,7 @@ def test_a_hung_worker_is_reaped_and_its_video_reclaimed(tmp_path, monkeypatch):
     monkeypatch.setenv("HF_TEST_ANALYZE_SECONDS", "0")
     fresh = launcher.launch(build_worker_env(settings, None))
     wait_for(lambda: not any(w.alive for w in launcher.list_workers()), 90, "the new worker to finish")
-    assert_exactly_one_report_each(settings, md5)
+    side.assert_exactly_one_report_each(md5)
     [video] = store.list_videos(Folder.DONE)
     state = VideoState.from_properties(video.properties)
     assert state.worker == fresh.id and state.attempts == 2  # the hung attempt counted
@@ -211,7 +262,7 @@ def test_a_worker_past_max_lifetime_is_terminated_and_releases_its_video(tmp_pat
         launcher={"backend": "runpod", "max_lifetime": 600, "idle_timeout": 600},
         runpod={"api_key": runpod_emulator.api_key, "image": "img:1", "gpu_types": ["NVIDIA L4"]},
     )
-    add_videos(settings, 1)
+    LocalSide(tmp_path).add("station 0.mp4", b"\x00\x00\x00\x18ftypmp42" + os.urandom(1000))
     store = open_storage(settings)
     launcher = RunpodLauncher(settings)
     # A pod has its own disk: only the folder tree (local backend, for this test) is shared.
