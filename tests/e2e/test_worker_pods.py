@@ -10,6 +10,7 @@ import json
 import os
 import sys
 import time
+from pathlib import Path
 
 import pytest
 
@@ -21,6 +22,7 @@ from processor.worker_env import build_worker_env
 from tests.support.quick_analyzer import report_source
 
 pytestmark = pytest.mark.slow
+ROOT = Path(__file__).resolve().parents[2]
 
 VIDEOS = ["line 1 – lifting.mp4", 'packing "B".mov', "shelf{3}.mp4", "weld\nstation.mp4", "žehlení.MP4"]
 
@@ -154,3 +156,30 @@ def test_a_drive_hosted_smplx_model_is_fetched_once_and_used(drive_emulator, tmp
     garbage_id = drive_emulator.add_file("not-a-model.npz", b"garbage", parent=models, mime_type="application/octet-stream")
     assert run_worker(settings_with(f"drive:{garbage_id}"), analyze=analyze, environ={}, install_signals=False) == EXIT_FATAL
     assert "cannot start" in caplog.text and "SMPL-X" in caplog.text
+
+
+def test_real_pipeline_five_clips_one_pod(drive_emulator, runpod_emulator, tmp_path):
+    """The same run with the real `hotfolder work` and the real analysis (`fast` quality) on the
+    committed synthetic clips: five real Excel reports from one pod."""
+    pytest.importorskip("processor.pipeline")
+    from openpyxl import load_workbook
+
+    clips = sorted((ROOT / "tests" / "data" / "synthetic").glob("*.mp4"))[:5]
+    assert len(clips) == 5
+    settings, _ = watcher_settings(drive_emulator, runpod_emulator, tmp_path, worker={"heartbeat": 2.0})
+    ids = {c.name: drive_emulator.add_file(c.name, c) for c in clips}
+    launcher = RunpodLauncher(settings)
+    t0 = time.monotonic()
+    info = launcher.launch(build_worker_env(settings, drive_token_json=None))
+    pod = runpod_emulator.wait_terminated(info.id, timeout=400)
+    print(f"e2e real pipeline: 5 clips through one pod in {time.monotonic() - t0:.1f} s")
+    log = pod.log_text()
+    assert pod.terminated_by == "pod" and runpod_emulator.running_pods() == [], log[-3000:]
+    for name, fid in ids.items():
+        state = VideoState.from_properties(drive_emulator.properties(fid))
+        assert state.state is State.DONE, (name, state, log[-3000:])
+        xlsx = tmp_path / "report.xlsx"
+        xlsx.write_bytes(drive_emulator.content(state.report_id))
+        assert len(load_workbook(xlsx, read_only=True).sheetnames) >= 2
+    reports = drive_emulator.children(folder_named(drive_emulator, "Reports"))
+    assert len(reports) == 10 and len(drive_emulator.children(folder_named(drive_emulator, "Done"))) == 5
