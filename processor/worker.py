@@ -183,6 +183,13 @@ class _Worker:
         except StorageError as exc:
             log.error("worker %s cannot open the storage: %s", self.worker_id, exc)
             return EXIT_FATAL
+        from processor.standards import StandardError, load_standard
+
+        try:
+            load_standard(self.settings.analysis.standard)  # a bad profile would fail every video
+        except StandardError as exc:
+            log.error("worker %s cannot start: %s", self.worker_id, exc)
+            return EXIT_FATAL
         if self.settings.analysis.smplx_model:
             from processor.body_model import BodyModelError, resolve_configured_model
 

@@ -221,3 +221,11 @@ def test_on_runpod_the_worker_terminates_its_own_pod(tmp_path, runpod_emulator):
         assert runpod_emulator.wait_terminated(pod_id, timeout=10).terminated_by == "pod"
     assert runpod_emulator.running_pods() == []
     assert terminate_own_pod({}) is False  # not on RunPod: nothing to do
+
+
+def test_a_misconfigured_standard_stops_the_worker_before_claiming(tmp_path, caplog):
+    settings = make_settings(tmp_path, analysis={"standard": "nv999"})
+    add_video(settings, "v.mp4")
+    assert run_worker(settings, analyze=quick_analyze, install_signals=False) == EXIT_FATAL
+    assert "cannot start" in caplog.text and "nv999" in caplog.text
+    assert state_of(open_storage(settings), Folder.INBOX, "v.mp4").attempts == 0  # untouched
