@@ -195,7 +195,9 @@ def test_sigkill_at_every_step_then_relaunch_loses_and_duplicates_nothing(backen
     killed = sum(kills.values())
     print(f"crash trials ({backend}): {trials} runs, {killed} SIGKILLs {kills}, {len(md5)} videos, "
           f"{time.monotonic() - t0:.0f} s")  # fmt: skip
-    assert killed >= min(20, trials - 2) and all(kills.get(p, 0) >= 2 for p in POINTS if p != "random")
+    # A point can be missed when a worker under load loses its lease first (harmless: another takes over).
+    per_point = max(1, trials // len(POINTS) // 2)
+    assert killed >= min(20, trials - 2) and all(kills.get(p, 0) >= per_point for p in POINTS if p != "random")
     side.assert_exactly_one_report_each(md5)
 
 
