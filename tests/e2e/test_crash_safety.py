@@ -282,3 +282,23 @@ def test_a_worker_past_max_lifetime_is_terminated_and_releases_its_video(tmp_pat
     [video] = store.list_videos(Folder.INBOX)
     state = VideoState.from_properties(video.properties)
     assert state.state is State.PENDING and state.attempts == 0, pod.log_text()
+
+
+def test_two_local_workers_share_a_backlog_without_doing_anything_twice(tmp_path, monkeypatch):
+    """`launcher.max_workers = 2`: two workers drain one folder; claims keep them apart."""
+    settings = local_settings(tmp_path, worker={"idle_grace": 1.0}, launcher={"max_workers": 2})
+    side = LocalSide(tmp_path)
+    side.settings = settings
+    md5 = add_videos(side, [f"station {i}.mp4" for i in range(6)])
+    monkeypatch.setenv("HF_TEST_ANALYZE_SECONDS", "1.0")
+    monkeypatch.setenv("PYTHONPATH", os.pathsep.join(p for p in (os.environ.get("PYTHONPATH"), str(ROOT)) if p))
+    launcher = LocalLauncher(settings, command=[sys.executable, "-m", "tests.support.quick_worker"])
+    workers = [launcher.launch(build_worker_env(settings, None)) for _ in range(settings.launcher.max_workers)]
+    wait_for(lambda: not any(w.alive for w in launcher.list_workers()), 120, "both workers to finish")
+    side.assert_exactly_one_report_each(md5)
+    by_worker = {}
+    for v in open_storage(settings).list_videos(Folder.DONE):
+        state = VideoState.from_properties(v.properties)
+        assert state.attempts == 1
+        by_worker[state.worker] = by_worker.get(state.worker, 0) + 1
+    assert set(by_worker) == {w.id for w in workers}  # both took part
