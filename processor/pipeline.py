@@ -102,7 +102,7 @@ def analyze_video(path: str | Path, out_dir: str | Path, options: AnalysisOption
 
     if person_found:
         angles = compute_angles(pose, camera_pitch_deg=options.camera_pitch_deg)
-        cleaned = clean_angles(angles)
+        cleaned = clean_angles(angles, duration_s=info.duration_s or None)
         angles = cleaned.df
         meta["cleaning_analysed_share"] = round(float(cleaned.analysed_share), 4)
         meta.update(_flat("angles", angles.attrs))  # e.g. how the vertical was found
