@@ -157,7 +157,7 @@ def _record_inbox_states(ctx: PollContext, result: PollResult, now: datetime) ->
         if known.get(v.id) == state or state in ("done", "failed"):
             continue  # outcomes are recorded (and mailed) by _notice_outcomes
         if state == "claimed":
-            msg = f"{v.name}: taken by worker {st.worker} (attempt {st.attempts + 1})"
+            msg = f"{v.name}: taken by worker {st.worker} (attempt {max(1, st.attempts)})"
         elif known.get(v.id) == "claimed":
             msg = f"{v.name}: back in the queue" + (f" ({st.error})" if st.error else "")
         elif known.get(v.id) == "failed":

@@ -1,11 +1,10 @@
 """The status page in headless Chromium (Debian's, through Playwright), on the embedded default:
-local folder + local launcher. The worker is ``hotfolder work`` with the quick analyzer
-(tests/support/quick_worker.py) so the test is about the page, not about MediaPipe's speed.
+local folder + local launcher running the real ``hotfolder work`` (the real posture pipeline on a
+small synthetic clip from tests/data/synthetic).
 
 The screenshots are kept in ``test-artifacts/`` (gitignored)."""
 
 import shutil
-import sys
 import threading
 import time
 from pathlib import Path
@@ -23,6 +22,7 @@ ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--d
         "--no-first-run"]
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
 TOKEN = "browser-test-token-0123456789"
+CLIP = Path(__file__).resolve().parents[1] / "data" / "synthetic" / "bodyA_side.mp4"
 
 
 @pytest.fixture
@@ -48,8 +48,8 @@ def watcher(tmp_path):
         web={"host": "127.0.0.1", "port": 0, "token": TOKEN},
     )
     (root / "inbox").mkdir(parents=True)
-    (root / "inbox" / "assembly line 2.mp4").write_bytes(b"\x00\x00\x00\x18ftypmp42" + b"frames" * 500)
-    launcher = LocalLauncher(settings, command=[sys.executable, "-m", "tests.support.quick_worker"])
+    shutil.copy(CLIP, root / "inbox" / "assembly line 2.mp4")
+    launcher = LocalLauncher(settings)  # `python -m hotfolder work`
     service = WatcherService(build_context(settings, launcher=launcher))
     stop = threading.Event()
     thread = threading.Thread(target=run_watch, args=(settings, service, stop), daemon=True)
