@@ -85,7 +85,7 @@ def main() -> int:
         launcher = CountingLauncher(open_launcher(settings))
         storage = DriveStore(settings, backoff=FAST_BACKOFF)
         # One finished video from an earlier day, so the Done listing is not trivially empty.
-        done = emu.add_folder(settings.drive.done_folder, parent=emu.folder_id)
+        done = emu.add_folder(settings.drive.done_folder)  # a sibling of the hot folder, as DriveStore makes it
         emu.add_file("yesterday.mp4", b"old", parent=done, properties={"hf_state": "done", "hf_report_id": "r1"})
         ctx = build_context(settings, storage=storage, launcher=launcher)
 

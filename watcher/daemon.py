@@ -97,6 +97,7 @@ class WatcherService:
         self.last_result: PollResult | None = None
         self.background: threading.Thread | None = None
         self.web_server = None  # set by run_watch when the page is served
+        self.noticed: list = []  # outcomes seen by `--once` polls, in order
 
     # -- the job --------------------------------------------------------------------------------
     def run_poll(self) -> PollResult | None:
@@ -262,7 +263,7 @@ def run_once(settings: Settings, service: WatcherService | None = None, out: Cal
                     log.warning("cannot terminate worker %s: %s", wid, exc)
         ctx.force_outcomes = True
         _poll_or_raise(service)  # notices the outcomes, sends the e-mails
-        return _print_outcomes(settings, ctx, seen, out, timed_out)
+        return _print_outcomes(settings, service, seen, out, timed_out)
     finally:
         ctx.history.close()
 
@@ -271,6 +272,7 @@ def _poll_or_raise(service: WatcherService) -> PollResult:
     result = poll(service.ctx)
     if result.error:
         log.warning("%s", result.error)
+    service.noticed.extend(result.outcomes)
     return result
 
 
@@ -294,21 +296,23 @@ def _wait_for_workers(service: WatcherService, deadline: float, seen: dict[str, 
         sleep(interval)
 
 
-def _print_outcomes(settings: Settings, ctx: PollContext, seen: dict[str, str], out, timed_out: bool) -> int:
-    done = {v.id: (v, st) for v, st in ctx.done}
-    failed = {v.id: (v, st) for v, st in ctx.failed}
+def _print_outcomes(settings: Settings, service: WatcherService, seen: dict[str, str], out, timed_out: bool
+                    ) -> int:
+    """What happened to the videos of this run: the outcomes its polls noticed (ids of the local
+    backend change when a video moves, so those are the reliable record), then what is still open."""
+    ctx = service.ctx
     ok = not timed_out
-    for vid, name in seen.items():
-        if vid in done:
-            link = ov.report_link(settings, done[vid][1].report_id)
-            out(f"done    {name}: report {link or 'in the ' + settings.drive.reports_folder + ' folder'}")
-        elif vid in failed:
-            ok = False
-            out(f"failed  {name}: {failed[vid][1].error or 'unknown reason'}")
+    for v, st in service.noticed:
+        if st.state.value == "done":
+            link = ov.report_link(settings, st.report_id)
+            out(f"done    {v.name}: report {link or 'in the ' + settings.drive.reports_folder + ' folder'}")
         else:
             ok = False
-            row = next((r for r in ctx.overview.videos if r.id == vid), None)
-            out(f"{row.status if row else 'pending':7} {name}: not finished in this run")
+            out(f"failed  {v.name}: {st.error or 'unknown reason'}")
+    for row in ctx.overview.videos:
+        if row.id in seen and row.status in ("waiting", "pending", "processing"):
+            ok = False
+            out(f"{row.status:7} {row.name}: not finished in this run")
     if settings.storage.backend == "local":
         out(f"Reports folder: {(settings.local.root / settings.drive.reports_folder).resolve()}")
     return 0 if ok else 1

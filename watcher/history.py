@@ -225,11 +225,11 @@ class History:
             row = self._db.execute(f"SELECT {col} FROM videos WHERE id = ?", (video_id,)).fetchone()
         return int(row[0]) if row else 0
 
-    def forget_outcomes_except(self, present: set[str]) -> None:
-        """Videos last seen done/failed that are nowhere now are marked "gone" (the counters stay),
-        so when one comes back and finishes again, that outcome is notified."""
+    def mark_gone_except(self, present: set[str]) -> None:
+        """Videos not in any listing now are marked "gone" (their outcome counters stay): one moved
+        back by hand, or a new file under an old name, is then news again, not a repeat."""
         with self._tx() as db:
-            rows = db.execute("SELECT id FROM videos WHERE state IN ('done', 'failed')").fetchall()
+            rows = db.execute("SELECT id FROM videos WHERE state != 'gone'").fetchall()
             for (vid,) in rows:
                 if vid not in present:
                     db.execute("UPDATE videos SET state = 'gone' WHERE id = ?", (vid,))

@@ -300,8 +300,8 @@ def _notice_outcomes(ctx: PollContext, result: PollResult, now: datetime) -> Non
     candidates += [(v, st) for v, st in ctx.done if st.state == State.DONE]
     candidates += [(v, st) for v, st in ctx.failed if st.state == State.FAILED]
 
-    present = {v.id for v, _ in result.inbox} | {v.id for v, _ in candidates}
-    ctx.history.forget_outcomes_except(present)  # moved back by hand: a new outcome will be new news
+    present = {v.id for v, _ in result.inbox} | {v.id for v, _ in ctx.done + ctx.failed}
+    ctx.history.mark_gone_except(present)
     baseline = ctx.history.get_meta(BASELINE_KEY) is None and not ctx.history.has_seen_any_video()
     known = ctx.history.known_videos()
     for v, st in candidates:
