@@ -40,7 +40,9 @@ def test_three_videos_one_launch_three_done_mails_and_no_resend(drive_emulator, 
         pod_logs = rp.logs()
         assert code == 0, "\n".join(lines) + "\n" + pod_logs
         assert len(rp.ops("podFindAndDeployOnDemand")) == 1, "one launch for three videos"
-        assert rp.running_pods() == [], "no worker alive at the end"
+        assert rp.pods == {}, "no worker alive at the end: every pod was terminated (nothing bills)"
+        [pod_id] = rp.terminated
+        rp.wait_terminated(pod_id, timeout=30)  # and its container has stopped
         assert sum(line.startswith("done") for line in lines) == 3, lines
         assert all("https://drive.google.com/file/d/" in line for line in lines if line.startswith("done"))
 
@@ -58,3 +60,35 @@ def test_three_videos_one_launch_three_done_mails_and_no_resend(drive_emulator, 
         ctx.history.close()
         assert len(smtp.wait_for(5, timeout=1.0)) == 4
         assert len(rp.ops("podFindAndDeployOnDemand")) == 1
+
+
+def test_growing_video_on_drive_is_not_launched_for_until_settled(drive_emulator, tmp_path, monkeypatch):
+    from tests.watcher.fakes import Clock
+
+    emu = drive_emulator
+    token = tmp_path / "drive-token.json"
+    emu.write_token(token)
+    vid = emu.add_file("still uploading.mp4", b"x" * 1000)
+    quick = [sys.executable, "-m", "tests.support.quick_worker"]
+    with RunpodEmulator(tmp_path / "runpod", command=quick) as rp:
+        monkeypatch.setenv("RUNPOD_API_BASE_URL", rp.url)
+        settings = load_settings(
+            storage={"backend": "drive"}, drive=emu.drive_settings(token, settle_seconds=30),
+            launcher={"backend": "runpod"}, runpod={"api_key": rp.api_key, "image": "hotfolder:test"},
+            watcher={"state_dir": str(tmp_path / "state")}, web={"enabled": False},
+        )
+        clock = Clock()
+        ctx = build_context(settings, clock=clock)
+        for size in range(2, 8):  # a sync client appending: a new size (and checksum) every poll
+            emu.set_content(vid, b"x" * (1000 * size))
+            clock.advance(20)
+            r = poll(ctx)
+            assert r.launched == [] and [v.name for v in r.unsettled] == ["still uploading.mp4"]
+        clock.advance(29)
+        assert poll(ctx).launched == [], "unchanged for 29 s < drive.settle_seconds"
+        assert rp.ops("podFindAndDeployOnDemand") == []
+        clock.advance(2)
+        r = poll(ctx)
+        assert len(r.launched) == 1 and len(rp.ops("podFindAndDeployOnDemand")) == 1
+        ctx.launcher.terminate(r.launched[0].id)
+        ctx.history.close()

@@ -182,3 +182,17 @@ def test_last_activity_takes_latest_lease_per_worker():
     inbox = [(None, claimed("w1", t + timedelta(seconds=100))), (None, claimed("w1", t + timedelta(seconds=200))),
              (None, VideoState())]
     assert last_activity(inbox, 300) == {"w1": t - timedelta(seconds=100)}
+
+
+def test_daily_digest_is_queued_once_per_day(env):
+    env.settings.mail.digest_hour = 7  # T0 is 08:00 UTC
+    env.storage.add("a.mp4", folder=Folder.DONE, hf_state="done", hf_report_id="R")
+    env.ctx.history.record_state("id-a.mp4", "a.mp4", "claimed")
+    poll(env.ctx)
+    env.clock.advance(60)
+    poll(env.ctx)
+    [digest] = env.ctx.history.sent_mail("digest")
+    assert digest.key == "digest:2026-11-22" and "1 done, 0 failed" in digest.subject
+    env.clock.advance(24 * 3600)
+    poll(env.ctx)
+    assert [m.key for m in env.ctx.history.sent_mail("digest")] == ["digest:2026-11-22", "digest:2026-11-23"]
