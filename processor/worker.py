@@ -273,6 +273,7 @@ class _Worker:
             beat.set_progress(UPLOAD_AT)
             beat.renew_now()  # right before the side effects: still ours?
             report = self._upload(storage, video, result)
+            self._record_verdicts(storage, video, result)
             beat.stop()
             queue.complete(beat.claim, report)
             self.stats.done += 1
@@ -313,6 +314,15 @@ class _Worker:
             standard=a.standard, quality=a.quality, lang=a.lang, preview=a.preview, shift_hours=a.shift_hours,
             body_model=self.body_model, camera_pitch_deg=a.camera_pitch_deg, processes=a.processes,
         )  # fmt: skip
+
+    def _record_verdicts(self, storage: "Storage", video, result: AnalysisResult) -> None:
+        """Leave the key verdicts on the video for people's notifications; best effort."""
+        from drive.storage import StorageError
+
+        try:
+            storage.update_properties(video.id, verdict_properties(result))
+        except StorageError as exc:
+            log.warning("%s: could not record the verdicts on the video (%s); the report has them", video.name, exc)
 
     def _upload(self, storage: "Storage", video, result: AnalysisResult):
         xlsx_name, csv_name, preview_name = output_names(video.name)
@@ -503,3 +513,23 @@ def worker_main(config_file: str | None = None, verbose: bool = False, analyze: 
         return EXIT_FATAL
     setup_logging(settings, verbose=verbose)
     return run_worker(settings, analyze=analyze)
+
+
+VERDICT_CODES = {"acceptable": "ok", "conditionally_acceptable": "cond", "unacceptable": "bad", "not_assessed": "na"}
+
+
+def verdict_properties(result: AnalysisResult) -> dict[str, str]:
+    """``hf_verdict`` (overall) and ``hf_verdicts`` ("trunk=bad;neck=ok;..." with short codes, whole
+    items only, within Drive's 124 bytes per property) for the watcher's "report ready" e-mail."""
+    key = "hf_verdicts"
+    room = 124 - len(key)
+    items: list[str] = []
+    for part, verdict in result.verdicts.items():
+        item = f"{part}={VERDICT_CODES.get(verdict, verdict)}"
+        if len(";".join([*items, item]).encode()) > room:
+            break
+        items.append(item)
+    props = {"hf_verdict": result.overall_verdict[: 124 - len("hf_verdict")]}
+    if items:
+        props[key] = ";".join(items)
+    return props

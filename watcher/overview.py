@@ -105,17 +105,23 @@ def local_report_path(settings: Settings, report_id: str) -> Path:
     return (settings.local.root / candidate).resolve()
 
 
+# The worker's short codes (processor.worker.verdict_properties) back to words.
+VERDICT_WORDS = {"ok": "acceptable", "cond": "conditionally acceptable", "bad": "unacceptable", "na": "not assessed"}
+
+
 def verdicts(props: dict[str, str]) -> list[str]:
-    """Key verdicts a worker may leave on the video (``hf_verdict`` overall, ``hf_verdicts``
-    "part=verdict;..."): optional, shown in the done e-mail when present."""
+    """Key verdicts the worker leaves on the video (``hf_verdict`` overall, ``hf_verdicts``
+    "part=code;..."); shown in the done e-mail and on the page when present."""
     out = []
     overall = props.get(PREFIX + "verdict")
     if overall:
         out.append(f"Overall: {overall.replace('_', ' ')}")
     for item in (props.get(PREFIX + "verdicts") or "").split(";"):
         part, _, verdict = item.partition("=")
-        if part.strip() and verdict.strip():
-            out.append(f"{part.strip().replace('_', ' ').capitalize()}: {verdict.strip().replace('_', ' ')}")
+        part, verdict = part.strip(), verdict.strip()
+        if part and verdict:
+            word = VERDICT_WORDS.get(verdict, verdict.replace("_", " "))
+            out.append(f"{part.replace('_', ' ').capitalize()}: {word}")
     return out
 
 
