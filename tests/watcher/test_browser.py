@@ -103,6 +103,7 @@ def test_status_page_login_check_now_done_and_report(browser, watcher, tmp_path)
         time.sleep(1.5)
     assert done.count(), page.inner_text("main")
     assert "hotfolder-worker" in page.inner_text("#events")  # the launch is in the recent events
+    assert "Overall:" in done.inner_text(), "the worker's key verdicts are shown"
     page.screenshot(path=str(ARTIFACTS / "watcher-status-done.png"), full_page=True)
 
     with page.expect_download() as dl:
