@@ -324,7 +324,7 @@ function newWorld({ now, apiKey = 'rpa_TESTKEY_0123456789', props = {} } = {}) {
     props: new FakeProperties(),
     mail: new FakeMail(),
     scriptApp: new FakeScriptApp(),
-    lock: { holder: null },
+    lock: { holder: null, seq: 0 },
     logs: [],
     owner: 'owner@example.com',
   };
@@ -347,7 +347,6 @@ function load(world) {
     static now() { return clock.now; }
   }
   const log = (level) => (...a) => world.logs.push(`${level}: ${a.join(' ')}`);
-  let lockId = 0;
   const sandbox = {
     Date: FakeDate,
     console: { log: log('info'), info: log('info'), warn: log('warn'), error: log('error') },
@@ -364,7 +363,7 @@ function load(world) {
     PropertiesService: world.props.api(),
     LockService: {
       getScriptLock() {
-        const me = ++lockId;
+        const me = ++world.lock.seq;
         return {
           tryLock() { if (world.lock.holder !== null && world.lock.holder !== me) return false; world.lock.holder = me; return true; },
           waitLock() { if (!this.tryLock()) throw new Error('Lock timeout: another process was holding the lock for too long.'); },
