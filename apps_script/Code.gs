@@ -250,15 +250,38 @@ function settle_(videos, observations, nowMs, settleSeconds) {
   return { observations: next, settled: settled };
 }
 
-/** Settled AND claimable, in listing order: the videos a worker should process. */
-function selectProcessable_(videos, observations, nowMs, settleSeconds) {
-  var s = settle_(videos, observations, nowMs, settleSeconds);
+/**
+ * drive.settle.select_processable in JS: {process, exhausted, waiting} ids and the new observations.
+ * process: settled and claimable (pending, or claimed with an expired lease); exhausted: claimed, lease
+ * expired, attempts >= maxAttempts (a worker's queue fails it; it is never offered again); waiting:
+ * claimable but not settled yet. Order: oldest modifiedTime first, then name, then id (no time last).
+ */
+function selectProcessable_(videos, observations, nowMs, settleSeconds, maxAttempts) {
+  var sorted = videos.slice().sort(compareVideos_);
+  var s = settle_(sorted, observations, nowMs, settleSeconds);
   var settled = {};
   s.settled.forEach(function (id) { settled[id] = true; });
-  var ids = videos.filter(function (v) {
-    return settled[v.id] && isClaimable_(videoState_(v.properties), nowMs);
-  }).map(function (v) { return v.id; });
-  return { ids: ids, observations: s.observations };
+  var out = { process: [], exhausted: [], waiting: [], observations: s.observations };
+  sorted.forEach(function (v) {
+    var st = videoState_(v.properties);
+    if (!isClaimable_(st, nowMs)) return;
+    if (st.state === 'claimed' && maxAttempts !== undefined && maxAttempts !== null && st.attempts >= maxAttempts) {
+      out.exhausted.push(v.id);
+    } else {
+      (settled[v.id] ? out.process : out.waiting).push(v.id);
+    }
+  });
+  out.ids = out.process;
+  return out;
+}
+
+function compareVideos_(a, b) {
+  var ta = a.modifiedTime ? parseTime_(a.modifiedTime) : null;
+  var tb = b.modifiedTime ? parseTime_(b.modifiedTime) : null;
+  if ((ta === null) !== (tb === null)) return ta === null ? 1 : -1;
+  if (ta !== tb) return ta < tb ? -1 : 1;
+  if (a.name !== b.name) return a.name < b.name ? -1 : 1;
+  return a.id < b.id ? -1 : (a.id > b.id ? 1 : 0);
 }
 
 /** A Drive v3 file resource → the plain video record the pure functions take; null for folders/Docs. */
@@ -616,12 +639,11 @@ function poll_(source) {
     // The inbox and the settle observations.
     var videos = listInbox_(cfg, guard);
     var oldObs = readPrefixed_('settle:');
-    var sel = selectProcessable_(videos, oldObs, nowMs, cfg.settleSeconds);
+    var sel = selectProcessable_(videos, oldObs, nowMs, cfg.settleSeconds, cfg.maxAttempts);
     writePrefixed_('settle:', sel.observations, oldObs);
-    summary.processable = sel.ids;
-    summary.waiting = videos.filter(function (v) {
-      return isClaimable_(videoState_(v.properties), nowMs) && sel.ids.indexOf(v.id) < 0;
-    }).map(function (v) { return v.id; });
+    summary.processable = sel.process;
+    summary.waiting = sel.waiting;
+    summary.exhausted = sel.exhausted;
 
     // Workers: reap first, then decide about launching.
     var launched = readPrefixed_('pod:');
@@ -651,7 +673,8 @@ function poll_(source) {
     });
     var alive = pods.filter(function (p) { return isAlive_(p) && !reapedIds[p.id]; });
     var retryAt = Number(props.getProperty('launch:retry_at') || 0);
-    var decision = launchDecision_(sel.ids.length, alive, launched, nowMs, retryAt);
+    // An exhausted claim needs a worker too: its queue marks it failed (this script only reads Drive).
+    var decision = launchDecision_(sel.process.length + sel.exhausted.length, alive, launched, nowMs, retryAt);
     summary.decision = decision.reason;
     if (decision.launch) {
       var env = buildPodEnv_(cfg);
@@ -831,10 +854,14 @@ function collectStatus_() {
   try {
     var obs = readPrefixed_('settle:');
     var inbox = listInbox_(cfg, guard);
-    var sel = selectProcessable_(inbox, obs, nowMs, cfg.settleSeconds);
+    var sel = selectProcessable_(inbox, obs, nowMs, cfg.settleSeconds, cfg.maxAttempts);
     inbox.forEach(function (v) {
       var st = videoState_(v.properties);
-      var shown = st.state === 'claimed' && !isClaimable_(st, nowMs) ? 'processing' : (sel.ids.indexOf(v.id) >= 0 ? 'ready' : (isClaimable_(st, nowMs) ? 'settling' : st.state));
+      var shown = st.state;
+      if (st.state === 'claimed' && !isClaimable_(st, nowMs)) shown = 'processing';
+      else if (sel.process.indexOf(v.id) >= 0) shown = 'ready';
+      else if (sel.waiting.indexOf(v.id) >= 0) shown = 'settling';
+      else if (sel.exhausted.indexOf(v.id) >= 0) shown = 'attempts used up (to be failed)';
       status.videos.push({ name: v.name, state: shown, progress: st.progress, link: v.link });
     });
     listFolderVideos_(cfg, cfg.doneFolder, guard).forEach(function (v) {
