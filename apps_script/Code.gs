@@ -52,7 +52,7 @@ var CONFIG_KEYS = {
   DAILY_BUDGET_SECONDS: ['4800', 'number'],
 };
 // Extra worker settings passed through to the pod env unchanged (never secrets).
-var PASSTHROUGH_RE = /^HOTFOLDER_(ANALYSIS|WORKER)__[A-Z0-9_]+$/;
+var PASSTHROUGH_RE = /^HOTFOLDER_((ANALYSIS|WORKER)__[A-Z0-9_]+|DRIVE__(CHUNK_SIZE|API_ROOT|TOKEN_URI))$/;
 
 // ---------------------------------------------------------------------------------------------------
 // Public entry points
@@ -303,9 +303,11 @@ function isAlive_(pod) {
   return DEAD_STATUSES.indexOf(String(pod.desiredStatus || '').toUpperCase()) < 0;
 }
 
-/** When a pod started: our own launch record, else RunPod's uptime. */
-function podStartedMs_(pod, launched, nowMs) {
+/** When a pod started: our own launch record, else the time in its name, else RunPod's uptime. */
+function podStartedMs_(pod, launched, nowMs, prefix) {
   if (launched && launched[pod.id]) return launched[pod.id].at;
+  var fromName = prefix ? startedFromName_(pod.name, prefix) : null;
+  if (fromName !== null) return fromName;
   if (typeof pod.uptimeSeconds === 'number') return nowMs - pod.uptimeSeconds * 1000;
   return null;
 }
@@ -314,10 +316,10 @@ function podStartedMs_(pod, launched, nowMs) {
  * Live pods to terminate, with the reason: older than maxLifetime, or no lease renewal (nor start) within
  * idleTimeout. `activity`: {podId: last lease renewal ms} from the claims the pods hold.
  */
-function podsToReap_(pods, launched, activity, nowMs, maxLifetimeMs, idleTimeoutMs) {
+function podsToReap_(pods, launched, activity, nowMs, maxLifetimeMs, idleTimeoutMs, prefix) {
   var out = [];
   pods.filter(isAlive_).forEach(function (pod) {
-    var started = podStartedMs_(pod, launched, nowMs);
+    var started = podStartedMs_(pod, launched, nowMs, prefix);
     if (started === null) return;
     var age = nowMs - started;
     var last = Math.max(started, activity[pod.id] || 0);
@@ -365,7 +367,7 @@ function launchWithFallback_(gpuTypes, deploy, guard) {
   var tried = [];
   for (var i = 0; i < gpuTypes.length; i++) {
     if (guard && !guard.hasTime(STEP_RESERVE_MS)) {
-      return { pod: null, tried: tried, noCapacity: false, error: 'run time budget reached before trying ' + gpuTypes[i] };
+      return { pod: null, tried: tried, noCapacity: false, outOfTime: true, error: 'run time budget reached before trying ' + gpuTypes[i] };
     }
     tried.push(gpuTypes[i]);
     try {
@@ -418,10 +420,8 @@ function buildPodEnv_(cfg) {
     HOTFOLDER_DRIVE__SETTLE_SECONDS: String(cfg.settleSeconds),
     HOTFOLDER_DRIVE__LEASE_SECONDS: String(cfg.leaseSeconds),
     HOTFOLDER_DRIVE__MAX_ATTEMPTS: String(cfg.maxAttempts),
-    HOTFOLDER_LAUNCHER__BACKEND: 'runpod',
     HOTFOLDER_LAUNCHER__NAME_PREFIX: cfg.namePrefix,
     HOTFOLDER_LAUNCHER__MAX_LIFETIME: String(cfg.maxLifetimeMs / 1000),
-    HOTFOLDER_LAUNCHER__IDLE_TIMEOUT: String(cfg.idleTimeoutMs / 1000),
   };
   Object.keys(core).forEach(function (k) { settings[k] = core[k]; });
   return {
@@ -430,10 +430,22 @@ function buildPodEnv_(cfg) {
   };
 }
 
-/** A pod name carrying the prefix, unique per launch. */
+/**
+ * A pod name as pod_launcher.runpod_launcher makes it: "<prefix>-<yymmddHHMMSS UTC>-<6 hex>". The start
+ * time in the name lets either watcher age a pod even when RunPod reports no uptime yet.
+ */
 function podName_(prefix, nowMs) {
-  var stamp = formatTime_(nowMs).replace(/[-:]/g, '').replace(/\.\d+Z$/, 'Z');
-  return prefix + '-' + stamp.toLowerCase() + '-' + Math.floor(Math.random() * 0x10000).toString(16);
+  var stamp = formatTime_(nowMs).replace(/[-:T]/g, '').slice(2, 14);
+  var hex = ('00000' + Math.floor(Math.random() * 0x1000000).toString(16)).slice(-6);
+  return prefix + '-' + stamp + '-' + hex;
+}
+
+/** The start time encoded by podName_ (ms), or null. */
+function startedFromName_(name, prefix) {
+  var rest = String(name || '').slice(prefix.length);
+  if (String(name || '').indexOf(prefix) !== 0) return null;
+  var m = /^-(\d{2})(\d{2})(\d{2})(\d{2})(\d{2})(\d{2})-[0-9a-f]+$/.exec(rest);
+  return m ? Date.UTC(2000 + +m[1], +m[2] - 1, +m[3], +m[4], +m[5], +m[6]) : null;
 }
 
 // ---------------------------------------------------------------------------------------------------
@@ -492,13 +504,15 @@ function deployPod_(cfg, gpuType, name, env) {
     imageName: cfg.image,
     cloudType: new GqlEnum_(cfg.cloudType),
     gpuTypeId: gpuType,
+    supportPublicIp: false,
     gpuCount: 1,
     volumeInGb: 0,
-    containerDiskInGb: cfg.containerDiskGb,
     minVcpuCount: 1,
     minMemoryInGb: 1,
     dataCenterId: null,
     dockerArgs: '',
+    containerDiskInGb: cfg.containerDiskGb,
+    volumeMountPath: '/runpod-volume',
     env: Object.keys(env).map(function (k) { return { key: k, value: env[k] }; }),
   };
   var q = 'mutation { podFindAndDeployOnDemand(input: ' + gqlValue_(input) + ') { id name imageName desiredStatus costPerHr machineId } }';
@@ -648,7 +662,7 @@ function poll_(source) {
     // Workers: reap first, then decide about launching.
     var launched = readPrefixed_('pod:');
     var pods = listPods_(cfg);
-    var reap = podsToReap_(pods, launched, workerActivity_(videos, cfg.leaseSeconds), nowMs, cfg.maxLifetimeMs, cfg.idleTimeoutMs);
+    var reap = podsToReap_(pods, launched, workerActivity_(videos, cfg.leaseSeconds), nowMs, cfg.maxLifetimeMs, cfg.idleTimeoutMs, cfg.namePrefix);
     var reapedIds = {};
     reap.forEach(function (r) {
       if (!guard.hasTime(STEP_RESERVE_MS)) return;
@@ -692,8 +706,20 @@ function poll_(source) {
         summary.errors.push(res.error + '; retrying after ' + Math.round(cfg.retryAfterMs / 1000) + ' s');
         console.warn(res.error);
       } else {
-        summary.errors.push('launch: ' + res.error);
-        console.error('launch failed: ' + res.error);
+        // The request may have created the pod before its answer was lost: find it by its unique name.
+        var found = null;
+        if (res.tried.length && !res.outOfTime && guard.hasTime(STEP_RESERVE_MS)) {
+          try { found = listPods_(cfg).filter(function (p) { return p.name === name; })[0] || null; } catch (e) { found = null; }
+        }
+        if (found) {
+          launched[found.id] = { at: Date.now(), name: name, gpu: res.tried[res.tried.length - 1] };
+          props.setProperty('pod:' + found.id, JSON.stringify(launched[found.id]));
+          summary.launched = { id: found.id, name: name, gpu: launched[found.id].gpu, tried: res.tried };
+          console.warn('RunPod answered "' + res.error + '", but pod ' + found.id + ' (' + name + ') was created');
+        } else {
+          summary.errors.push('launch: ' + res.error);
+          console.error('launch failed: ' + res.error);
+        }
       }
     }
     writePrefixed_('pod:', launched, readPrefixed_('pod:'));
@@ -878,7 +904,7 @@ function collectStatus_() {
   try {
     var launched = readPrefixed_('pod:');
     listPods_(cfg).forEach(function (p) {
-      var started = podStartedMs_(p, launched, nowMs);
+      var started = podStartedMs_(p, launched, nowMs, cfg.namePrefix);
       var upS = started === null ? null : Math.round((nowMs - started) / 1000);
       status.pods.push({
         id: p.id, name: p.name, status: p.desiredStatus, gpu: (p.machine && p.machine.gpuDisplayName) || (launched[p.id] && launched[p.id].gpu) || null,

@@ -44,7 +44,7 @@ test('the pod gets the image, the name prefix and the worker env contract', () =
   const gas = load(world);
   gas.onTrigger();
   const [pod] = world.runpod.pods;
-  assert.match(pod.name, /^acme-hf-/);
+  assert.match(pod.name, /^acme-hf-261122080000-[0-9a-f]{6}$/, 'named like pod_launcher names its pods');
   assert.equal(pod.imageName, 'ghcr.io/acme/hotfolder:1.0');
   assert.deepEqual(pod.input.cloudType, { enum: 'SECURE' });
   assert.equal(pod.input.containerDiskInGb, 40);
@@ -115,7 +115,8 @@ test('a non-capacity error stops the fallback and is reported', () => {
   const r = gas.onTrigger();
   assert.equal(r.launched, null);
   assert.deepEqual(plain(r.errors), ['launch: Image not found']);
-  assert.equal(world.runpod.requests.length, 2, 'no other GPU type tried');
+  const ops = world.runpod.requests.map((q) => (/podFindAndDeployOnDemand/.test(q.payload) ? 'deploy' : 'list'));
+  assert.deepEqual(ops, ['list', 'deploy', 'list'], 'no other GPU type tried; the pod is looked up by name');
 });
 
 test('no launch while a pod with the prefix is alive (e.g. one the Python watcher started)', () => {
@@ -173,4 +174,39 @@ test('RunPod answering HTML 502 or rejecting the key: a readable error and no se
   assert.match(r.errors.join(), /rejected the API key \(HTTP 401\)/);
   const everything = world.logs.join('\n') + JSON.stringify(r) + world.props.data.last_run;
   assert.ok(!everything.includes('TESTKEY') && !everything.includes('WRONG_KEY'));
+});
+
+test('an answer lost after RunPod created the pod: the pod is found by its name, recorded, not launched twice', () => {
+  const world = withVideos(1);
+  const gas = load(world);
+  world.runpod.onRequest = (req) => {
+    if (/podFindAndDeployOnDemand/.test(req.payload)) {
+      world.runpod.onRequest = null;
+      const input = parseGqlValue(JSON.parse(req.payload).query, JSON.parse(req.payload).query.indexOf('input:') + 6);
+      world.runpod.addPod({ name: input.name });
+      world.runpod.faults.push({ status: 0, body: '' });
+    }
+  };
+  // UrlFetchApp throws on a dropped connection even with muteHttpExceptions.
+  const realHandle = world.runpod.handle.bind(world.runpod);
+  world.runpod.handle = (url, params) => {
+    const r = realHandle(url, params);
+    if (r.status === 0) throw new Error('Address unavailable: ' + url);
+    return r;
+  };
+  const r = gas.onTrigger();
+  assert.equal(r.launched.id, world.runpod.pods[0].id);
+  assert.ok(world.logs.some((l) => /but pod pod\d+ \(hotfolder-worker-\S+\) was created/.test(l)));
+  world.clock.advance(600);
+  assert.equal(gas.onTrigger().launched, null);
+  assert.equal(world.runpod.pods.length, 1);
+});
+
+test('an expired claim whose attempts are used up still gets a worker (its queue marks it failed)', () => {
+  const world = newWorld({ props: { SETTLE_SECONDS: '0', MAX_ATTEMPTS: '2' } });
+  world.drive.addFile({ parent: world.hot, properties: { hf_state: 'claimed', hf_attempts: '2', hf_lease_until: '2026-11-22T07:00:00Z' } });
+  const r = load(world).onTrigger();
+  assert.deepEqual(plain(r.processable), []);
+  assert.equal(r.exhausted.length, 1);
+  assert.ok(r.launched);
 });

@@ -62,3 +62,14 @@ test('podsToReap_ uses our own launch record before RunPod uptime (uptime starts
   assert.equal(gas.podsToReap_(pods, {}, {}, now, 3600_000, 99999_000).length, 0);
   assert.equal(gas.podsToReap_([{ ...pods[0], desiredStatus: 'EXITED' }], launched, {}, now, 3600_000, 1).length, 0);
 });
+
+test('a pod started by the Python watcher is aged by the time in its name when RunPod reports no uptime', () => {
+  const world = newWorld({ props: { MAX_LIFETIME_SECONDS: '3600' } });
+  const pod = world.runpod.addPod({ name: 'hotfolder-worker-261122055959-a1b2c3', ageS: 0 });
+  const gas = load(world);
+  assert.equal(gas.startedFromName_(pod.name, 'hotfolder-worker'), Date.parse('2026-11-22T05:59:59Z'));
+  assert.equal(gas.startedFromName_('hotfolder-worker-x', 'hotfolder-worker'), null);
+  const r = gas.onTrigger();
+  assert.deepEqual(plain(r.reaped.map((x) => x.id)), [pod.id]);
+  assert.match(r.reaped[0].reason, /past the maximum lifetime \(120 min\)/);
+});
