@@ -796,6 +796,7 @@ function notifyStateChanges_(cfg, guard, opts) {
   listFolderVideos_(cfg, cfg.failedFolder, guard).forEach(function (v) {
     if (videoState_(v.properties).state === 'failed') events.push(failedEvent_(v, cfg));
   });
+  pruneMailKeys_(events, Date.now());
   if (opts.baseline) {
     var fresh = unsentEvents_(events, readPrefixed_('mail:'));
     var batch = {};
@@ -804,6 +805,22 @@ function notifyStateChanges_(cfg, guard, opts) {
     return fresh.length;
   }
   return sendOnce_(cfg, events, guard);
+}
+
+/**
+ * Keeps the dedupe store small (Script Properties hold 500 KB): a done/failed key goes once its file has
+ * left the Done/Failed folder; a batch-start key after a week.
+ */
+function pruneMailKeys_(events, nowMs) {
+  var current = {};
+  events.forEach(function (ev) { current[ev.key] = true; });
+  var sent = readPrefixed_('mail:');
+  var props = scriptProps_();
+  Object.keys(sent).forEach(function (key) {
+    var at = parseTime_(sent[key] && sent[key].at);
+    var stale = key.indexOf('start:') === 0 ? (at === null || nowMs - at > 7 * 86400 * 1000) : !current[key];
+    if (stale) props.deleteProperty('mail:' + key);
+  });
 }
 
 /** Sends each event not sent before; marks it right after sending. A failed send is retried next run. */

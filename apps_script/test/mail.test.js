@@ -86,3 +86,18 @@ test('unsentEvents_ drops sent keys and duplicates within one batch', () => {
   const out = gas.unsentEvents_([{ key: 'done:1' }, { key: 'done:2' }, { key: 'done:2' }, { key: 'failed:3' }], { 'done:1': {} });
   assert.deepEqual(JSON.parse(JSON.stringify(out)), [{ key: 'done:2' }, { key: 'failed:3' }]);
 });
+
+test('dedupe keys are pruned: done/failed once the file left its folder, batch starts after a week', () => {
+  const world = finishedWorld();
+  const gas = load(world);
+  const a = world.drive.addFile({ parent: world.done, name: 'a.mp4', properties: { hf_state: 'done', hf_report_id: 'R' } });
+  world.drive.addFile({ parent: world.hot, name: 'b.mp4' });
+  const r = gas.onTrigger();
+  const keys = () => Object.keys(world.props.data).filter((k) => k.startsWith('mail:')).sort();
+  assert.deepEqual(keys(), [`mail:done:${a}`, `mail:start:${r.launched.id}`]);
+  world.drive.update(a, { parent: 'archive' });
+  world.clock.advance(8 * 86400);
+  world.runpod.pods = [];
+  const r2 = gas.onTrigger(); // b.mp4 is still pending: a new batch starts
+  assert.deepEqual(keys(), [`mail:start:${r2.launched.id}`]);
+});
