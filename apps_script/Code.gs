@@ -725,11 +725,13 @@ function poll_(source) {
     writePrefixed_('pod:', launched, readPrefixed_('pod:'));
 
     // E-mails: batch start, done, failed — each once.
+    var extra = [];
     if (summary.launched) {
       var names = videos.filter(function (v) { return sel.ids.indexOf(v.id) >= 0; }).map(function (v) { return v.name; });
-      summary.mails += sendOnce_(cfg, [batchStartEvent_(summary.launched, names)]);
+      extra.push(batchStartEvent_(summary.launched, names, sel.ids));
     }
-    if (guard.hasTime(STEP_RESERVE_MS)) summary.mails += notifyStateChanges_(cfg, guard, {});
+    if (guard.hasTime(STEP_RESERVE_MS)) summary.mails += notifyStateChanges_(cfg, guard, { extra: extra });
+    else summary.mails += sendOnce_(cfg, extra, guard);
   } catch (err) {
     summary.errors.push(err.message);
     console.error('poll failed: ' + err.message);
@@ -742,8 +744,16 @@ function poll_(source) {
   return record_(summary);
 }
 
+/** Stores the run's summary for the status page (long id lists are cut to stay under 9 KB). */
 function record_(summary) {
-  scriptProps_().setProperty('last_run', JSON.stringify(summary).slice(0, 8000));
+  var stored = {};
+  Object.keys(summary).forEach(function (k) {
+    var v = summary[k];
+    stored[k] = Array.isArray(v) && v.length > 20 ? v.slice(0, 20).concat(['… ' + (v.length - 20) + ' more']) : v;
+  });
+  var text = JSON.stringify(stored);
+  if (text.length > 8000) text = JSON.stringify({ at: summary.at, source: summary.source, decision: summary.decision, skipped: summary.skipped, errors: ['(summary too long to store)'] });
+  scriptProps_().setProperty('last_run', text);
   return summary;
 }
 
@@ -755,10 +765,24 @@ function fileLink_(id) {
   return 'https://drive.google.com/file/d/' + encodeURIComponent(id) + '/view';
 }
 
-function batchStartEvent_(launched, names) {
+/** 32-bit FNV-1a of a string, as 8 hex digits: a short, stable dedupe key. */
+function fnv1a_(text) {
+  var h = 0x811c9dc5;
+  for (var i = 0; i < text.length; i++) {
+    h ^= text.charCodeAt(i);
+    h = Math.imul(h, 0x01000193) >>> 0;
+  }
+  return ('0000000' + h.toString(16)).slice(-8);
+}
+
+/**
+ * Keyed by the set of videos, not the pod: when a pod dies and another is started for the same videos,
+ * people are not told twice.
+ */
+function batchStartEvent_(launched, names, ids) {
   var list = names.map(function (n) { return '  - ' + n; }).join('\n');
   return {
-    key: 'start:' + launched.id,
+    key: 'start:' + fnv1a_(ids.slice().sort().join('\n')),
     subject: 'Hot folder: processing ' + names.length + ' video(s)',
     body: 'A worker (' + launched.name + ', ' + launched.gpu + ') was started for:\n' + list +
       '\n\nReports will appear in the Reports folder; you get one e-mail per video.',
@@ -797,6 +821,7 @@ function notifyStateChanges_(cfg, guard, opts) {
     if (videoState_(v.properties).state === 'failed') events.push(failedEvent_(v, cfg));
   });
   pruneMailKeys_(events, Date.now());
+  events = (opts.extra || []).concat(events);
   if (opts.baseline) {
     var fresh = unsentEvents_(events, readPrefixed_('mail:'));
     var batch = {};
