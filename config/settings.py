@@ -52,6 +52,8 @@ class DriveSettings(Section):
     settle_seconds: float = Field(30.0, ge=0)
     lease_seconds: float = Field(300.0, gt=0)
     max_attempts: int = Field(3, ge=1)
+    # Claim protocol: re-read this long after writing a claim; the last writer wins (drive/queue.py).
+    claim_pause: float = Field(2.0, ge=0)
     chunk_size: int = Field(8 * 1024 * 1024, ge=256 * 1024)
 
 

@@ -1,0 +1,265 @@
+"""The ``Storage`` port on Google Drive v3.
+
+The inbox is ``settings.drive.folder_id``; Reports/Done/Failed (names from settings) are created
+on first use next to it (in its parent folder; inside it when the parent is not visible to us).
+State lives in each inbox item's ``properties``. A shortcut dropped into the inbox is a video too:
+its state and moves apply to the shortcut (the original stays where its owner put it), its
+content, size and checksum come from the target. Outputs carry ``properties.hf_source=<video id>``
+so a report uploaded just before a crash is found again instead of uploaded twice.
+"""
+
+from __future__ import annotations
+
+import logging
+import tempfile
+import threading
+from pathlib import Path
+from typing import Any
+
+from config.settings import Settings
+from drive.drive_api import Backoff, DriveApi
+from drive.drive_transfer import download as _download
+from drive.drive_transfer import upload as _upload
+from drive.model import Folder, ReportRef, VideoFile, parse_time
+from drive.storage import FileGone, ProgressFn, StorageError
+
+log = logging.getLogger(__name__)
+
+FOLDER_MIME = "application/vnd.google-apps.folder"
+SHORTCUT_MIME = "application/vnd.google-apps.shortcut"
+GOOGLE_APPS_PREFIX = "application/vnd.google-apps."
+VIDEO_EXTENSIONS = frozenset(
+    "mp4 m4v mov qt avi mkv webm mts m2ts ts 3gp 3g2 mpg mpeg mpe mxf wmv flv ogv vob dv insv".split()
+)
+SOURCE_KEY = "hf_source"
+FILE_FIELDS = "id,name,mimeType,size,md5Checksum,modifiedTime,createdTime,parents,properties,trashed,webViewLink,driveId,shortcutDetails"
+LIST_FIELDS = f"nextPageToken,incompleteSearch,files({FILE_FIELDS})"
+
+
+def is_video(name: str, mime_type: str | None) -> bool:
+    """Video by MIME type, or by extension when Drive did not recognise it (``application/octet-stream``)."""
+    mime = mime_type or ""
+    if mime.startswith(GOOGLE_APPS_PREFIX):
+        return False
+    if mime.startswith("video/"):
+        return True
+    return "." in name and name.rsplit(".", 1)[1].lower() in VIDEO_EXTENSIONS
+
+
+def q_string(value: str) -> str:
+    """A value quoted for a Drive ``q`` expression."""
+    return "'" + value.replace("\\", "\\\\").replace("'", "\\'") + "'"
+
+
+class DriveStore:
+    """Drive v3 implementation of ``drive.storage.Storage`` (thread-safe)."""
+
+    def __init__(self, settings: Settings, credentials: Any = None, backoff: Backoff = Backoff()):
+        self.settings = settings
+        self.drive = settings.drive
+        if not self.drive.folder_id:
+            raise StorageError("drive.folder_id is not set: put the hot folder's id (from its Drive URL) in the config")
+        if credentials is None:
+            from drive.credentials import load_credentials
+
+            credentials = load_credentials(self.drive)
+        self.api = DriveApi(credentials, self.drive.api_root, backoff=backoff)
+        self._folders: dict[Folder, str] = {Folder.INBOX: self.drive.folder_id}
+        self._folder_lock = threading.Lock()
+        self._inbox_meta: dict[str, Any] | None = None
+
+    # ------------------------------------------------------------------ folders
+
+    def _inbox(self) -> dict[str, Any]:
+        if self._inbox_meta is None:
+            fid = self.drive.folder_id
+            meta = self.api.call(
+                "get inbox folder",
+                lambda: self.api.files().get(fileId=fid, fields="id,name,mimeType,parents,driveId", supportsAllDrives=True),
+                not_found=f"the Drive folder {fid} (drive.folder_id) does not exist or is not shared with this account",
+            )
+            if meta.get("mimeType") != FOLDER_MIME:
+                raise StorageError(f"drive.folder_id {fid} is not a folder ({meta.get('name')!r} is {meta.get('mimeType')})")
+            self._inbox_meta = meta
+        return self._inbox_meta
+
+    def folder_id(self, folder: Folder) -> str:
+        """The Drive id of ``folder``, creating Reports/Done/Failed on first use."""
+        if folder in self._folders:
+            return self._folders[folder]
+        with self._folder_lock:
+            if folder not in self._folders:
+                self._folders[folder] = self._ensure_folder(folder)
+            return self._folders[folder]
+
+    def _ensure_folder(self, folder: Folder) -> str:
+        name = {Folder.REPORTS: self.drive.reports_folder, Folder.DONE: self.drive.done_folder, Folder.FAILED: self.drive.failed_folder}[folder]
+        inbox = self._inbox()
+        parent = (inbox.get("parents") or [inbox["id"]])[0]
+        q = f"{q_string(parent)} in parents and name = {q_string(name)} and mimeType = '{FOLDER_MIME}' and trashed = false"
+        found = self._list(q)
+        if not found:
+            self.api.call(
+                f"create folder {name}",
+                lambda: self.api.files().create(body={"name": name, "mimeType": FOLDER_MIME, "parents": [parent]}, fields="id", supportsAllDrives=True),
+            )
+            # Two workers may create it at once: both then settle on the oldest one.
+            found = self._list(q)
+            log.info("created Drive folder %s", name)
+        found.sort(key=lambda f: (f.get("createdTime", ""), f["id"]))
+        return found[0]["id"]
+
+    # ------------------------------------------------------------------ listing
+
+    def _list(self, q: str) -> list[dict[str, Any]]:
+        inbox = self._inbox()
+        extra: dict[str, Any] = {"supportsAllDrives": True, "includeItemsFromAllDrives": True}
+        if inbox.get("driveId"):
+            extra.update(corpora="drive", driveId=inbox["driveId"])
+        files: list[dict[str, Any]] = []
+        token: str | None = None
+        while True:
+            page = self.api.call(
+                "list files",
+                lambda: self.api.files().list(q=q, pageSize=1000, pageToken=token, fields=LIST_FIELDS, orderBy="createdTime", **extra),
+            )
+            files.extend(page.get("files", []))
+            token = page.get("nextPageToken")
+            if not token:
+                return files
+
+    def list_videos(self, folder: Folder = Folder.INBOX) -> list[VideoFile]:
+        q = f"{q_string(self.folder_id(folder))} in parents and trashed = false"
+        items = self._list(q)
+        targets = self._shortcut_targets(items)
+        videos = []
+        for item in items:
+            video = self._to_video(item, targets)
+            if video is not None:
+                videos.append(video)
+        return videos
+
+    def _shortcut_targets(self, items: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:
+        out: dict[str, dict[str, Any]] = {}
+        for item in items:
+            details = item.get("shortcutDetails") or {}
+            tid = details.get("targetId")
+            if item.get("mimeType") == SHORTCUT_MIME and tid and tid not in out:
+                if (details.get("targetMimeType") or "").startswith(GOOGLE_APPS_PREFIX):
+                    continue  # a shortcut to a folder or a Doc
+                try:
+                    out[tid] = self._get(tid)
+                except FileGone:
+                    log.warning("shortcut %r in the inbox points to a file that is gone or not shared", item.get("name"))
+        return out
+
+    def _get(self, file_id: str) -> dict[str, Any]:
+        return self.api.call(
+            f"get file {file_id}",
+            lambda: self.api.files().get(fileId=file_id, fields=FILE_FIELDS, supportsAllDrives=True),
+            not_found=f"Drive file {file_id} no longer exists",
+        )
+
+    def _to_video(self, item: dict[str, Any], targets: dict[str, dict[str, Any]]) -> VideoFile | None:
+        content = item
+        if item.get("mimeType") == SHORTCUT_MIME:
+            tid = (item.get("shortcutDetails") or {}).get("targetId")
+            content = targets.get(tid or "")
+            if content is None or content.get("trashed"):
+                return None
+        if not is_video(content.get("name", ""), content.get("mimeType")) and not is_video(item.get("name", ""), content.get("mimeType")):
+            return None
+        size = content.get("size")
+        return VideoFile(
+            id=item["id"],
+            name=item.get("name", ""),
+            size=int(size) if size is not None else None,
+            md5=content.get("md5Checksum"),
+            mime_type=content.get("mimeType"),
+            modified_time=parse_time(content["modifiedTime"]) if content.get("modifiedTime") else None,
+            properties=dict(item.get("properties") or {}),
+            link=content.get("webViewLink"),
+        )
+
+    def get_video(self, file_id: str) -> VideoFile:
+        item = self._get(file_id)
+        if item.get("trashed"):
+            raise FileGone(f"Drive file {item.get('name')!r} ({file_id}) is in the trash")
+        targets = self._shortcut_targets([item])
+        video = self._to_video(item, targets)
+        if video is None:
+            raise FileGone(f"Drive file {item.get('name')!r} ({file_id}) is not a video (or its shortcut target is gone)")
+        return video
+
+    # ------------------------------------------------------------------ state and moves
+
+    def update_properties(self, file_id: str, props: dict[str, str | None]) -> VideoFile:
+        item = self.api.call(
+            f"update properties of {file_id}",
+            lambda: self.api.files().update(fileId=file_id, body={"properties": props}, fields=FILE_FIELDS, supportsAllDrives=True),
+            not_found=f"Drive file {file_id} no longer exists",
+        )
+        video = self._to_video(item, self._shortcut_targets([item]))
+        if video is None:
+            raise FileGone(f"Drive file {item.get('name')!r} ({file_id}) is not a video")
+        return video
+
+    def move_video(self, file_id: str, folder: Folder) -> None:
+        target = self.folder_id(folder)
+        item = self.api.call(
+            f"get parents of {file_id}",
+            lambda: self.api.files().get(fileId=file_id, fields="id,parents", supportsAllDrives=True),
+            not_found=f"Drive file {file_id} no longer exists",
+        )
+        parents = item.get("parents") or []
+        if parents == [target]:
+            return
+        remove = ",".join(p for p in parents if p != target)
+        self.api.call(
+            f"move {file_id}",
+            lambda: self.api.files().update(fileId=file_id, addParents=target, removeParents=remove or None, fields="id,parents", supportsAllDrives=True),
+            not_found=f"Drive file {file_id} no longer exists",
+        )
+
+    # ------------------------------------------------------------------ content
+
+    def download(self, file_id: str, dest: Path, progress: ProgressFn | None = None) -> Path:
+        item = self._get(file_id)
+        if item.get("mimeType") == SHORTCUT_MIME:
+            tid = (item.get("shortcutDetails") or {}).get("targetId")
+            if not tid:
+                raise FileGone(f"shortcut {item.get('name')!r} has no target")
+            item = self._get(tid)
+        if item.get("mimeType", "").startswith(GOOGLE_APPS_PREFIX):
+            raise StorageError(f"{item.get('name')!r} is a {item['mimeType']}, not a video file")
+        return _download(self.api, item["id"], Path(dest), self.drive.chunk_size, item.get("md5Checksum"), progress)
+
+    def find_output(self, name: str, source_id: str) -> ReportRef | None:
+        q = (
+            f"{q_string(self.folder_id(Folder.REPORTS))} in parents and name = {q_string(name)} and trashed = false"
+            f" and properties has {{ key='{SOURCE_KEY}' and value={q_string(source_id)} }}"
+        )
+        found = self._list(q)
+        if not found:
+            return None
+        found.sort(key=lambda f: (f.get("createdTime", ""), f["id"]))
+        return ReportRef(found[0]["id"], found[0]["name"], found[0].get("webViewLink"))
+
+    def upload_output(self, local: Path, name: str, source_id: str, mime_type: str, progress: ProgressFn | None = None) -> ReportRef:
+        meta = {"name": name, "parents": [self.folder_id(Folder.REPORTS)], "properties": {SOURCE_KEY: source_id}}
+        result = _upload(self.api, Path(local), meta, mime_type, self.drive.chunk_size, "id,name,md5Checksum,webViewLink", progress)
+        return ReportRef(result["id"], result.get("name", name), result.get("webViewLink"))
+
+    def write_text(self, folder: Folder, name: str, text: str) -> ReportRef:
+        parent = self.folder_id(folder)
+        q = f"{q_string(parent)} in parents and name = {q_string(name)} and trashed = false"
+        existing = [f for f in self._list(q) if not f.get("mimeType", "").startswith(GOOGLE_APPS_PREFIX)]
+        with tempfile.TemporaryDirectory(prefix="hf-text-") as tmp:
+            path = Path(tmp) / "text.txt"
+            path.write_text(text, encoding="utf-8")
+            if existing:
+                result = _upload(self.api, path, {}, "text/plain", self.drive.chunk_size, "id,name,md5Checksum,webViewLink", file_id=existing[0]["id"])
+            else:
+                meta = {"name": name, "parents": [parent], "mimeType": "text/plain"}
+                result = _upload(self.api, path, meta, "text/plain", self.drive.chunk_size, "id,name,md5Checksum,webViewLink")
+        return ReportRef(result["id"], result.get("name", name), result.get("webViewLink"))

@@ -1,0 +1,466 @@
+"""The storage port over a local folder tree (the embedded default; also a synced folder or a share).
+
+Layout under ``settings.local.root``::
+
+    inbox/            videos are dropped here
+    Reports/ Done/ Failed/   (names from settings.drive.*_folder), created on first use
+    <folder>/.hotfolder/<file>.json   sidecar: the file's hf_* properties (they follow moves)
+    <folder>/.hotfolder/<file>.lock   per-file lock (fcntl.flock) for read-modify-write of the sidecar
+    <folder>/.hotfolder/md5.json      md5 cache keyed by size + mtime + inode, so polls stay cheap
+
+Ids: a file in the inbox has its name as id; elsewhere ``"<folder>/<name>"`` (e.g. ``"Done/a.mp4"``).
+So, unlike Drive ids, a local id changes when the file moves; the queue never uses an id after a move.
+
+A sidecar records the inode, size and mtime of its file: when a different file later appears under the
+same name (the user moved the old one away by hand, then dropped a new one), the stale sidecar is
+ignored and the new file starts pending. Several processes may update one sidecar at once: writes
+happen under the file's lock and land atomically (temp file + rename), so readers never see half a file.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import errno
+import fcntl
+import hashlib
+import json
+import logging
+import mimetypes
+import os
+import re
+import secrets
+import shutil
+import tempfile
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Iterator
+
+from config.settings import Settings
+from drive.model import Folder, ReportRef, VideoFile
+from drive.storage import FileGone, ProgressFn, StorageError
+
+log = logging.getLogger(__name__)
+
+INBOX_DIR = "inbox"
+META_DIR = ".hotfolder"
+VIDEO_EXTENSIONS = {
+    ".mp4", ".m4v", ".mov", ".qt", ".avi", ".mkv", ".webm", ".mpg", ".mpeg", ".mpe", ".wmv", ".asf",
+    ".3gp", ".3g2", ".mts", ".m2ts", ".ts", ".flv", ".ogv", ".vob", ".mxf", ".dv", ".f4v",
+}
+# Partial or temporary files of browsers, sync clients and office tools.
+PARTIAL_SUFFIXES = (".part", ".partial", ".crdownload", ".download", ".tmp", ".temp", ".!sync", ".opdownload")
+_NAME_TOO_LONG = 200  # bytes; sidecar names add a suffix and file systems stop at 255
+
+
+class LocalStore:
+    def __init__(self, settings: Settings):
+        self.root = Path(settings.local.root).expanduser().resolve()
+        self.chunk_size = settings.drive.chunk_size
+        self.dirs = {
+            Folder.INBOX: INBOX_DIR,
+            Folder.REPORTS: settings.drive.reports_folder,
+            Folder.DONE: settings.drive.done_folder,
+            Folder.FAILED: settings.drive.failed_folder,
+        }
+        for folder, name in self.dirs.items():
+            if not name or "/" in name or name in (".", "..") or name.startswith("."):
+                raise StorageError(f"invalid folder name {name!r} for {folder.value}")
+        if len(set(self.dirs.values())) != len(self.dirs):
+            raise StorageError(f"folder names must differ: {sorted(self.dirs.values())}")
+        self._md5_memory: dict[tuple, str] = {}
+        self._created = False
+
+    # ------------------------------------------------------------------ paths and ids
+
+    def path(self, folder: Folder) -> Path:
+        """The folder's directory; the whole tree is created on first use."""
+        if not self._created:
+            try:
+                for name in self.dirs.values():
+                    (self.root / name / META_DIR).mkdir(parents=True, exist_ok=True)
+            except OSError as exc:
+                raise StorageError(f"cannot create the hot folder tree under {self.root}: {exc}") from exc
+            self._created = True
+        return self.root / self.dirs[folder]
+
+    def _id(self, folder: Folder, name: str) -> str:
+        return name if folder is Folder.INBOX else f"{self.dirs[folder]}/{name}"
+
+    def _resolve(self, file_id: str) -> tuple[Folder, str]:
+        folder, name = Folder.INBOX, file_id
+        if "/" in file_id:
+            head, name = file_id.split("/", 1)
+            match = [f for f, d in self.dirs.items() if d == head and f is not Folder.INBOX]
+            if not match:
+                raise FileGone(f"no such file: {file_id!r}")
+            folder = match[0]
+        if not name or "/" in name or name in (".", "..") or "\0" in name:
+            raise FileGone(f"no such file: {file_id!r}")
+        return folder, name
+
+    # ------------------------------------------------------------------ listing
+
+    def list_videos(self, folder: Folder = Folder.INBOX) -> list[VideoFile]:
+        base = self.path(folder)
+        videos = []
+        for entry in sorted(os.scandir(base), key=lambda e: e.name):
+            if _ignored(entry.name):
+                continue
+            try:
+                if not entry.is_file():  # follows symlinks; directories and sockets are skipped
+                    continue
+                if not _is_video(Path(entry.path)):
+                    continue
+                videos.append(self._view(folder, entry.name))
+            except (FileNotFoundError, FileGone):
+                continue  # moved away while we looked
+        return videos
+
+    def get_video(self, file_id: str) -> VideoFile:
+        folder, name = self._resolve(file_id)
+        return self._view(folder, name)
+
+    def _view(self, folder: Folder, name: str) -> VideoFile:
+        path = self.path(folder) / name
+        try:
+            st = path.stat()
+        except FileNotFoundError as exc:
+            raise FileGone(f"{self._id(folder, name)} is gone") from exc
+        if not path.is_file():
+            raise FileGone(f"{self._id(folder, name)} is not a file")
+        sidecar = self._read_sidecar(folder, name, st)
+        return VideoFile(
+            id=self._id(folder, name),
+            name=name,
+            size=st.st_size,
+            md5=self._md5(folder, path, st),
+            mime_type=_mime_type(path),
+            modified_time=datetime.fromtimestamp(st.st_mtime, timezone.utc),
+            properties=dict(sidecar.get("properties", {})),
+            link=str(path),
+        )
+
+    # ------------------------------------------------------------------ properties
+
+    def update_properties(self, file_id: str, props: dict[str, str | None]) -> VideoFile:
+        folder, name = self._resolve(file_id)
+        with self._lock(folder, name):
+            path = self.path(folder) / name
+            try:
+                st = path.stat()
+            except FileNotFoundError as exc:
+                raise FileGone(f"{file_id} is gone") from exc
+            sidecar = self._read_sidecar(folder, name, st)
+            merged = dict(sidecar.get("properties", {}))
+            for key, value in props.items():
+                if value is None:
+                    merged.pop(key, None)
+                else:
+                    merged[key] = str(value)
+            sidecar["properties"] = merged
+            sidecar.setdefault("uid", secrets.token_hex(8))
+            self._write_sidecar(folder, name, st, sidecar)
+        return self._view(folder, name)
+
+    def _sidecar_path(self, folder: Folder, name: str, suffix: str = ".json") -> Path:
+        meta = self.path(folder) / META_DIR
+        if len(name.encode()) > _NAME_TOO_LONG:
+            name = hashlib.sha1(name.encode()).hexdigest()
+        return meta / (name + suffix)
+
+    def _read_sidecar(self, folder: Folder, name: str, st: os.stat_result) -> dict:
+        path = self._sidecar_path(folder, name)
+        try:
+            data = json.loads(path.read_text(encoding="utf-8"))
+        except FileNotFoundError:
+            return {}
+        except (OSError, ValueError) as exc:
+            log.warning("ignoring unreadable state file %s (%s)", path, exc)
+            return {}
+        if not isinstance(data, dict) or data.get("name") != name:
+            return {}
+        same_inode = data.get("inode") == st.st_ino
+        same_file = data.get("size") == st.st_size and data.get("mtime_ns") == st.st_mtime_ns
+        if not (same_inode or same_file):
+            return {}  # left behind by another file of the same name
+        return data
+
+    def _write_sidecar(self, folder: Folder, name: str, st: os.stat_result, data: dict) -> None:
+        data = {**data, "name": name, "inode": st.st_ino, "size": st.st_size, "mtime_ns": st.st_mtime_ns}
+        _atomic_write(self._sidecar_path(folder, name), json.dumps(data, indent=1, sort_keys=True).encode())
+
+    @contextlib.contextmanager
+    def _lock(self, folder: Folder, name: str, remove: bool = False) -> Iterator[None]:
+        """Exclusive lock on one file's state, across processes (flock dies with its process)."""
+        path = self._sidecar_path(folder, name, ".lock")
+        while True:
+            fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX)
+                # The lock file may have been removed (after a move) while we waited: lock the new one.
+                try:
+                    same = os.stat(path).st_ino == os.fstat(fd).st_ino
+                except FileNotFoundError:
+                    same = False
+            except BaseException:
+                os.close(fd)
+                raise
+            if same:
+                break
+            os.close(fd)
+        try:
+            yield
+        finally:
+            if remove:
+                with contextlib.suppress(FileNotFoundError):
+                    os.unlink(path)
+            os.close(fd)  # releases the flock
+
+    # ------------------------------------------------------------------ checksums
+
+    def _md5(self, folder: Folder, path: Path, st: os.stat_result) -> str:
+        key = (str(path), st.st_size, st.st_mtime_ns, st.st_ino)
+        if key in self._md5_memory:
+            return self._md5_memory[key]
+        cache_path = self.path(folder) / META_DIR / "md5.json"
+        cache = _read_json(cache_path)
+        entry = cache.get(path.name)
+        stamp = [st.st_size, st.st_mtime_ns, st.st_ino]
+        if isinstance(entry, dict) and entry.get("stamp") == stamp and isinstance(entry.get("md5"), str):
+            digest = entry["md5"]
+        else:
+            digest = _file_md5(path, self.chunk_size)
+            cache = _read_json(cache_path)  # re-read: another process may have added entries meanwhile
+            names = set(os.listdir(path.parent))
+            cache = {k: v for k, v in cache.items() if k in names}
+            cache[path.name] = {"stamp": stamp, "md5": digest}
+            with contextlib.suppress(OSError):  # only a cache
+                _atomic_write(cache_path, json.dumps(cache, sort_keys=True).encode())
+        self._md5_memory[key] = digest
+        return digest
+
+    # ------------------------------------------------------------------ content
+
+    def download(self, file_id: str, dest: Path, progress: ProgressFn | None = None) -> Path:
+        video = self.get_video(file_id)
+        folder, name = self._resolve(file_id)
+        src = self.path(folder) / name
+        dest = Path(dest)
+        dest.parent.mkdir(parents=True, exist_ok=True)
+        digest = hashlib.md5()
+        done = 0
+        fd, tmp = tempfile.mkstemp(prefix="." + dest.name[:100] + ".", suffix=".part", dir=dest.parent)
+        try:
+            with open(src, "rb") as fin, os.fdopen(fd, "wb") as fout:
+                while chunk := fin.read(self.chunk_size):
+                    fout.write(chunk)
+                    digest.update(chunk)
+                    done += len(chunk)
+                    if progress:
+                        progress(done, video.size)
+            if digest.hexdigest() != video.md5:
+                raise StorageError(f"{name} changed while it was being copied (checksum mismatch)")
+            os.replace(tmp, dest)
+        except FileNotFoundError as exc:
+            raise FileGone(f"{file_id} is gone") from exc
+        except OSError as exc:
+            raise StorageError(f"copying {name} to {dest} failed: {exc}") from exc
+        finally:
+            with contextlib.suppress(FileNotFoundError):
+                os.unlink(tmp)
+        return dest
+
+    def find_output(self, name: str, source_id: str) -> ReportRef | None:
+        uid = self._source_uid(source_id)
+        reports = self.path(Folder.REPORTS)
+        for meta in sorted((reports / META_DIR).glob("*.json")):
+            data = _read_json(meta)
+            if data.get("output_name") != name or data.get("source_id") != source_id:
+                continue
+            if uid and data.get("source_uid") and data["source_uid"] != uid:
+                continue  # an older file of the same name had that id
+            file_name = data.get("name")
+            if isinstance(file_name, str) and (reports / file_name).is_file():
+                return self._report_ref(Folder.REPORTS, file_name)
+        return None
+
+    def upload_output(self, local: Path, name: str, source_id: str, mime_type: str) -> ReportRef:
+        reports = self.path(Folder.REPORTS)
+        existing = self.find_output(name, source_id)
+        tag = {"output_name": name, "source_id": source_id, "source_uid": self._source_uid(source_id),
+               "mime_type": mime_type}
+        fd, tmp = tempfile.mkstemp(prefix=".upload-", suffix=".part", dir=reports)
+        try:
+            with open(local, "rb") as fin, os.fdopen(fd, "wb") as fout:
+                shutil.copyfileobj(fin, fout, self.chunk_size)
+                fout.flush()
+                os.fsync(fout.fileno())
+            if existing is not None:  # a retry after a crash: replace our own earlier upload
+                final = existing.name
+                os.replace(tmp, reports / final)
+            else:
+                final = _place(Path(tmp), reports, name)
+            st = (reports / final).stat()
+            self._write_report_tag(final, st, tag)
+        except OSError as exc:
+            raise StorageError(f"storing {name} in {reports} failed: {exc}") from exc
+        finally:
+            with contextlib.suppress(FileNotFoundError):
+                os.unlink(tmp)
+        return self._report_ref(Folder.REPORTS, final)
+
+    def _write_report_tag(self, final: str, st: os.stat_result, tag: dict) -> None:
+        data = {**tag, "name": final, "inode": st.st_ino, "size": st.st_size, "mtime_ns": st.st_mtime_ns}
+        _atomic_write(self._sidecar_path(Folder.REPORTS, final), json.dumps(data, indent=1, sort_keys=True).encode())
+
+    def _source_uid(self, source_id: str) -> str | None:
+        try:
+            folder, name = self._resolve(source_id)
+            st = (self.path(folder) / name).stat()
+        except (FileGone, FileNotFoundError):
+            return None
+        return self._read_sidecar(folder, name, st).get("uid")
+
+    def _report_ref(self, folder: Folder, name: str) -> ReportRef:
+        return ReportRef(id=self._id(folder, name), name=name, link=str(self.path(folder) / name))
+
+    def write_text(self, folder: Folder, name: str, text: str) -> ReportRef:
+        if not name or "/" in name or name.startswith("."):
+            raise StorageError(f"invalid file name {name!r}")
+        target = self.path(folder) / name
+        try:
+            _atomic_write(target, text.encode("utf-8"))
+        except OSError as exc:
+            raise StorageError(f"writing {target} failed: {exc}") from exc
+        return self._report_ref(folder, name)
+
+    # ------------------------------------------------------------------ moving
+
+    def move_video(self, file_id: str, folder: Folder) -> None:
+        src_folder, name = self._resolve(file_id)
+        if src_folder is folder:
+            return
+        src = self.path(src_folder) / name
+        target_dir = self.path(folder)
+        with self._lock(src_folder, name, remove=True):
+            try:
+                st = src.stat()
+            except FileNotFoundError as exc:
+                raise FileGone(f"{file_id} is gone") from exc
+            sidecar = self._read_sidecar(src_folder, name, st)
+            try:
+                final = _place(src, target_dir, name)  # never overwrites: a clash gets " (2)"
+            except FileNotFoundError as exc:
+                raise FileGone(f"{file_id} is gone") from exc
+            except OSError as exc:
+                raise StorageError(f"moving {name} to {target_dir} failed: {exc}") from exc
+            moved = (target_dir / final).stat()
+            # The state travels with the file (same inode). A crash before this line leaves the file
+            # pending in its new folder, which only the inbox would act upon.
+            self._write_sidecar(folder, final, moved, sidecar)
+            with contextlib.suppress(FileNotFoundError):
+                self._sidecar_path(src_folder, name).unlink()
+        log.info("moved %s to %s/%s", file_id, self.dirs[folder], final)
+
+
+# ---------------------------------------------------------------------- helpers
+
+
+def _ignored(name: str) -> bool:
+    lower = name.lower()
+    return name.startswith((".", "~$")) or name.endswith("~") or lower.endswith(PARTIAL_SUFFIXES) or lower in ("thumbs.db", "desktop.ini")
+
+
+def _is_video(path: Path) -> bool:
+    if path.suffix.lower() in VIDEO_EXTENSIONS:
+        return True
+    guessed, _ = mimetypes.guess_type(path.name)
+    if guessed:
+        return guessed.startswith("video/")
+    return _sniff(path) is not None  # no known extension: look at the first bytes
+
+
+def _sniff(path: Path) -> str | None:
+    try:
+        with open(path, "rb") as fh:
+            head = fh.read(16)
+    except OSError:
+        return None
+    if head[4:8] == b"ftyp":
+        return "video/quicktime" if head[8:10] == b"qt" else "video/mp4"
+    if head[:4] == b"\x1a\x45\xdf\xa3":
+        return "video/x-matroska"
+    if head[:4] == b"RIFF" and head[8:12] == b"AVI ":
+        return "video/x-msvideo"
+    if head[:4] in (b"\x00\x00\x01\xba", b"\x00\x00\x01\xb3"):
+        return "video/mpeg"
+    return None
+
+
+def _mime_type(path: Path) -> str:
+    guessed, _ = mimetypes.guess_type(path.name)
+    if guessed and guessed.startswith("video/"):
+        return guessed
+    return _sniff(path) or "application/octet-stream"
+
+
+def _file_md5(path: Path, chunk: int) -> str:
+    digest = hashlib.md5()
+    with open(path, "rb") as fh:
+        while block := fh.read(chunk):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def _candidates(name: str) -> Iterator[str]:
+    yield name
+    stem, dot, ext = name.rpartition(".")
+    if not stem or " " in ext:  # no extension
+        stem, dot, ext = name, "", ""
+    stem = re.sub(r" \(\d+\)$", "", stem)
+    for n in range(2, 10_000):
+        yield f"{stem} ({n}){dot}{ext}"
+    raise StorageError(f"no free name for {name}")
+
+
+def _place(src: Path, target_dir: Path, name: str) -> str:
+    """Move ``src`` into ``target_dir`` under ``name`` or the first free ``name (n)``; never overwrites."""
+    for candidate in _candidates(name):
+        dst = target_dir / candidate
+        try:
+            os.link(src, dst)  # atomic and fails if dst exists
+        except FileExistsError:
+            continue
+        except OSError as exc:
+            if exc.errno not in (errno.EPERM, errno.ENOTSUP, errno.EOPNOTSUPP, errno.EXDEV, errno.EMLINK):
+                raise
+            # No hard links here (some shares): check then rename, a small race we accept.
+            if dst.exists():
+                continue
+            os.rename(src, dst)
+            return candidate
+        os.unlink(src)
+        return candidate
+    raise StorageError(f"no free name for {name}")  # pragma: no cover (the generator raises first)
+
+
+def _read_json(path: Path) -> dict:
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
+    return data if isinstance(data, dict) else {}
+
+
+def _atomic_write(path: Path, data: bytes) -> None:
+    fd, tmp = tempfile.mkstemp(prefix=".tmp-", dir=path.parent)
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(data)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(tmp)
+        raise
