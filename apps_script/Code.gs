@@ -17,6 +17,9 @@ var HF_PREFIX = 'hf_';
 var TRIGGER_HANDLER = 'onTrigger';
 var FOLDER_MIME = 'application/vnd.google-apps.folder';
 var GOOGLE_APPS_MIME_PREFIX = 'application/vnd.google-apps.';
+var SHORTCUT_MIME = 'application/vnd.google-apps.shortcut';
+// As drive/drive_store.py: a video by MIME type, or by extension when Drive did not recognise it.
+var VIDEO_EXTENSIONS = ('mp4 m4v mov qt avi mkv webm mts m2ts ts 3gp 3g2 mpg mpeg mpe mxf wmv flv ogv vob dv insv').split(' ');
 // Apps Script stops any execution at 6 minutes; the guard stops starting new steps well before that.
 var HARD_LIMIT_MS = 6 * 60 * 1000;
 // Steps that may block for up to one UrlFetch timeout need this much time left.
@@ -284,18 +287,37 @@ function compareVideos_(a, b) {
   return a.id < b.id ? -1 : (a.id > b.id ? 1 : 0);
 }
 
-/** A Drive v3 file resource → the plain video record the pure functions take; null for folders/Docs. */
-function toVideo_(f) {
-  if (!f || !f.mimeType || f.mimeType.indexOf(GOOGLE_APPS_MIME_PREFIX) === 0) return null;
+/** drive_store.is_video: a video MIME type, or a known extension (Docs, folders, PDFs... are not). */
+function isVideo_(name, mimeType) {
+  var mime = mimeType || '';
+  if (mime.indexOf(GOOGLE_APPS_MIME_PREFIX) === 0) return false;
+  if (mime.indexOf('video/') === 0) return true;
+  var dot = String(name || '').lastIndexOf('.');
+  return dot >= 0 && VIDEO_EXTENSIONS.indexOf(String(name).slice(dot + 1).toLowerCase()) >= 0;
+}
+
+/**
+ * A Drive v3 file resource → the plain video record the pure functions take; null for anything the
+ * Python DriveStore ignores. A shortcut keeps its own id, name and properties (the state lives on the
+ * shortcut) and takes size, checksum, type and time from its target (`target`, null if gone/trashed).
+ */
+function toVideo_(item, target) {
+  if (!item) return null;
+  var content = item;
+  if (item.mimeType === SHORTCUT_MIME) {
+    if (!target || target.trashed) return null;
+    content = target;
+  }
+  if (!isVideo_(content.name, content.mimeType) && !isVideo_(item.name, content.mimeType)) return null;
   return {
-    id: f.id,
-    name: f.name,
-    size: (f.size === undefined || f.size === null) ? null : Number(f.size),
-    md5: f.md5Checksum || null,
-    mimeType: f.mimeType,
-    modifiedTime: f.modifiedTime || null,
-    properties: f.properties || {},
-    link: f.webViewLink || null,
+    id: item.id,
+    name: item.name || '',
+    size: (content.size === undefined || content.size === null) ? null : Number(content.size),
+    md5: content.md5Checksum || null,
+    mimeType: content.mimeType || null,
+    modifiedTime: content.modifiedTime || null,
+    properties: item.properties || {},
+    link: content.webViewLink || null,
   };
 }
 
@@ -529,7 +551,7 @@ function terminatePod_(cfg, podId) {
 // Drive (Advanced Drive service, v3)
 // ---------------------------------------------------------------------------------------------------
 
-var FILE_FIELDS = 'id,name,mimeType,size,md5Checksum,modifiedTime,properties,webViewLink,parents';
+var FILE_FIELDS = 'id,name,mimeType,size,md5Checksum,modifiedTime,properties,webViewLink,parents,trashed,shortcutDetails';
 
 function listAll_(q, guard) {
   var files = [];
@@ -555,35 +577,52 @@ function quote_(s) {
   return "'" + String(s).replace(/\\/g, '\\\\').replace(/'/g, "\\'") + "'";
 }
 
-function listInbox_(cfg, guard) {
-  return listAll_(quote_(cfg.folderId) + ' in parents and trashed = false', guard)
-    .map(toVideo_).filter(function (v) { return v; });
+/** The videos in a folder, as DriveStore.list_videos sees them (shortcuts resolved). */
+function listVideosIn_(folderId, guard) {
+  var items = listAll_(quote_(folderId) + ' in parents and trashed = false', guard);
+  var targets = {};
+  items.forEach(function (item) {
+    var d = item.shortcutDetails || {};
+    if (item.mimeType !== SHORTCUT_MIME || !d.targetId || d.targetId in targets) return;
+    if (String(d.targetMimeType || '').indexOf(GOOGLE_APPS_MIME_PREFIX) === 0) return; // a folder or a Doc
+    try {
+      targets[d.targetId] = Drive.Files.get(d.targetId, { fields: FILE_FIELDS, supportsAllDrives: true });
+    } catch (err) {
+      targets[d.targetId] = null;
+      console.warn('shortcut "' + item.name + '" points to a file that is gone or not shared');
+    }
+  });
+  return items.map(function (item) {
+    var d = item.shortcutDetails || {};
+    return toVideo_(item, d.targetId ? targets[d.targetId] : null);
+  }).filter(function (v) { return v; });
 }
 
-/** The id of a named folder inside the hot folder (or next to it); cached in Script Properties. */
+function listInbox_(cfg, guard) {
+  return listVideosIn_(cfg.folderId, guard);
+}
+
+/**
+ * The id of a managed folder (Done, Failed) where DriveStore creates it: next to the hot folder (in its
+ * first parent; inside it when it has none, e.g. a shared drive's root). Cached in Script Properties.
+ */
 function findFolder_(cfg, name, guard) {
   var props = scriptProps_();
-  var key = 'folder:' + name;
+  var key = 'folder:' + cfg.folderId + ':' + name;
   var cached = props.getProperty(key);
   if (cached) return cached;
-  var parents = [cfg.folderId];
-  var hot = Drive.Files.get(cfg.folderId, { fields: 'parents', supportsAllDrives: true });
-  parents = parents.concat(hot.parents || []);
-  for (var i = 0; i < parents.length; i++) {
-    var found = listAll_(quote_(parents[i]) + ' in parents and name = ' + quote_(name) +
-      ' and mimeType = ' + quote_(FOLDER_MIME) + ' and trashed = false', guard);
-    if (found.length) {
-      props.setProperty(key, found[0].id);
-      return found[0].id;
-    }
-  }
-  return null; // not created yet: no worker has finished anything
+  var hot = Drive.Files.get(cfg.folderId, { fields: 'id,parents', supportsAllDrives: true });
+  var parent = (hot.parents && hot.parents[0]) || cfg.folderId;
+  var found = listAll_(quote_(parent) + ' in parents and name = ' + quote_(name) +
+    ' and mimeType = ' + quote_(FOLDER_MIME) + ' and trashed = false', guard);
+  if (!found.length) return null; // not created yet: no worker has finished anything
+  props.setProperty(key, found[0].id);
+  return found[0].id;
 }
 
 function listFolderVideos_(cfg, name, guard) {
   var id = findFolder_(cfg, name, guard);
-  if (!id) return [];
-  return listAll_(quote_(id) + ' in parents and trashed = false', guard).map(toVideo_).filter(function (v) { return v; });
+  return id ? listVideosIn_(id, guard) : [];
 }
 
 // ---------------------------------------------------------------------------------------------------
@@ -806,8 +845,8 @@ function failedEvent_(v, cfg) {
     subject: 'Hot folder: ' + v.name + ' failed',
     body: '"' + v.name + '" could not be processed after ' + st.attempts + ' attempt(s): ' + (st.error || 'unknown reason') +
       '.\nThe video was moved to the "' + cfg.failedFolder + '" folder with "' + v.name.replace(/\.[^.]*$/, '') +
-      ' - error.txt" explaining why. To retry, move it back into the hot folder and delete its hf_* properties ' +
-      '(or use the Python watcher\'s Retry button).',
+      ' - error.txt" explaining why and what to do. To try again after fixing the cause, drop a fresh copy of ' +
+      'the video into the hot folder (a new file starts with a clean state).',
   };
 }
 

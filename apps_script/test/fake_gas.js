@@ -50,6 +50,12 @@ class FakeDrive {
       properties: f.properties ? { ...f.properties } : undefined,
       webViewLink: `https://drive.google.com/file/d/${id}/view`,
     };
+    if (f.shortcutTo) {
+      const target = this.files.get(f.shortcutTo);
+      rec.mimeType = 'application/vnd.google-apps.shortcut';
+      rec.shortcutDetails = { targetId: f.shortcutTo, targetMimeType: target ? target.mimeType : 'video/mp4' };
+      delete rec.size; delete rec.md5Checksum;
+    }
     this.files.set(id, rec);
     return id;
   }

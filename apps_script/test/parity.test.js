@@ -40,3 +40,8 @@ test('the same fixture through Drive listing and Script Properties: the poll lau
   const kept = Object.keys(world.props.data).filter((k) => k.startsWith('settle:')).map((k) => k.slice(7)).sort();
   assert.deepEqual(kept, Object.keys(FIXTURE.expected.observations).sort());
 });
+
+test('isVideo_ agrees with drive_store.is_video on the fixture\'s listing cases', () => {
+  const gas = load(newWorld());
+  for (const c of FIXTURE.listing.cases) assert.equal(gas.isVideo_(c.name, c.mime_type), c.is_video, `${c.name} (${c.mime_type})`);
+});

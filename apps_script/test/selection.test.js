@@ -116,3 +116,53 @@ test('config: every missing or wrong key is named at once; secret references are
   assert.equal(gas.secretReference_('{"refresh_token": "x"}'), null, 'a raw token is refused, not sent');
   assert.equal(FOLDER_MIME, 'application/vnd.google-apps.folder');
 });
+
+test('like DriveStore.list_videos: non-video files are ignored, unrecognised types count by extension', () => {
+  const world = newWorld({ props: { SETTLE_SECONDS: '0' } });
+  const gas = load(world);
+  const keep = [
+    world.drive.addFile({ parent: world.hot, name: 'clip.MOV', mimeType: 'application/octet-stream' }),
+    world.drive.addFile({ parent: world.hot, name: 'no-extension', mimeType: 'video/quicktime' }),
+  ];
+  world.drive.addFile({ parent: world.hot, name: 'notes.pdf', mimeType: 'application/pdf' });
+  world.drive.addFile({ parent: world.hot, name: 'readme.txt', mimeType: 'text/plain' });
+  world.drive.addFile({ parent: world.hot, name: 'fake.mp4', mimeType: 'application/vnd.google-apps.document', size: null, md5: null });
+  const r = gas.onTrigger();
+  assert.deepEqual(plain(r.processable).sort(), keep.sort());
+  assert.equal(gas.isVideo_('a.Mp4', ''), true);
+  assert.equal(gas.isVideo_('a.mp4.txt', 'text/plain'), false);
+});
+
+test('shortcuts: the state is on the shortcut, size and checksum come from the target', () => {
+  const world = newWorld({ props: { SETTLE_SECONDS: '60' } });
+  const gas = load(world);
+  const elsewhere = world.drive.addFolder('Camera uploads', 'root');
+  const target = world.drive.addFile({ parent: elsewhere, name: 'IMG_0001.MOV', mimeType: 'video/quicktime', size: 500 });
+  const gone = world.drive.addFile({ parent: elsewhere, name: 'old.mp4', trashed: true });
+  const sc = world.drive.addFile({ parent: world.hot, name: 'station 4.MOV', shortcutTo: target });
+  world.drive.addFile({ parent: world.hot, name: 'to trash', shortcutTo: gone });
+  world.drive.addFile({ parent: world.hot, name: 'a folder', shortcutTo: elsewhere });
+  world.drive.addFile({ parent: world.hot, name: 'dangling.mp4', shortcutTo: 'nonexistent' });
+  const cfg = gas.readConfig_(world.props.data);
+  const videos = plain(gas.listInbox_(cfg, null));
+  assert.deepEqual(videos.map((v) => [v.id, v.name, v.size, v.md5]), [[sc, 'station 4.MOV', 500, `md5-${target}`]]);
+  assert.ok(world.logs.some((l) => /shortcut "dangling.mp4" points to a file that is gone/.test(l)));
+  gas.onTrigger();
+  world.drive.update(target, { size: 900 }); // the original still grows: the shortcut waits
+  world.clock.advance(120);
+  assert.deepEqual(plain(gas.onTrigger().processable), []);
+  world.drive.update(sc, { properties: { hf_state: 'done' } });
+  world.clock.advance(120);
+  assert.deepEqual(plain(gas.onTrigger().processable), [], 'the state on the shortcut counts');
+});
+
+test('Done and Failed are found next to the hot folder, where DriveStore creates them', () => {
+  const world = newWorld();
+  const gas = load(world);
+  const decoy = world.drive.addFolder('Done', world.hot);
+  const done = world.drive.addFolder('Done', 'root');
+  const cfg = gas.readConfig_(world.props.data);
+  assert.equal(gas.findFolder_(cfg, 'Done', null), done);
+  assert.notEqual(done, decoy);
+  assert.equal(gas.findFolder_(cfg, 'Failed', null), null, 'not created yet');
+});

@@ -10,8 +10,8 @@ const KEY = 'rpa_TESTKEY_0123456789';
 
 function busyWorld() {
   const world = newWorld({ props: { SETTLE_SECONDS: '60' } });
-  const done = world.drive.addFolder('Done', world.hot);
-  const failed = world.drive.addFolder('Failed', world.hot);
+  const done = world.drive.addFolder('Done', 'root');
+  const failed = world.drive.addFolder('Failed', 'root');
   const pod = world.runpod.addPod({ name: 'hotfolder-worker-x', ageS: 1800, costPerHr: 0.5 });
   world.drive.addFile({ parent: world.hot, name: '<img src=x onerror=alert(1)>.mp4' });
   world.drive.addFile({ parent: world.hot, name: 'busy.mp4', properties: { hf_state: 'claimed', hf_worker: pod.id, hf_progress: '42', hf_lease_until: new Date(world.clock.now + 100_000).toISOString() } });

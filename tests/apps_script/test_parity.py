@@ -66,3 +66,11 @@ def test_the_fixture_covers_every_rule():
     expected = data["expected"]
     chosen = expected["process"] + expected["exhausted"] + expected["waiting"]
     assert len(chosen) == len(set(chosen)) and set(chosen) <= listed
+
+
+def test_video_recognition_matches_the_fixture():
+    from drive.drive_store import is_video
+
+    data = json.loads(FIXTURE.read_text(encoding="utf-8"))
+    for case in data["listing"]["cases"]:
+        assert is_video(case["name"], case["mime_type"]) is case["is_video"], case
