@@ -10,12 +10,9 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-import pytest
-
+from drive.drive_store import is_video
 from drive.model import VideoFile, parse_time
-
-# drive/settle.py comes from the queue branch; until it is merged there is nothing to compare with.
-select_processable = pytest.importorskip("drive.settle", reason="drive.settle not merged yet").select_processable
+from drive.settle import select_processable
 
 FIXTURE = Path(__file__).resolve().parents[1] / "fixtures" / "parity_folder.json"
 
@@ -69,8 +66,6 @@ def test_the_fixture_covers_every_rule():
 
 
 def test_video_recognition_matches_the_fixture():
-    from drive.drive_store import is_video
-
     data = json.loads(FIXTURE.read_text(encoding="utf-8"))
     for case in data["listing"]["cases"]:
         assert is_video(case["name"], case["mime_type"]) is case["is_video"], case
