@@ -105,17 +105,8 @@ function doGet(e) {
   return HtmlService.createHtmlOutput(renderPage_(status)).setTitle('ergo hot folder');
 }
 
-/** POST action=check: the same as "Check now", answering JSON (for scripts; the page uses google.script.run). */
-function doPost(e) {
-  var params = (e && e.parameter) || {};
-  var out;
-  if (params.action === 'check') {
-    out = { result: poll_('manual'), status: collectStatus_() };
-  } else {
-    out = { error: 'unknown action; use action=check' };
-  }
-  return ContentService.createTextOutput(JSON.stringify(out)).setMimeType(ContentService.MimeType.JSON);
-}
+// No doPost: "Check now" goes through google.script.run, which Google guards against cross-site calls,
+// so a form on another site cannot make the owner's browser start a check.
 
 // ---------------------------------------------------------------------------------------------------
 // Configuration
