@@ -206,17 +206,22 @@ function videoState_(properties) {
   var state = p[HF_PREFIX + 'state'] || 'pending';
   if (['pending', 'claimed', 'done', 'failed'].indexOf(state) < 0) state = 'pending';
   var lease = p[HF_PREFIX + 'lease_until'];
-  var attempts = parseInt(p[HF_PREFIX + 'attempts'], 10);
-  var progress = parseInt(p[HF_PREFIX + 'progress'], 10);
+  var attempts = strictInt_(p[HF_PREFIX + 'attempts']);
+  var progress = strictInt_(p[HF_PREFIX + 'progress']);
   return {
     state: state,
     worker: p[HF_PREFIX + 'worker'] || null,
     leaseUntil: lease ? parseTime_(lease) : null,
-    attempts: isFinite(attempts) ? attempts : 0,
-    progress: isFinite(progress) ? progress : null,
+    attempts: attempts === null ? 0 : attempts,
+    progress: progress,
     reportId: p[HF_PREFIX + 'report_id'] || null,
     error: p[HF_PREFIX + 'error'] || null,
   };
+}
+
+/** An integer property as Python's int() reads it ("3x" is not 3 but invalid: null). */
+function strictInt_(v) {
+  return /^\s*[+-]?\d+\s*$/.test(String(v === undefined || v === null ? '' : v)) ? parseInt(v, 10) : null;
 }
 
 /** Pending, or claimed with a lease that has run out (lease_until <= now, or none). */
