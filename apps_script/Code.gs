@@ -367,7 +367,7 @@ function workerActivity_(videos, leaseSeconds) {
 function launchDecision_(processableCount, alivePods, launched, nowMs, retryAtMs) {
   if (processableCount === 0) return { launch: false, reason: 'nothing to process' };
   if (alivePods.length > 0) return { launch: false, reason: 'a worker is alive: ' + alivePods.map(function (p) { return p.name; }).join(', ') };
-  var recent = Object.keys(launched || {}).filter(function (id) { return nowMs - launched[id].at < LAUNCH_GRACE_MS && !launched[id].gone; });
+  var recent = Object.keys(launched || {}).filter(function (id) { return nowMs - launched[id].at < LAUNCH_GRACE_MS; });
   if (recent.length) return { launch: false, reason: 'a worker was launched ' + Math.round((nowMs - launched[recent[0]].at) / 1000) + ' s ago' };
   if (retryAtMs && nowMs < retryAtMs) return { launch: false, reason: 'no GPU capacity; retrying after ' + formatTime_(retryAtMs) };
   return { launch: true, reason: processableCount + ' video(s) to process' };
@@ -420,7 +420,7 @@ function newGuard_(startedMs, budgetMs) {
   };
 }
 
-/** Whether today's trigger time (UTC day) leaves room for one more run of `budgetMs`. */
+/** Whether today's trigger time (UTC day) leaves room for one more run (a minute, or the run budget if less). */
 function dailyBudgetLeft_(usedTodayMs, dailyBudgetMs, runBudgetMs) {
   return usedTodayMs + Math.min(runBudgetMs, 60 * 1000) <= dailyBudgetMs;
 }
@@ -694,70 +694,13 @@ function poll_(source) {
     summary.waiting = sel.waiting;
     summary.exhausted = sel.exhausted;
 
-    // Workers: reap first, then decide about launching.
-    var launched = readPrefixed_('pod:');
-    var pods = listPods_(cfg);
-    var reap = podsToReap_(pods, launched, workerActivity_(videos, cfg.leaseSeconds), nowMs, cfg.maxLifetimeMs, cfg.idleTimeoutMs, cfg.namePrefix);
-    var reapedIds = {};
-    reap.forEach(function (r) {
-      if (!guard.hasTime(STEP_RESERVE_MS)) return;
-      try {
-        terminatePod_(cfg, r.pod.id);
-        reapedIds[r.pod.id] = true;
-        summary.reaped.push({ id: r.pod.id, name: r.pod.name, reason: r.reason });
-        console.log('terminated ' + r.pod.name + ': ' + r.reason);
-      } catch (err) {
-        summary.errors.push('terminate ' + r.pod.name + ': ' + err.message);
-      }
-    });
-    var listed = {};
-    pods.forEach(function (p) { listed[p.id] = true; });
-    Object.keys(launched).forEach(function (id) {
-      // A recorded pod RunPod no longer lists (after the grace) or that was reaped is gone.
-      if (reapedIds[id] || (!listed[id] && nowMs - launched[id].at >= LAUNCH_GRACE_MS)) delete launched[id];
-      else if (listed[id]) {
-        var p = pods.filter(function (x) { return x.id === id; })[0];
-        if (!isAlive_(p)) delete launched[id];
-      }
-    });
-    var alive = pods.filter(function (p) { return isAlive_(p) && !reapedIds[p.id]; });
-    var retryAt = Number(props.getProperty('launch:retry_at') || 0);
-    // An exhausted claim needs a worker too: its queue marks it failed (this script only reads Drive).
-    var decision = launchDecision_(sel.process.length + sel.exhausted.length, alive, launched, nowMs, retryAt);
-    summary.decision = decision.reason;
-    if (decision.launch) {
-      var env = buildPodEnv_(cfg);
-      var name = podName_(cfg.namePrefix, nowMs);
-      var res = launchWithFallback_(cfg.gpuTypes, function (gpu) { return deployPod_(cfg, gpu, name, env); }, guard);
-      if (res.pod) {
-        // Record the pod before anything else can fail or time out.
-        launched[res.pod.id] = { at: Date.now(), name: name, gpu: res.gpuType };
-        props.setProperty('pod:' + res.pod.id, JSON.stringify(launched[res.pod.id]));
-        props.deleteProperty('launch:retry_at');
-        summary.launched = { id: res.pod.id, name: name, gpu: res.gpuType, tried: res.tried };
-        console.log('launched ' + name + ' (' + res.pod.id + ') on ' + res.gpuType);
-      } else if (res.noCapacity) {
-        props.setProperty('launch:retry_at', String(Date.now() + cfg.retryAfterMs));
-        summary.errors.push(res.error + '; retrying after ' + Math.round(cfg.retryAfterMs / 1000) + ' s');
-        console.warn(res.error);
-      } else {
-        // The request may have created the pod before its answer was lost: find it by its unique name.
-        var found = null;
-        if (res.tried.length && !res.outOfTime && guard.hasTime(STEP_RESERVE_MS)) {
-          try { found = listPods_(cfg).filter(function (p) { return p.name === name; })[0] || null; } catch (e) { found = null; }
-        }
-        if (found) {
-          launched[found.id] = { at: Date.now(), name: name, gpu: res.tried[res.tried.length - 1] };
-          props.setProperty('pod:' + found.id, JSON.stringify(launched[found.id]));
-          summary.launched = { id: found.id, name: name, gpu: launched[found.id].gpu, tried: res.tried };
-          console.warn('RunPod answered "' + res.error + '", but pod ' + found.id + ' (' + name + ') was created');
-        } else {
-          summary.errors.push('launch: ' + res.error);
-          console.error('launch failed: ' + res.error);
-        }
-      }
+    // Workers: reap first, then decide about launching. A RunPod outage must not stop the e-mails.
+    try {
+      manageWorkers_(cfg, props, guard, videos, sel, nowMs, summary);
+    } catch (err) {
+      summary.errors.push(err.message);
+      console.error('workers: ' + err.message);
     }
-    writePrefixed_('pod:', launched, readPrefixed_('pod:'));
 
     // E-mails: batch start, done, failed — each once.
     var extra = [];
@@ -777,6 +720,73 @@ function poll_(source) {
     lock.releaseLock();
   }
   return record_(summary);
+}
+
+/** Reaps pods past their lifetime or idle, then launches one if there is work and none is alive. */
+function manageWorkers_(cfg, props, guard, videos, sel, nowMs, summary) {
+  var launched = readPrefixed_('pod:');
+  var pods = listPods_(cfg);
+  var reap = podsToReap_(pods, launched, workerActivity_(videos, cfg.leaseSeconds), nowMs, cfg.maxLifetimeMs, cfg.idleTimeoutMs, cfg.namePrefix);
+  var reapedIds = {};
+  reap.forEach(function (r) {
+    if (!guard.hasTime(STEP_RESERVE_MS)) return;
+    try {
+      terminatePod_(cfg, r.pod.id);
+      reapedIds[r.pod.id] = true;
+      summary.reaped.push({ id: r.pod.id, name: r.pod.name, reason: r.reason });
+      console.log('terminated ' + r.pod.name + ': ' + r.reason);
+    } catch (err) {
+      summary.errors.push('terminate ' + r.pod.name + ': ' + err.message);
+    }
+  });
+  var listed = {};
+  pods.forEach(function (p) { listed[p.id] = true; });
+  Object.keys(launched).forEach(function (id) {
+    // A recorded pod RunPod no longer lists (after the grace) or that was reaped is gone.
+    if (reapedIds[id] || (!listed[id] && nowMs - launched[id].at >= LAUNCH_GRACE_MS)) delete launched[id];
+    else if (listed[id]) {
+      var p = pods.filter(function (x) { return x.id === id; })[0];
+      if (!isAlive_(p)) delete launched[id];
+    }
+  });
+  var alive = pods.filter(function (p) { return isAlive_(p) && !reapedIds[p.id]; });
+  var retryAt = Number(props.getProperty('launch:retry_at') || 0);
+  // An exhausted claim needs a worker too: its queue marks it failed (this script only reads Drive).
+  var decision = launchDecision_(sel.process.length + sel.exhausted.length, alive, launched, nowMs, retryAt);
+  summary.decision = decision.reason;
+  if (decision.launch) {
+    var env = buildPodEnv_(cfg);
+    var name = podName_(cfg.namePrefix, nowMs);
+    var res = launchWithFallback_(cfg.gpuTypes, function (gpu) { return deployPod_(cfg, gpu, name, env); }, guard);
+    if (res.pod) {
+      // Record the pod before anything else can fail or time out.
+      launched[res.pod.id] = { at: Date.now(), name: name, gpu: res.gpuType };
+      props.setProperty('pod:' + res.pod.id, JSON.stringify(launched[res.pod.id]));
+      props.deleteProperty('launch:retry_at');
+      summary.launched = { id: res.pod.id, name: name, gpu: res.gpuType, tried: res.tried };
+      console.log('launched ' + name + ' (' + res.pod.id + ') on ' + res.gpuType);
+    } else if (res.noCapacity) {
+      props.setProperty('launch:retry_at', String(Date.now() + cfg.retryAfterMs));
+      summary.errors.push(res.error + '; retrying after ' + Math.round(cfg.retryAfterMs / 1000) + ' s');
+      console.warn(res.error);
+    } else {
+      // The request may have created the pod before its answer was lost: find it by its unique name.
+      var found = null;
+      if (res.tried.length && !res.outOfTime && guard.hasTime(STEP_RESERVE_MS)) {
+        try { found = listPods_(cfg).filter(function (p) { return p.name === name; })[0] || null; } catch (e) { found = null; }
+      }
+      if (found) {
+        launched[found.id] = { at: Date.now(), name: name, gpu: res.tried[res.tried.length - 1] };
+        props.setProperty('pod:' + found.id, JSON.stringify(launched[found.id]));
+        summary.launched = { id: found.id, name: name, gpu: launched[found.id].gpu, tried: res.tried };
+        console.warn('RunPod answered "' + res.error + '", but pod ' + found.id + ' (' + name + ') was created');
+      } else {
+        summary.errors.push('launch: ' + res.error);
+        console.error('launch failed: ' + res.error);
+      }
+    }
+  }
+  writePrefixed_('pod:', launched, readPrefixed_('pod:'));
 }
 
 /** Stores the run's summary for the status page (long id lists are cut to stay under 9 KB). */

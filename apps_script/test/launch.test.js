@@ -210,3 +210,14 @@ test('an expired claim whose attempts are used up still gets a worker (its queue
   assert.equal(r.exhausted.length, 1);
   assert.ok(r.launched);
 });
+
+test('RunPod down: no launch, but done/failed e-mails still go out and the error is shown', () => {
+  const world = withVideos(1);
+  const done = world.drive.addFolder('Done', 'root');
+  world.drive.addFile({ parent: done, name: 'x.mp4', properties: { hf_state: 'done', hf_report_id: 'R' } });
+  world.runpod.faults.push({ status: 503, body: '<html>down</html>' });
+  const r = load(world).onTrigger();
+  assert.equal(r.launched, null);
+  assert.match(r.errors.join(), /HTTP 503/);
+  assert.deepEqual(world.mail.sent.map((m) => m.subject), ['Hot folder: report ready for x.mp4']);
+});
