@@ -102,7 +102,9 @@ function doGet(e) {
   if (params.format === 'json') {
     return ContentService.createTextOutput(JSON.stringify(status)).setMimeType(ContentService.MimeType.JSON);
   }
-  return HtmlService.createHtmlOutput(renderPage_(status)).setTitle('ergo hot folder');
+  // HtmlService drops <meta> tags from the body; the viewport (phones) must be set here.
+  return HtmlService.createHtmlOutput(renderPage_(status)).setTitle('ergo hot folder')
+    .addMetaTag('viewport', 'width=device-width, initial-scale=1');
 }
 
 // No doPost: "Check now" goes through google.script.run, which Google guards against cross-site calls,
@@ -1059,7 +1061,7 @@ function renderStatusHtml_(status, result) {
 }
 
 function renderPage_(status) {
-  return '<!DOCTYPE html><html><head><meta name="viewport" content="width=device-width, initial-scale=1">' +
+  return '<!DOCTYPE html><html><head>' +
     '<style>body{font-family:sans-serif;margin:1em;max-width:50em}table{border-collapse:collapse;width:100%}' +
     'td,th{border-bottom:1px solid #ddd;padding:.3em;text-align:left}.err{color:#b00}.note{color:#060}' +
     'button{font-size:1.1em;padding:.4em 1em}</style></head><body>' +

@@ -392,7 +392,7 @@ function load(world) {
     },
     HtmlService: {
       createHtmlOutput(html) {
-        const out = { html, title: null, getContent: () => out.html, setTitle(t) { out.title = t; return out; } };
+        const out = { html, title: null, meta: {}, getContent: () => out.html, setTitle(t) { out.title = t; return out; }, addMetaTag(n, c) { out.meta[n] = c; return out; } };
         return out;
       },
     },

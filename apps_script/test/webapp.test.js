@@ -26,6 +26,7 @@ test('doGet shows videos, workers and the Check now action; escapes names; expos
   const page = gas.doGet({ parameter: {} });
   const html = page.getContent();
   assert.equal(page.title, 'ergo hot folder');
+  assert.match(page.meta.viewport, /width=device-width/, 'readable on a phone');
   assert.match(html, /<button id="check"[^>]*>Check now<\/button>/);
   assert.match(html, /google\.script\.run[\s\S]*\.checkNow\(\)/);
   assert.match(html, /busy\.mp4<\/a><\/td><td>processing<\/td><td>42 %/);
