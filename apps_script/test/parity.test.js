@@ -45,3 +45,32 @@ test('isVideo_ agrees with drive_store.is_video on the fixture\'s listing cases'
   const gas = load(newWorld());
   for (const c of FIXTURE.listing.cases) assert.equal(gas.isVideo_(c.name, c.mime_type), c.is_video, `${c.name} (${c.mime_type})`);
 });
+
+// The queue helper's multi-step fixture (Drive v3 JSON, observations carried from step to step).
+const STEPS = JSON.parse(fs.readFileSync(path.join(__dirname, '..', '..', 'tests', 'drive', 'data', 'select_processable_parity.json'), 'utf8'));
+
+test('tests/drive/data/select_processable_parity.json, every step, pure function', () => {
+  const gas = load(newWorld());
+  let observations = {};
+  for (const step of STEPS.steps) {
+    const videos = step.files.map((f) => gas.toVideo_(f, null));
+    const sel = gas.selectProcessable_(videos, observations, gas.parseTime_(step.now), STEPS.settle_seconds, STEPS.max_attempts);
+    assert.deepEqual({ process: plain(sel.process), waiting: plain(sel.waiting), exhausted: plain(sel.exhausted) }, step.expect, step.note);
+    observations = sel.observations;
+  }
+});
+
+test('tests/drive/data/select_processable_parity.json, every step, through Drive and Script Properties', () => {
+  const world = newWorld({ now: STEPS.steps[0].now, props: { SETTLE_SECONDS: String(STEPS.settle_seconds), MAX_ATTEMPTS: String(STEPS.max_attempts) } });
+  const gas = load(world);
+  for (const step of STEPS.steps) {
+    world.clock.now = Date.parse(step.now);
+    for (const id of [...world.drive.files.keys()]) if (id !== world.hot) world.drive.files.delete(id);
+    for (const f of step.files) {
+      world.drive.files.set(f.id, { parents: [world.hot], trashed: false, webViewLink: `https://drive.google.com/file/d/${f.id}/view`, ...plain(f) });
+    }
+    world.runpod.pods = []; // launching is not what this test is about
+    const r = gas.onTrigger();
+    assert.deepEqual({ process: plain(r.processable), waiting: plain(r.waiting), exhausted: plain(r.exhausted) }, step.expect, step.note);
+  }
+});
