@@ -25,11 +25,13 @@ const { newWorld, load, parseGqlValue } = require('./apps_script/test/fake_gas.j
 const world = newWorld({ props: { SETTLE_SECONDS: '0', RUNPOD_CONTAINER_DISK_GB: '40', RUNPOD_CLOUD_TYPE: 'SECURE',
   HOTFOLDER_ANALYSIS__SMPLX_MODEL: 'a "quoted" {brace}\nvalue' } });
 world.drive.addFile({ parent: world.hot, name: 'v.mp4' });
+world.runpod.addPod({ name: 'hotfolder-worker-stale', ageS: 999999 }); // reaped first: a podTerminate too
 load(world).onTrigger();
 const deploy = world.runpod.requests.find((r) => /podFindAndDeployOnDemand/.test(r.payload));
 const input = (q) => parseGqlValue(q, q.indexOf('input:') + 'input:'.length);
 const ours = JSON.parse(deploy.payload).query;
-process.stdout.write(JSON.stringify({ query: ours, ours: input(ours), pod: world.runpod.pods[0] && { name: world.runpod.pods[0].name, env: world.runpod.pods[0].env } }));
+const all = world.runpod.requests.map((r) => JSON.parse(r.payload).query);
+process.stdout.write(JSON.stringify({ all, query: ours, ours: input(ours), pod: world.runpod.pods[0] && { name: world.runpod.pods[0].name, env: world.runpod.pods[0].env } }));
 """
 
 PARSE = r"""
@@ -82,3 +84,6 @@ def test_code_gs_mutation_is_valid_graphql():
     value = graphql.utilities.value_from_ast_untyped(field.arguments[0].value)
     value["cloudType"] = {"enum": value["cloudType"]}  # the fake's parser marks enums
     assert value == got["ours"]
+    # The list query and the terminate mutation are valid too.
+    ops = [graphql.parse(q).definitions[0].selection_set.selections[0].name.value for q in got["all"]]
+    assert ops == ["myself", "podTerminate", "podFindAndDeployOnDemand"]
