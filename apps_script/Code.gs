@@ -979,11 +979,11 @@ function collectStatus_() {
       else if (sel.exhausted.indexOf(v.id) >= 0) shown = 'attempts used up (to be failed)';
       status.videos.push({ name: v.name, state: shown, progress: st.progress, link: v.link });
     });
-    listFolderVideos_(cfg, cfg.doneFolder, guard).forEach(function (v) {
+    recent_(listFolderVideos_(cfg, cfg.doneFolder, guard), status).forEach(function (v) {
       var st = videoState_(v.properties);
       status.videos.push({ name: v.name, state: 'done', report: st.reportId ? fileLink_(st.reportId) : null, link: v.link });
     });
-    listFolderVideos_(cfg, cfg.failedFolder, guard).forEach(function (v) {
+    recent_(listFolderVideos_(cfg, cfg.failedFolder, guard), status).forEach(function (v) {
       var st = videoState_(v.properties);
       status.videos.push({ name: v.name, state: 'failed', error: st.error, link: v.link });
     });
@@ -1004,6 +1004,13 @@ function collectStatus_() {
     status.problems = (status.problems ? status.problems + '; ' : '') + 'RunPod: ' + err.message;
   }
   return status;
+}
+
+/** The 30 most recently modified of `videos`; counts the rest in status.older. */
+function recent_(videos, status) {
+  var sorted = videos.slice().sort(function (a, b) { return (parseTime_(b.modifiedTime) || 0) - (parseTime_(a.modifiedTime) || 0); });
+  status.older = (status.older || 0) + Math.max(0, sorted.length - 30);
+  return sorted.slice(0, 30);
 }
 
 function esc_(s) {
@@ -1036,6 +1043,7 @@ function renderStatusHtml_(status, result) {
     });
     h.push('</table>');
   }
+  if (status.older) h.push('<p>… and ' + esc_(status.older) + ' older finished video(s) in the Done/Failed folders.</p>');
   h.push('<h2>Workers</h2>');
   if (!status.pods.length) h.push('<p>No worker pods.</p>');
   else {

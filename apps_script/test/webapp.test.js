@@ -97,3 +97,16 @@ test('the manifest: V8, Drive v3 advanced service, least scopes, owner-only web 
   assert.doesNotMatch(code, /rpa_[A-Za-z0-9]{8,}/, 'no RunPod key in code');
   assert.doesNotMatch(code, /\?api_key=/, 'the key travels in a header, not the URL');
 });
+
+test('the page lists the 30 most recent finished videos and counts the rest', () => {
+  const world = newWorld();
+  const done = world.drive.addFolder('Done', 'root');
+  for (let i = 0; i < 40; i++) {
+    world.clock.advance(60);
+    world.drive.addFile({ parent: done, name: `old-${String(i).padStart(2, '0')}.mp4`, properties: { hf_state: 'done', hf_report_id: `R${i}` } });
+  }
+  const html = load(world).doGet({}).getContent();
+  assert.match(html, /old-39\.mp4/);
+  assert.doesNotMatch(html, /old-09\.mp4/);
+  assert.match(html, /… and 10 older finished video\(s\)/);
+});
