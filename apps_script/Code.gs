@@ -416,7 +416,6 @@ function unsentEvents_(events, sent) {
 function newGuard_(startedMs, budgetMs) {
   var limit = Math.min(budgetMs, HARD_LIMIT_MS - 60 * 1000);
   return {
-    elapsed: function () { return Date.now() - startedMs; },
     remaining: function () { return limit - (Date.now() - startedMs); },
     hasTime: function (reserveMs) { return Date.now() - startedMs + (reserveMs || 0) <= limit; },
   };
