@@ -38,8 +38,14 @@ def main(argv: list[str] | None = None) -> int:
         print(f"hotfolder: {exc}", file=sys.stderr)
         return 2
     setup_logging(settings, verbose=args.verbose)
+    from drive.storage import StorageError
+
     try:
         return int(args.func(args, settings) or 0)
+    except StorageError as exc:
+        # Auth and storage failures are explained in one sentence (run `hotfolder auth`, ...).
+        print(f"hotfolder: {exc}", file=sys.stderr)
+        return 1
     except KeyboardInterrupt:
         logging.getLogger("hotfolder").warning("interrupted")
         return 130

@@ -105,6 +105,11 @@ def main() -> None:
     print(f"{'transfer':<10}{'size MiB':>10}{'seconds':>10}{'MiB/s':>10}{'RSS before':>12}{'peak RSS':>10}")
     for kind, size_mb, r in rows:
         print(f"{kind:<10}{size_mb:>10}{r['seconds']:>10.2f}{size_mb / r['seconds']:>10.1f}{r['rss_before_mb']:>10.0f}MB{r['peak_rss_mb']:>8.0f}MB")
+    for kind in ("download", "upload"):
+        peaks = [(size, r["peak_rss_mb"]) for k, size, r in rows if k == kind]
+        if len(peaks) > 1:
+            (s0, p0), (s1, p1) = min(peaks), max(peaks)
+            print(f"{kind}: peak RSS {p0:.0f} MB at {s0} MiB vs {p1:.0f} MB at {s1} MiB ({p1 - p0:+.1f} MB for {s1 / s0:.0f}x the data)")
 
 
 if __name__ == "__main__":

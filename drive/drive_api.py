@@ -4,11 +4,9 @@ and retries with exponential backoff + jitter for rate limits, server errors and
 
 from __future__ import annotations
 
-import copy
 import http.client
 import json
 import logging
-import socket
 import threading
 from dataclasses import dataclass
 from functools import lru_cache

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import time
 from pathlib import Path
 from typing import Any, BinaryIO, Callable
 
@@ -44,7 +45,7 @@ def file_md5(path: Path, block: int = 1 << 20) -> str:
     return md5.hexdigest()
 
 
-def _chunk_loop(api: DriveApi, what: str, step: Callable[[], Any], on_error: Callable[[BaseException], None] | None = None) -> Any:
+def _chunk_loop(api: DriveApi, what: str, step: Callable[[], Any], on_error: Callable[[Exception], None] | None = None) -> Any:
     """Call ``step()`` until it returns non-None; retry transient failures with backoff.
 
     The failure count resets whenever a step succeeds, so a long transfer survives many
@@ -54,7 +55,7 @@ def _chunk_loop(api: DriveApi, what: str, step: Callable[[], Any], on_error: Cal
     while True:
         try:
             result = step()
-        except BaseException as exc:
+        except Exception as exc:
             if isinstance(exc, TRANSPORT_ERRORS):
                 api.drop_connections()
             if on_error is not None:
@@ -66,8 +67,6 @@ def _chunk_loop(api: DriveApi, what: str, step: Callable[[], Any], on_error: Cal
                 raise
             delay = api.backoff.wait(failures)
             log.warning("Drive %s: %s; retrying in %.1fs (%d)", what, describe(exc), delay, failures)
-            import time
-
             time.sleep(delay)
             continue
         failures = 0
@@ -79,25 +78,28 @@ def download(api: DriveApi, file_id: str, dest: Path, chunk_size: int, expected_
     """Stream ``file_id`` to ``dest`` in chunks, resuming after dropped connections; md5-checked."""
     dest.parent.mkdir(parents=True, exist_ok=True)
     request = api.files().get_media(fileId=file_id, supportsAllDrives=True)
-    with open(dest, "wb") as fh:
-        writer = _HashingWriter(fh)
-        downloader = MediaIoBaseDownload(writer, request, chunksize=chunk_size)
+    try:
+        with open(dest, "wb") as fh:
+            writer = _HashingWriter(fh)
+            downloader = MediaIoBaseDownload(writer, request, chunksize=chunk_size)
 
-        def step() -> Any:
-            downloader._request.http = api.http()  # this thread's connection
-            status, done = downloader.next_chunk(num_retries=0)
-            if progress is not None:
-                progress(status.resumable_progress, status.total_size)
-            return True if done else None
+            def step() -> Any:
+                downloader._request.http = api.http()  # this thread's connection
+                status, done = downloader.next_chunk(num_retries=0)
+                if progress is not None:
+                    progress(status.resumable_progress, status.total_size)
+                return True if done else None
 
-        try:
             _chunk_loop(api, f"download of {file_id}", step)
-        except HttpError as exc:
+    except BaseException as exc:
+        dest.unlink(missing_ok=True)  # a partial file must not pass for the video
+        if isinstance(exc, HttpError):
             if exc.resp.status == 404:
                 raise FileGone(f"Drive file {file_id} no longer exists") from exc
             raise StorageError(f"downloading Drive file {file_id} failed: {describe(exc)}") from exc
-        except TRANSPORT_ERRORS as exc:
+        if isinstance(exc, TRANSPORT_ERRORS):
             raise StorageError(f"downloading Drive file {file_id} failed: network error: {describe(exc)}") from exc
+        raise
     got = writer.md5.hexdigest()
     if expected_md5 and got != expected_md5:
         dest.unlink(missing_ok=True)
@@ -129,7 +131,7 @@ def upload(
             progress(size if response is not None else (status.resumable_progress if status else 0), size)
         return response
 
-    def on_error(exc: BaseException) -> None:
+    def on_error(exc: Exception) -> None:
         if isinstance(exc, HttpError) and exc.resp.status in (404, 410) and request.resumable_uri is not None:
             log.warning("Drive upload session for %s expired (%d); starting a new one", local.name, exc.resp.status)
             request.resumable_uri = None
@@ -146,5 +148,7 @@ def upload(
         media.stream().close()
     want = file_md5(local)
     if result.get("md5Checksum") and result["md5Checksum"] != want:
+        if file_id is None:
+            api.call("delete corrupt upload", lambda: api.files().delete(fileId=result["id"], supportsAllDrives=True))
         raise StorageError(f"upload of {local.name} arrived corrupt (md5 {result['md5Checksum']}, local {want})")
     return result

@@ -6,7 +6,7 @@ Layout under ``settings.local.root``::
     Reports/ Done/ Failed/   (names from settings.drive.*_folder), created on first use
     <folder>/.hotfolder/<file>.json   sidecar: the file's hf_* properties (they follow moves)
     <folder>/.hotfolder/<file>.lock   per-file lock (fcntl.flock) for read-modify-write of the sidecar
-    <folder>/.hotfolder/md5.json      md5 cache keyed by size + mtime + inode, so polls stay cheap
+    <folder>/.hotfolder/.md5-cache.json  md5 cache keyed by size + mtime + inode, so polls stay cheap
 
 Ids: a file in the inbox has its name as id; elsewhere ``"<folder>/<name>"`` (e.g. ``"Done/a.mp4"``).
 So, unlike Drive ids, a local id changes when the file moves; the queue never uses an id after a move.
@@ -22,6 +22,7 @@ from __future__ import annotations
 import contextlib
 import errno
 import fcntl
+import functools
 import hashlib
 import json
 import logging
@@ -43,6 +44,7 @@ log = logging.getLogger(__name__)
 
 INBOX_DIR = "inbox"
 META_DIR = ".hotfolder"
+MD5_CACHE = ".md5-cache.json"
 VIDEO_EXTENSIONS = {
     ".mp4", ".m4v", ".mov", ".qt", ".avi", ".mkv", ".webm", ".mpg", ".mpeg", ".mpe", ".wmv", ".asf",
     ".3gp", ".3g2", ".mts", ".m2ts", ".ts", ".flv", ".ogv", ".vob", ".mxf", ".dv", ".f4v",
@@ -68,7 +70,10 @@ class LocalStore:
         if len(set(self.dirs.values())) != len(self.dirs):
             raise StorageError(f"folder names must differ: {sorted(self.dirs.values())}")
         self._md5_memory: dict[tuple, str] = {}
+        self._md5_disk: dict[Folder, tuple[int | None, dict]] = {}
         self._created = False
+        self._listing = False  # thread-local would be purer; a stray deferred save only delays a cache write
+        self._md5_dirty: set[Folder] = set()
 
     # ------------------------------------------------------------------ paths and ids
 
@@ -102,18 +107,34 @@ class LocalStore:
 
     def list_videos(self, folder: Folder = Folder.INBOX) -> list[VideoFile]:
         base = self.path(folder)
+        try:
+            entries = sorted(os.scandir(base), key=lambda e: e.name)
+        except FileNotFoundError:  # someone removed the folder: create the tree again
+            self._created = False
+            base = self.path(folder)
+            entries = sorted(os.scandir(base), key=lambda e: e.name)
+        except OSError as exc:
+            raise StorageError(f"cannot list {base}: {exc}") from exc
         videos = []
-        for entry in sorted(os.scandir(base), key=lambda e: e.name):
-            if _ignored(entry.name):
-                continue
-            try:
-                if not entry.is_file():  # follows symlinks; directories and sockets are skipped
+        self._listing = True
+        try:
+            for entry in entries:
+                if _ignored(entry.name):
                     continue
-                if not _is_video(Path(entry.path)):
+                try:
+                    if not entry.is_file():  # follows symlinks; directories and sockets are skipped
+                        continue
+                    if not _is_video(Path(entry.path)):
+                        continue
+                    videos.append(self._view(folder, entry.name))
+                except (FileNotFoundError, FileGone):
+                    continue  # moved away while we looked
+                except PermissionError as exc:
+                    log.warning("skipping %s: %s", entry.path, exc)
                     continue
-                videos.append(self._view(folder, entry.name))
-            except (FileNotFoundError, FileGone):
-                continue  # moved away while we looked
+        finally:
+            self._listing = False
+            self._prune_md5_cache(folder, {e.name for e in entries})
         return videos
 
     def get_video(self, file_id: str) -> VideoFile:
@@ -193,6 +214,7 @@ class LocalStore:
     def _lock(self, folder: Folder, name: str, remove: bool = False) -> Iterator[None]:
         """Exclusive lock on one file's state, across processes (flock dies with its process)."""
         path = self._sidecar_path(folder, name, ".lock")
+        path.parent.mkdir(parents=True, exist_ok=True)
         while True:
             fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
             try:
@@ -222,22 +244,52 @@ class LocalStore:
         key = (str(path), st.st_size, st.st_mtime_ns, st.st_ino)
         if key in self._md5_memory:
             return self._md5_memory[key]
-        cache_path = self.path(folder) / META_DIR / "md5.json"
-        cache = _read_json(cache_path)
-        entry = cache.get(path.name)
+        cache = self._disk_md5(folder)
         stamp = [st.st_size, st.st_mtime_ns, st.st_ino]
+        entry = cache.get(path.name)
         if isinstance(entry, dict) and entry.get("stamp") == stamp and isinstance(entry.get("md5"), str):
             digest = entry["md5"]
         else:
             digest = _file_md5(path, self.chunk_size)
-            cache = _read_json(cache_path)  # re-read: another process may have added entries meanwhile
-            names = set(os.listdir(path.parent))
-            cache = {k: v for k, v in cache.items() if k in names}
             cache[path.name] = {"stamp": stamp, "md5": digest}
-            with contextlib.suppress(OSError):  # only a cache
-                _atomic_write(cache_path, json.dumps(cache, sort_keys=True).encode())
+            if self._listing:
+                self._md5_dirty.add(folder)  # saved once at the end of the listing
+            else:
+                self._save_md5(folder, cache)
         self._md5_memory[key] = digest
         return digest
+
+    def _disk_md5(self, folder: Folder) -> dict:
+        """The folder's persisted md5 cache (shared by processes; re-read when another one wrote it)."""
+        path = self.path(folder) / META_DIR / MD5_CACHE
+        try:
+            mtime = path.stat().st_mtime_ns
+        except FileNotFoundError:
+            mtime = None
+        cached = self._md5_disk.get(folder)
+        if cached is None or cached[0] != mtime:
+            cached = (mtime, _read_json(path) if mtime is not None else {})
+            self._md5_disk[folder] = cached
+        return cached[1]
+
+    def _save_md5(self, folder: Folder, cache: dict) -> None:
+        path = self.path(folder) / META_DIR / MD5_CACHE
+        try:
+            _atomic_write(path, json.dumps(cache, sort_keys=True).encode(), durable=False)
+            self._md5_disk[folder] = (path.stat().st_mtime_ns, cache)
+            self._md5_dirty.discard(folder)
+        except OSError as exc:  # only a cache
+            log.debug("md5 cache %s not written: %s", path, exc)
+
+    def _prune_md5_cache(self, folder: Folder, names: set[str]) -> None:
+        cache = self._disk_md5(folder)
+        gone = [name for name in cache if name not in names]
+        for name in gone:
+            del cache[name]
+        if gone or folder in self._md5_dirty:
+            self._save_md5(folder, cache)
+        if len(self._md5_memory) > 10_000:
+            self._md5_memory.clear()
 
     # ------------------------------------------------------------------ content
 
@@ -285,12 +337,15 @@ class LocalStore:
         return None
 
     def upload_output(self, local: Path, name: str, source_id: str, mime_type: str) -> ReportRef:
+        if not name or "/" in name or name.startswith(".") or "\0" in name:
+            raise StorageError(f"invalid output name {name!r}")
         reports = self.path(Folder.REPORTS)
         existing = self.find_output(name, source_id)
         tag = {"output_name": name, "source_id": source_id, "source_uid": self._source_uid(source_id),
                "mime_type": mime_type}
         fd, tmp = tempfile.mkstemp(prefix=".upload-", suffix=".part", dir=reports)
         try:
+            os.fchmod(fd, _file_mode())
             with open(local, "rb") as fin, os.fdopen(fd, "wb") as fout:
                 shutil.copyfileobj(fin, fout, self.chunk_size)
                 fout.flush()
@@ -452,13 +507,29 @@ def _read_json(path: Path) -> dict:
     return data if isinstance(data, dict) else {}
 
 
-def _atomic_write(path: Path, data: bytes) -> None:
+@functools.lru_cache(maxsize=1)
+def _file_mode() -> int:
+    """What open() would give a new file (mkstemp makes 0600; reports must stay readable on a share)."""
+    try:
+        with open("/proc/self/status", encoding="ascii") as fh:
+            for line in fh:
+                if line.startswith("Umask:"):
+                    return 0o666 & ~int(line.split()[1], 8)
+    except OSError:
+        pass
+    return 0o644
+
+
+def _atomic_write(path: Path, data: bytes, durable: bool = True) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=".tmp-", dir=path.parent)
     try:
+        os.fchmod(fd, _file_mode())
         with os.fdopen(fd, "wb") as fh:
             fh.write(data)
             fh.flush()
-            os.fsync(fh.fileno())
+            if durable:  # state must survive a power cut; a cache need not
+                os.fsync(fh.fileno())
         os.replace(tmp, path)
     except BaseException:
         with contextlib.suppress(FileNotFoundError):

@@ -22,6 +22,10 @@ Claim protocol. Drive has no compare-and-swap, so a claim is "write, wait, re-re
    read; give up this video;
 4. sleep ``claim_pause``, re-read: the claim is won iff the video still shows our worker and nonce.
 
+``claim_pause = 0`` switches the check off: only for a single worker. ``renew`` refuses (``LostClaim``)
+a lease with less than ``claim_pause`` left, so a renewal never lands after another worker read the
+lease as expired; workers renew every few seconds or so, far inside the lease.
+
 Why at most one worker wins (for gaps shorter than the pause, and a lease longer than pause + gap).
 Drive applies the metadata writes of one file in some order with read-after-write consistency. Say A
 and B both won, with A's write ``wA`` before B's write ``wB``. A won, so its re-read at ``cA >= wA +
@@ -31,7 +35,8 @@ B would not have written. Contradiction. A write slower than the pause voids the
 step 3 undoes it; the undo can in turn void a claim another worker just won — that worker finds out at
 its next ``renew``/``complete``/``fail`` (``LostClaim``), so nothing is done twice. Workers should renew
 right before one-off side effects (uploading the report); the upload is idempotent anyway
-(``find_output``).
+(``find_output``). Leases compare the wall clocks of different machines: keep ``lease_seconds`` far
+above any clock skew (NTP keeps it under a second; the default lease is 300 s).
 
 Ordering of writes makes every crash point recoverable: state first, then the move (``complete``,
 ``fail``), and the error file before the state. ``sweep`` (run by ``claim_next``) finishes what a crash
@@ -40,6 +45,7 @@ left: done/failed videos still in the inbox are moved, exhausted expired claims 
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import secrets
 import time
@@ -151,7 +157,8 @@ class VideoQueue:
         now = self.clock()
         kind = classify(before, now, self.settings.max_attempts)
         if kind == "exhausted":
-            self._fail_exhausted(fresh, before)
+            with contextlib.suppress(FileGone):
+                self._fail_exhausted(fresh, before)
             return None
         if kind != "process":
             return None  # someone else holds it, or it finished meanwhile
@@ -169,8 +176,11 @@ class VideoQueue:
             self.storage.update_properties(listed.id, {**claimed.to_properties(), NONCE_KEY: nonce})
         except FileGone:
             return None
+        except StorageError:
+            self._undo_quietly(listed.id, nonce, fresh.properties)  # the write may have landed
+            raise
         gap = self.monotonic() - started
-        if gap >= self.claim_pause:
+        if self.claim_pause > 0 and gap >= self.claim_pause:
             log.warning(
                 "claim write on %s took %.2fs, not under the %.2fs pause: undoing it", listed.name, gap, self.claim_pause
             )
@@ -181,11 +191,20 @@ class VideoQueue:
             check = self.storage.get_video(listed.id)
         except FileGone:
             return None
+        except StorageError:
+            self._undo_quietly(listed.id, nonce, fresh.properties)  # don't leave a claim nobody works on
+            raise
         if check.properties.get(NONCE_KEY) != nonce or check.properties.get(PREFIX + "worker") != self.worker_id:
             log.info("lost the race for %s", listed.name)
             return None
         log.info("claimed %s (attempt %d)", listed.name, claimed.attempts)
         return Claim(video=check, worker_id=self.worker_id, lease_until=lease_until, attempt=claimed.attempts, nonce=nonce)
+
+    def _undo_quietly(self, file_id: str, nonce: str, previous: dict[str, str]) -> None:
+        try:
+            self._undo_claim(file_id, nonce, previous)
+        except StorageError as exc:  # the claim then simply expires with its lease
+            log.warning("could not undo an unfinished claim on %s: %s", file_id, exc)
 
     def _undo_claim(self, file_id: str, nonce: str, previous: dict[str, str]) -> None:
         try:
@@ -216,19 +235,26 @@ class VideoQueue:
             )
         return fresh
 
+    def _write_owned(self, claim: Claim, props: dict[str, str | None]) -> VideoFile:
+        try:
+            return self.storage.update_properties(claim.video.id, props)
+        except FileGone as exc:  # deleted or moved away by someone while we worked
+            raise LostClaim(f"{claim.video.name} left the inbox") from exc
+
     def renew(self, claim: Claim, progress: int | None = None) -> Claim:
         """Extend the lease (the worker's heartbeat) and record progress (0-100)."""
         fresh = self._owned(claim)
         now = self.clock()
         current = VideoState.from_properties(fresh.properties)
-        if current.lease_expired(now):
-            # Another worker may be claiming it right now; extending would race with it.
-            raise LostClaim(f"the lease on {claim.video.name} expired at {format_time(current.lease_until or now)}")
+        if current.lease_until is None or (current.lease_until - now).total_seconds() < self.claim_pause:
+            # Expired, or so nearly that our write could land after another worker read it as
+            # expired: that worker may be claiming it right now, and extending would race with it.
+            raise LostClaim(f"the lease on {claim.video.name} ran out at {format_time(current.lease_until or now)}")
         lease_until = now + self.lease
         props: dict[str, str | None] = {PREFIX + "lease_until": format_time(lease_until)}
         if progress is not None:
             props[PREFIX + "progress"] = str(max(0, min(100, int(progress))))
-        view = self.storage.update_properties(claim.video.id, props)
+        view = self._write_owned(claim, props)
         return replace(claim, video=view, lease_until=lease_until)
 
     def complete(self, claim: Claim, report: ReportRef) -> None:
@@ -237,7 +263,7 @@ class VideoQueue:
         done = VideoState(
             state=State.DONE, worker=claim.worker_id, attempts=claim.attempt, progress=100, report_id=report.id
         )
-        self.storage.update_properties(claim.video.id, {**done.to_properties(), NONCE_KEY: None})
+        self._write_owned(claim, {**done.to_properties(), NONCE_KEY: None})
         self._move(claim.video, Folder.DONE)
 
     def fail(self, claim: Claim, reason: str, permanent: bool) -> VideoState:
@@ -245,9 +271,12 @@ class VideoQueue:
         fresh = self._owned(claim)
         attempts = claim.attempt
         if permanent or attempts >= self.settings.max_attempts:
-            return self._mark_failed(fresh, attempts, reason, permanent, claim.worker_id)
+            try:
+                return self._mark_failed(fresh, attempts, reason, permanent, claim.worker_id)
+            except FileGone as exc:
+                raise LostClaim(f"{claim.video.name} left the inbox") from exc
         state = VideoState(state=State.PENDING, attempts=attempts, error=_one_line(reason))
-        self.storage.update_properties(claim.video.id, {**state.to_properties(), NONCE_KEY: None})
+        self._write_owned(claim, {**state.to_properties(), NONCE_KEY: None})
         log.info("%s failed (attempt %d of %d), will retry: %s", claim.video.name, attempts,
                  self.settings.max_attempts, reason)
         return state
@@ -260,7 +289,10 @@ class VideoQueue:
             return  # not ours any more: nothing to give back
         previous = VideoState.from_properties(claim.video.properties)
         state = VideoState(state=State.PENDING, attempts=max(0, claim.attempt - 1), error=previous.error)
-        self.storage.update_properties(claim.video.id, {**state.to_properties(), NONCE_KEY: None})
+        try:
+            self._write_owned(claim, {**state.to_properties(), NONCE_KEY: None})
+        except LostClaim:
+            pass
 
     # ---------------------------------------------------------------- failed videos
 
@@ -274,8 +306,9 @@ class VideoQueue:
         if video is None:
             raise FileGone(f"no failed video with id {file_id!r}")
         state = VideoState.from_properties(video.properties)
-        if state.state is State.CLAIMED and folder is Folder.INBOX:
-            raise StorageError(f"{video.name} is being processed by {state.worker}; nothing to retry")
+        if folder is Folder.INBOX and state.state is not State.FAILED:
+            # Pending or claimed videos are queued already; resetting a done one would report it twice.
+            raise StorageError(f"{video.name} is {state.state.value}, not failed: nothing to retry")
         # State first: a crash before the move leaves a pending video in Failed, which retry fixes.
         self.storage.update_properties(file_id, {**VideoState().to_properties(), NONCE_KEY: None})
         if folder is not Folder.INBOX:
@@ -300,7 +333,10 @@ class VideoQueue:
                     continue
                 state = VideoState.from_properties(fresh.properties)
                 if classify(state, self.clock(), self.settings.max_attempts) == "exhausted":
-                    self._fail_exhausted(fresh, state)
+                    try:
+                        self._fail_exhausted(fresh, state)
+                    except FileGone:
+                        continue
                     touched.append(fresh)
             elif state.state in (State.DONE, State.FAILED):
                 self._move(video, Folder.DONE if state.state is State.DONE else Folder.FAILED)

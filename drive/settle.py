@@ -87,7 +87,10 @@ def select_processable(
 
     ``max_attempts=None`` never reports a video as exhausted (it is then offered like any expired claim).
     """
-    videos = sorted(videos, key=order_key)
+    unique: dict[str, VideoFile] = {}
+    for v in videos:  # a file reachable twice (e.g. through a shortcut) counts once
+        unique.setdefault(v.id, v)
+    videos = sorted(unique.values(), key=order_key)
     obs = update_observations(videos, observations, now)
     process: list[VideoFile] = []
     exhausted: list[VideoFile] = []

@@ -24,14 +24,22 @@ def main() -> int:
     overrides, worker, log_file, go_file = json.loads(sys.argv[1]), sys.argv[2], Path(sys.argv[3]), Path(sys.argv[4])
     settings = load_settings(**overrides)
     storage = open_storage(settings)
-    queue = VideoQueue(storage, settings.drive, worker, SettleTracker(None, 0))
+    log = log_file.open("a", encoding="utf-8")
+
+    class LoggingQueue(VideoQueue):
+        def _undo_claim(self, file_id, nonce, previous):  # the slow-write path: record it for the test
+            log.write(json.dumps({"id": file_id, "worker": worker, "event": "undo"}) + "\n")
+            log.flush()
+            super()._undo_claim(file_id, nonce, previous)
+
+    queue = LoggingQueue(storage, settings.drive, worker, SettleTracker(None, 0))
     Path(str(log_file) + ".ready").touch()
     deadline = time.monotonic() + 30
     while not go_file.exists():
         if time.monotonic() > deadline:
             return 2
         time.sleep(0.005)
-    with log_file.open("a", encoding="utf-8") as log:
+    with log:
         while (claim := queue.claim_next()) is not None:
             log.write(json.dumps({"id": claim.video.id, "worker": worker, "nonce": claim.nonce, "event": "claim"}) + "\n")
             log.flush()

@@ -23,7 +23,8 @@ from drive.storage import Storage
 @dataclass
 class Backend:
     name: str
-    overrides: dict[str, Any]  # load_settings(**overrides) gives this backend (child processes use it)
+    overrides: dict[str, Any]  # load_settings(**overrides) gives this backend (child processes use it);
+    # it has a "drive" section (queue_overrides() plus the backend's own keys)
     settings: Settings
     storage: Storage
     add_video: Callable[[str, bytes], str]  # put a new video into the inbox; returns its id
@@ -31,11 +32,13 @@ class Backend:
     folder_names: Callable[[Folder], list[str]]  # names of every file in a folder, videos or not
     read_text: Callable[[Folder, str], str]  # content of a small text file in a folder
     extra: dict[str, Any] = field(default_factory=dict)
+    delete_video: Callable[[str], None] | None = None  # delete a video for good (as a user would)
 
 
 def queue_overrides(**drive: Any) -> dict[str, Any]:
-    """Fast queue rules for tests."""
-    return {"settle_seconds": 0, "lease_seconds": 60, "max_attempts": 3, "claim_pause": 0.02, **drive}
+    """Queue rules for tests (single-worker tests run VideoQueue without real waiting)."""
+    return {"settle_seconds": 0, "lease_seconds": 60, "max_attempts": 3, "claim_pause": 1.0, **drive}
+
 
 
 def make_local(request, tmp_path: Path) -> Backend:
@@ -62,10 +65,43 @@ def make_local(request, tmp_path: Path) -> Backend:
     def read_text(folder: Folder, name: str) -> str:
         return (folder_dir(folder) / name).read_text(encoding="utf-8")
 
-    return Backend("local", overrides, settings, storage, add_video, rewrite_video, folder_names, read_text)
+    def delete_video(file_id: str) -> None:
+        (inbox / file_id).unlink()
+
+    return Backend("local", overrides, settings, storage, add_video, rewrite_video, folder_names, read_text,
+                   delete_video=delete_video)
 
 
-BACKENDS: dict[str, Callable[..., Backend]] = {"local": make_local}
+def make_drive(request, tmp_path: Path) -> Backend:
+    """DriveStore through the real Google client against the Drive emulator (tests/support)."""
+    from drive.drive_store import DriveStore
+    from tests.support.drive_setup import FAST_BACKOFF
+
+    emu = request.getfixturevalue("drive_emulator")
+    token = tmp_path / "drive-token.json"
+    emu.write_token(token)
+    # A claim write is an HTTP round trip here: give it a pause it can fit in on a busy CI box.
+    overrides = {"storage": {"backend": "drive"}, "drive": emu.drive_settings(token, **queue_overrides(claim_pause=0.3))}
+    settings = load_settings(**overrides)
+    storage = DriveStore(settings, backoff=FAST_BACKOFF)
+
+    def add_video(name: str, data: bytes) -> str:
+        return emu.add_file(name, data)
+
+    def rewrite_video(file_id: str, data: bytes) -> None:
+        emu.set_content(file_id, data)
+
+    def folder_names(folder: Folder) -> list[str]:
+        return sorted(f["name"] for f in emu.children(storage.folder_id(folder)))
+
+    def read_text(folder: Folder, name: str) -> str:
+        [f] = emu.find(name, storage.folder_id(folder))
+        return emu.content(f["id"]).decode("utf-8")
+
+    return Backend("drive", overrides, settings, storage, add_video, rewrite_video, folder_names, read_text, {"emulator": emu})
+
+
+BACKENDS: dict[str, Callable[..., Backend]] = {"local": make_local, "drive": make_drive}
 
 
 @pytest.fixture(params=sorted(BACKENDS))

@@ -199,3 +199,15 @@ def test_threads_share_one_store_safely(drive_emulator, store):
         done = list(pool.map(claim, ids))
     assert [v.properties["hf_worker"] for v in done] == ids
     assert len(set(https.values())) == len(https) > 1  # one Http per thread, never shared
+
+
+def test_emulator_speaks_multipart_uploads_of_the_real_client(drive_emulator, store):
+    """Simple (multipart) create and media update, as other code or Apps Script-like callers use them."""
+    from googleapiclient.http import MediaInMemoryUpload
+
+    data = bytes(range(256)) * 40 + b"\n\n--trailing\r\n"
+    meta = {"name": "m.bin", "parents": [drive_emulator.folder_id], "properties": {"k": "v"}}
+    made = store.api.call("create", lambda: store.api.files().create(body=meta, media_body=MediaInMemoryUpload(data, "application/octet-stream"), fields="id"))
+    assert drive_emulator.content(made["id"]) == data and drive_emulator.properties(made["id"]) == {"k": "v"}
+    store.api.call("update", lambda: store.api.files().update(fileId=made["id"], body={"name": "n.bin"}, media_body=MediaInMemoryUpload(b"new", "text/plain")))
+    assert drive_emulator.content(made["id"]) == b"new" and drive_emulator.file(made["id"])["name"] == "n.bin"

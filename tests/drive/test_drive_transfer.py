@@ -106,3 +106,13 @@ def test_upload_gives_up_readably_when_drive_stays_down(drive_emulator, tmp_path
     drive_emulator.inject(Fault(kind="status", op="upload", status=503, times=1000))
     with pytest.raises(StorageError, match="uploading out.bin to Drive failed: Drive API error 503"):
         store.upload_output(local, "out.bin", vid, "application/octet-stream")
+
+
+def test_failed_download_leaves_no_partial_file(drive_emulator, tmp_path):
+    vid = drive_emulator.add_file("a.mp4", os.urandom(2 * MB))
+    store = make_store(drive_emulator, tmp_path, chunk_size=256 * 1024)
+    store.get_video(vid)
+    drive_emulator.inject(Fault(kind="reset", op="media", after_bytes=1000, times=100, skip=2))
+    with pytest.raises(StorageError, match="network error"):
+        store.download(vid, tmp_path / "a.mp4")
+    assert not (tmp_path / "a.mp4").exists()

@@ -139,3 +139,8 @@ def test_live_claims_done_and_failed_are_not_offered():
     ]
     sel = select_processable(vids, {}, T0, 0, max_attempts=3)
     assert [v.id for v in sel.process] == ["pending"] and sel.exhausted == [] and sel.waiting == []
+
+
+def test_a_file_listed_twice_counts_once():
+    sel = select_processable([video("a"), video("a")], {}, T0, 0)
+    assert [v.id for v in sel.process] == ["a"]
