@@ -1,9 +1,106 @@
-"""`hotfolder` subcommands owned by the processor package (registered by hotfolder.py)."""
+"""`hotfolder` subcommands owned by the processor package (registered by hotfolder.py).
+
+Cheap to import: the analysis stack (pandas, OpenCV, MediaPipe) loads inside the command.
+"""
 
 from __future__ import annotations
 
 import argparse
+import sys
+from pathlib import Path
 
 
 def register(sub: argparse._SubParsersAction) -> None:
     """Add this package's subcommands; keep imports inside the command functions."""
+    p = sub.add_parser(
+        "analyze",
+        help="analyse one video locally and write its Excel report and per-frame CSV",
+        description="Analyse the working postures in one video: writes '<stem> - ergonomics.xlsx' and "
+        "'<stem> - angles.csv' (and '<stem> - preview.mp4' with --preview). Defaults come from the "
+        "[analysis] settings.",
+    )
+    p.add_argument("video", metavar="VIDEO", help="the video file")
+    p.add_argument("-o", "--output", metavar="DIR", help="output folder (default: the video's folder)")
+    p.add_argument("--standard", help="nv361 (default), iso11226, en1005-4, legacy, or a profile .toml file")
+    p.add_argument("--quality", choices=("fast", "balanced", "accurate"), help="analysis preset")
+    p.add_argument("--lang", choices=("en", "cs"), help="report language")
+    p.add_argument("--preview", action="store_true", default=None, help="also write an annotated preview MP4")
+    p.add_argument("--shift-hours", type=float, help="shift length the video is a sample of")
+    p.add_argument("--camera-pitch", type=float, metavar="DEG", help="camera pitch override (degrees, + looking down)")
+    p.add_argument("--body-model", metavar="PATH", help="SMPL-X model file (default: skeleton mode)")
+    p.add_argument("--no-progress", action="store_true", help="no progress bar")
+    p.set_defaults(func=run_analyze)
+
+
+def _fail(message: str) -> int:
+    print(f"hotfolder analyze: {message}", file=sys.stderr)
+    return 2
+
+
+def run_analyze(args: argparse.Namespace, settings) -> int:
+    from processor.model import AnalysisOptions, VideoError
+    from processor.standards import StandardError, load_standard
+
+    a = settings.analysis
+    body_model = args.body_model or a.smplx_model
+    if body_model.startswith("drive:"):  # the worker fetches those; here a local file is needed
+        print("hotfolder analyze: the SMPL-X model setting points to Drive; running in skeleton mode "
+              "(pass --body-model PATH to fit the body model).", file=sys.stderr)
+        body_model = ""
+    if body_model and not Path(body_model).expanduser().is_file():
+        return _fail(f"the body model file {body_model} does not exist.")
+    shift = args.shift_hours if args.shift_hours is not None else a.shift_hours
+    if not shift > 0:
+        return _fail("--shift-hours must be greater than 0.")
+    options = AnalysisOptions(
+        standard=args.standard or a.standard,
+        quality=args.quality or a.quality,
+        lang=args.lang or a.lang,
+        preview=a.preview if args.preview is None else True,
+        shift_hours=shift,
+        body_model=Path(body_model).expanduser() if body_model else None,
+        camera_pitch_deg=args.camera_pitch if args.camera_pitch is not None else a.camera_pitch_deg,
+        processes=a.processes,
+    )
+    try:
+        load_standard(options.standard)
+    except StandardError as exc:
+        return _fail(f"{exc}.")
+    video = Path(args.video).expanduser()
+    out_dir = Path(args.output).expanduser() if args.output else video.parent
+
+    from tqdm import tqdm
+
+    from processor.pipeline import analyze_video
+
+    bar = tqdm(total=100, unit="%", desc=video.name[:40], disable=args.no_progress or None,
+               bar_format="{desc}: {percentage:3.0f}%|{bar}| {elapsed}<{remaining}")
+
+    def progress(x: float) -> None:
+        bar.update(max(0, round(x * 100) - bar.n))
+
+    try:
+        from processor.body_model import BodyModelError  # a missing/invalid SMPL-X file: one sentence
+    except ImportError:  # the body-model stage is optional
+        BodyModelError = ()  # noqa: N806
+    try:
+        result = analyze_video(video, out_dir, options, progress=progress)
+    except BodyModelError as exc:
+        bar.close()
+        return _fail(str(exc))
+    except VideoError as exc:
+        bar.close()
+        return _fail(str(exc))
+    except OSError as exc:  # e.g. the output folder cannot be written
+        bar.close()
+        return _fail(f"{exc.strerror or exc} ({exc.filename or out_dir}).")
+    bar.close()
+    if not result.person_found:
+        print(f"No person was found in {video.name}; the report says so.")
+    print(f"{result.report_xlsx}")
+    print(f"{result.angles_csv}")
+    if result.preview_mp4:
+        print(f"{result.preview_mp4}")
+    print(f"overall: {result.overall_verdict.replace('_', ' ')} "
+          f"({result.analysed_share:.0%} of the video analysed, standard {result.standard})")
+    return 0

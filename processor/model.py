@@ -83,6 +83,9 @@ class PoseSequence:
     video: VideoInfo | None = None
     source: str = "mediapipe"  # or "smplx"
     meta: dict = field(default_factory=dict)  # e.g. fit residuals
+    # Named (N, 3) points beyond the 33 landmarks, same frame as ``world`` (a body fit's pelvis,
+    # spine, neck, head joints and lumbar/cervical/head skin points); empty for MediaPipe.
+    points: dict[str, np.ndarray] = field(default_factory=dict)
 
     def __len__(self) -> int:
         return len(self.time_s)

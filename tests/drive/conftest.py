@@ -98,7 +98,7 @@ def make_drive(request, tmp_path: Path) -> Backend:
         [f] = emu.find(name, storage.folder_id(folder))
         return emu.content(f["id"]).decode("utf-8")
 
-    return Backend("drive", overrides, settings, storage, add_video, rewrite_video, folder_names, read_text, {"emulator": emu})
+    return Backend("drive", overrides, settings, storage, add_video, rewrite_video, folder_names, read_text, {"emulator": emu}, delete_video=emu.remove)
 
 
 BACKENDS: dict[str, Callable[..., Backend]] = {"local": make_local, "drive": make_drive}

@@ -1,0 +1,187 @@
+"""Per-frame posture angles (degrees) from 3D landmarks: the table whose columns are ``ANGLE_COLUMNS``.
+
+Axes (all unit vectors, per frame):
+- ``U`` gravity vertical, pointing up (see "The vertical" below);
+- ``R`` the subject's right: the horizontal component of left hip -> right hip;
+- ``F = U × R`` forward, horizontal, the way the pelvis faces;
+- ``T`` the trunk line, mid-hip -> mid-shoulder.
+
+Angles:
+- ``trunk_flexion_deg = atan2(T·F, T·U)``: + forward, − backward (extension); keeps counting past 90°.
+- ``trunk_side_bend_deg = asin(T̂·R)``: + toward the subject's right. ``atan2(T·R, T·U)`` (the issue's
+  first formula) is equal for small angles but becomes unstable and flips once the trunk bends forward
+  past ~60–90° (T·U → 0 or negative), so the arcsine form is used throughout.
+- ``trunk_twist_deg``: the shoulder line (left -> right shoulder) against the hip line, both projected
+  on the horizontal plane, signed about ``U``: + = shoulders turned toward the subject's left.
+- ``neck_flexion_deg``: N = mid-shoulder -> mid-ear, in the trunk's sagittal plane, whose forward axis is
+  ``T̂ × R`` (stays correct when the trunk is flexed past 90°, unlike a projection on F):
+  ``atan2(N·(T̂×R), N·T̂)``, + head forward. An upright person reads ~10–20° here (the ears sit in
+  front of the shoulder joints); standards' neutral zones account for that.
+- ``head_inclination_deg = atan2(N·F, N·U)``: the same line against the vertical.
+- ``upper_arm_elevation_*_deg``: 3D angle between shoulder -> elbow and the downward vertical
+  (0 hanging, 90 horizontal, 180 overhead), whatever the direction (flexion or abduction).
+- ``upper_arm_to_trunk_*_deg``: shoulder -> elbow against the downward trunk line (−T).
+- ``elbow_flexion_*_deg``, ``knee_flexion_*_deg``: 0 = straight.
+- ``confidence_*``: mean MediaPipe visibility of the landmarks each part uses (0..1).
+
+Left and right are the subject's anatomical sides: MediaPipe's ``left_*`` landmarks are the subject's
+left (checked against rendered people whose left arm alone is raised; the original tool swapped them).
+
+The vertical. MediaPipe's world landmarks are in camera-aligned axes (x right, y down, z away from the
+camera), so a camera pitched down makes an upright person look tilted. ``U`` is chosen as:
+1. ``camera_pitch_deg`` given (camera looking down by that many degrees, + down): U is the camera's
+   "up" (−y) turned by the pitch about the camera's x axis: ``U = (0, −cos p, −sin p)``.
+2. Otherwise the video is checked for a tilted camera: in frames where the person stands upright (both
+   knees straighter than 20°, trunk within 25° of the leg line) the mid-ankle -> mid-hip lines
+   are averaged (normalised mean). If that standing vertical leans 15° or more from the camera's
+   vertical (at least 10 such frames and 10 % of the detected frames, and at most 40°), it is used as U:
+   a camera clearly pitched or rolled, e.g. mounted high and looking down. Below 15° the camera is taken
+   as level (U = −y): on the rendered test people (camera pitched 5° down) MediaPipe's standing legs
+   lean 8–11° (its knees are never quite straight), so the estimate was worse than the level assumption
+   (trunk-flexion MAE side view 5.2° with the estimate vs 1.6° level). Without enough standing frames
+   the camera is taken as level.
+The choice is recorded in ``df.attrs["vertical"]``.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from processor.model import ANGLE_COLUMNS, LANDMARKS, PoseSequence
+
+L = LANDMARKS
+CAMERA_UP = np.array([0.0, -1.0, 0.0])
+STANDING_KNEE_MAX_DEG = 20.0
+STANDING_TRUNK_MAX_DEG = 25.0
+VERTICAL_MIN_FRAMES = 10
+VERTICAL_MIN_SHARE = 0.10
+VERTICAL_MAX_TILT_DEG = 40.0
+VERTICAL_APPLY_MIN_DEG = 15.0
+
+
+def _unit(v: np.ndarray) -> np.ndarray:
+    n = np.linalg.norm(v, axis=-1, keepdims=True)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return v / n
+
+
+def _dot(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    return np.einsum("...i,...i->...", a, b)
+
+
+def _angle(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """Unsigned angle between vectors, degrees."""
+    return np.degrees(np.arccos(np.clip(_dot(_unit(a), _unit(b)), -1.0, 1.0)))
+
+
+def _mid(w: np.ndarray, a: str, b: str) -> np.ndarray:
+    return (w[:, L[a]] + w[:, L[b]]) / 2.0
+
+
+def vertical_from_pitch(camera_pitch_deg: float) -> np.ndarray:
+    p = np.radians(camera_pitch_deg)
+    return np.array([0.0, -np.cos(p), -np.sin(p)])
+
+
+def estimate_vertical(world: np.ndarray) -> tuple[np.ndarray, dict]:
+    """Gravity "up" in the landmarks' axes from the standing frames, see the module docstring."""
+    w = world.astype(np.float64)
+    legs = _mid(w, "left_hip", "right_hip") - _mid(w, "left_ankle", "right_ankle")
+    trunk = _mid(w, "left_shoulder", "right_shoulder") - _mid(w, "left_hip", "right_hip")
+    knee_l = _angle(w[:, L["left_knee"]] - w[:, L["left_hip"]], w[:, L["left_ankle"]] - w[:, L["left_knee"]])
+    knee_r = _angle(w[:, L["right_knee"]] - w[:, L["right_hip"]], w[:, L["right_ankle"]] - w[:, L["right_knee"]])
+    with np.errstate(invalid="ignore"):
+        standing = (
+            (knee_l < STANDING_KNEE_MAX_DEG)
+            & (knee_r < STANDING_KNEE_MAX_DEG)
+            & (_angle(trunk, legs) < STANDING_TRUNK_MAX_DEG)
+        )
+    detected = int(np.isfinite(w[:, 0, 0]).sum())
+    n = int(standing.sum())
+    info: dict = {"method": "camera level (no standing frames to estimate from)", "standing_frames": n}
+    if n < VERTICAL_MIN_FRAMES or n < VERTICAL_MIN_SHARE * max(detected, 1):
+        return CAMERA_UP.copy(), info
+    up = _unit(_unit(legs[standing]).mean(axis=0))
+    tilt = float(_angle(up, CAMERA_UP))
+    if not np.all(np.isfinite(up)) or tilt > VERTICAL_MAX_TILT_DEG:
+        info["method"] = f"camera level (estimate {tilt:.0f}° off the camera's vertical was rejected)"
+        return CAMERA_UP.copy(), info
+    if tilt < VERTICAL_APPLY_MIN_DEG:
+        info.update(method=f"camera level (standing legs lean {tilt:.0f}°, below the {VERTICAL_APPLY_MIN_DEG:.0f}° threshold)", tilt_deg=round(tilt, 2))
+        return CAMERA_UP.copy(), info
+    info.update(
+        method="estimated from standing frames (mid-ankle to mid-hip)",
+        tilt_deg=round(tilt, 2),
+        camera_pitch_deg=round(float(np.degrees(np.arctan2(-up[2], -up[1]))), 2),
+    )
+    return up, info
+
+
+def compute_angles(pose: PoseSequence, camera_pitch_deg: float | None = None) -> pd.DataFrame:
+    """The per-frame angle table (``ANGLE_COLUMNS``); NaN where no person was found."""
+    w = np.asarray(pose.world, dtype=np.float64)
+    vis = np.asarray(pose.visibility, dtype=np.float64)
+    if camera_pitch_deg is not None:
+        up = vertical_from_pitch(camera_pitch_deg)
+        vinfo = {"method": "camera pitch given", "camera_pitch_deg": float(camera_pitch_deg)}
+    else:
+        up, vinfo = estimate_vertical(w)
+    U = np.broadcast_to(up, (len(w), 3))
+
+    def p(name: str) -> np.ndarray:
+        return w[:, L[name]]
+
+    mid_sh = _mid(w, "left_shoulder", "right_shoulder")
+    mid_hip = _mid(w, "left_hip", "right_hip")
+    mid_ear = _mid(w, "left_ear", "right_ear")
+    T = mid_sh - mid_hip
+    Th = _unit(T)
+
+    hip_line = p("right_hip") - p("left_hip")
+    R = _unit(hip_line - _dot(hip_line, U)[:, None] * U)
+    F = np.cross(U, R)
+
+    trunk_flexion = np.degrees(np.arctan2(_dot(T, F), _dot(T, U)))
+    trunk_side = np.degrees(np.arcsin(np.clip(_dot(Th, R), -1.0, 1.0)))
+
+    sh_line = p("right_shoulder") - p("left_shoulder")
+    sh_h = sh_line - _dot(sh_line, U)[:, None] * U
+    twist = np.degrees(np.arctan2(_dot(np.cross(R, sh_h), U), _dot(R, sh_h)))
+
+    N = mid_ear - mid_sh
+    Ft = _unit(np.cross(Th, R))
+    neck = np.degrees(np.arctan2(_dot(N, Ft), _dot(N, Th)))
+    head = np.degrees(np.arctan2(_dot(N, F), _dot(N, U)))
+
+    cols: dict[str, np.ndarray] = {
+        "time_s": np.asarray(pose.time_s, dtype=np.float64),
+        "trunk_flexion_deg": trunk_flexion,
+        "trunk_side_bend_deg": trunk_side,
+        "trunk_twist_deg": twist,
+        "neck_flexion_deg": neck,
+        "head_inclination_deg": head,
+    }
+    for side in ("left", "right"):
+        arm = p(f"{side}_elbow") - p(f"{side}_shoulder")
+        forearm = p(f"{side}_wrist") - p(f"{side}_elbow")
+        thigh = p(f"{side}_knee") - p(f"{side}_hip")
+        shank = p(f"{side}_ankle") - p(f"{side}_knee")
+        cols[f"upper_arm_elevation_{side}_deg"] = _angle(arm, -U)
+        cols[f"upper_arm_to_trunk_{side}_deg"] = _angle(arm, -T)
+        cols[f"elbow_flexion_{side}_deg"] = _angle(arm, forearm)
+        cols[f"knee_flexion_{side}_deg"] = _angle(thigh, shank)
+
+    def conf(*names: str) -> np.ndarray:
+        return vis[:, [L[n] for n in names]].mean(axis=1)
+
+    cols["confidence_trunk"] = conf("left_shoulder", "right_shoulder", "left_hip", "right_hip")
+    cols["confidence_neck"] = conf("left_ear", "right_ear", "left_shoulder", "right_shoulder")
+    cols["confidence_arm_left"] = conf("left_shoulder", "left_elbow", "left_wrist")
+    cols["confidence_arm_right"] = conf("right_shoulder", "right_elbow", "right_wrist")
+    cols["confidence_legs"] = conf("left_hip", "right_hip", "left_knee", "right_knee", "left_ankle", "right_ankle")
+
+    df = pd.DataFrame({c: cols[c] for c in ANGLE_COLUMNS})
+    df.attrs["vertical"] = {**vinfo, "up": [round(float(x), 4) for x in up]}
+    df.attrs["source"] = pose.source
+    return df

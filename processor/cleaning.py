@@ -1,0 +1,158 @@
+"""Cleaning of the per-frame angle table: mask unreliable frames, fill short gaps, smooth.
+
+Steps, per body part (trunk, neck, left arm, right arm, legs):
+1. **Mask.** A frame whose part confidence (mean landmark visibility) is below ``min_confidence``
+   (default 0.5), or where no person was found, gets NaN for that part's angles. A missing measurement is
+   never counted as a neutral posture: the time analysis sees an empty cell.
+2. **Short gaps.** Gaps of at most ``max_gap_s`` (default 0.5 s) between two measured frames are filled
+   by linear interpolation in time (a blink of occlusion, a missed detection). Longer gaps stay empty.
+3. **Smoothing.** Savitzky–Golay filter, polynomial order 2, window ``smooth_window_s`` (default 0.5 s,
+   rounded to an odd number of frames at the analysis rate, at least 5 frames; fewer frames than that
+   means no smoothing). It runs on each unbroken run of measured frames separately, so it never smears
+   values into a gap; it keeps peaks and holds better than a moving average at the same noise reduction.
+
+``analysed_share``: the share of the video's time covered by frames with a usable trunk measurement (the
+trunk is the body part every standard rates), each frame counting for the time until the next analysed
+frame (the last one for the median frame step), divided by the video's duration. ``part_share`` holds
+the same figure per body part.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+from scipy.signal import savgol_filter
+
+PARTS: dict[str, tuple[str, tuple[str, ...]]] = {
+    "trunk": ("confidence_trunk", ("trunk_flexion_deg", "trunk_side_bend_deg", "trunk_twist_deg")),
+    "neck": ("confidence_neck", ("neck_flexion_deg", "head_inclination_deg")),
+    "arm_left": (
+        "confidence_arm_left",
+        ("upper_arm_elevation_left_deg", "upper_arm_to_trunk_left_deg", "elbow_flexion_left_deg"),
+    ),
+    "arm_right": (
+        "confidence_arm_right",
+        ("upper_arm_elevation_right_deg", "upper_arm_to_trunk_right_deg", "elbow_flexion_right_deg"),
+    ),
+    "legs": ("confidence_legs", ("knee_flexion_left_deg", "knee_flexion_right_deg")),
+}
+# Angles that also depend on the trunk (the neck is measured against the trunk line, arms to it).
+TRUNK_DEPENDENT = ("neck_flexion_deg", "upper_arm_to_trunk_left_deg", "upper_arm_to_trunk_right_deg")
+
+
+@dataclass
+class CleanedAngles:
+    df: pd.DataFrame  # same columns as the input; NaN = not measured
+    analysed_share: float  # 0..1 of the video's time with a usable trunk measurement
+    part_share: dict[str, float] = field(default_factory=dict)
+    min_confidence: float = 0.5
+    max_gap_s: float = 0.5
+    smooth_window_s: float = 0.5
+    smooth_polyorder: int = 2
+    smooth_window_frames: int = 0  # as applied at this video's analysis rate (0: no smoothing)
+
+    def parameters(self) -> dict[str, float | int | str]:
+        return {
+            "min_confidence": self.min_confidence,
+            "max_gap_s": self.max_gap_s,
+            "smoothing": "Savitzky-Golay",
+            "smooth_window_s": self.smooth_window_s,
+            "smooth_window_frames": self.smooth_window_frames,
+            "smooth_polyorder": self.smooth_polyorder,
+        }
+
+
+def _runs(mask: np.ndarray) -> list[tuple[int, int]]:
+    """[start, stop) index ranges where ``mask`` is True."""
+    edges = np.diff(np.concatenate([[0], mask.astype(np.int8), [0]]))
+    return list(zip(np.flatnonzero(edges == 1), np.flatnonzero(edges == -1)))
+
+
+def _fill_short_gaps(t: np.ndarray, y: np.ndarray, max_gap_s: float) -> np.ndarray:
+    y = y.copy()
+    for a, b in _runs(np.isnan(y)):
+        if a == 0 or b == len(y):
+            continue  # a gap at either end has no second side to interpolate from
+        if t[b] - t[a - 1] <= max_gap_s + 1e-9:
+            y[a:b] = np.interp(t[a:b], [t[a - 1], t[b]], [y[a - 1], y[b]])
+    return y
+
+
+def _smooth(y: np.ndarray, window: int, polyorder: int) -> np.ndarray:
+    if window < polyorder + 3:
+        return y
+    y = y.copy()
+    for a, b in _runs(~np.isnan(y)):
+        if b - a >= window:
+            y[a:b] = savgol_filter(y[a:b], window, polyorder, mode="interp")
+    return y
+
+
+def _frame_durations(t: np.ndarray, duration_s: float | None) -> np.ndarray:
+    if len(t) == 0:
+        return t
+    step = float(np.median(np.diff(t))) if len(t) > 1 else (duration_s or 0.0)
+    d = np.diff(t, append=t[-1] + step)
+    return np.clip(d, 0.0, 4 * step if step > 0 else None)
+
+
+def clean_angles(
+    df: pd.DataFrame,
+    duration_s: float | None = None,
+    min_confidence: float = 0.5,
+    max_gap_s: float = 0.5,
+    smooth_window_s: float = 0.5,
+    smooth_polyorder: int = 2,
+) -> CleanedAngles:
+    """Mask, gap-fill and smooth the angle table; see the module docstring for the rules.
+
+    ``duration_s``: the video's duration (for ``analysed_share``); default: the span of the timestamps
+    plus one frame step.
+    """
+    out = df.copy()
+    out.attrs = dict(df.attrs)
+    t = out["time_s"].to_numpy(dtype=float)
+    step = float(np.median(np.diff(t))) if len(t) > 1 else 0.0
+    window = int(round(smooth_window_s / step)) if step > 0 else 0
+    window = max(window, 5) if window > 0 else 0
+    if window % 2 == 0:
+        window += 1
+    if window > len(t):
+        window = 0
+
+    masks: dict[str, np.ndarray] = {}
+    for part, (conf_col, cols) in PARTS.items():
+        conf = out[conf_col].to_numpy(dtype=float)
+        with np.errstate(invalid="ignore"):
+            bad = ~(conf >= min_confidence)
+        for col in cols:
+            y = out[col].to_numpy(dtype=float).copy()
+            y[bad] = np.nan
+            out[col] = y
+    trunk_bad = np.isnan(out["trunk_flexion_deg"].to_numpy(dtype=float))
+    for col in TRUNK_DEPENDENT:
+        y = out[col].to_numpy(dtype=float).copy()
+        y[trunk_bad] = np.nan
+        out[col] = y
+    for part, (_, cols) in PARTS.items():
+        for col in cols:
+            y = _fill_short_gaps(t, out[col].to_numpy(dtype=float), max_gap_s)
+            out[col] = _smooth(y, window, smooth_polyorder) if window else y
+        masks[part] = ~np.isnan(out[cols[0]].to_numpy(dtype=float))
+
+    dur = _frame_durations(t, duration_s)
+    total = duration_s if duration_s and duration_s > 0 else float(dur.sum())
+    shares = {p: (float(dur[m].sum()) / total if total > 0 else 0.0) for p, m in masks.items()}
+    shares = {p: min(1.0, s) for p, s in shares.items()}
+    return CleanedAngles(
+        df=out,
+        analysed_share=shares["trunk"],
+        part_share=shares,
+        min_confidence=min_confidence,
+        max_gap_s=max_gap_s,
+        smooth_window_s=smooth_window_s,
+        smooth_polyorder=smooth_polyorder,
+        smooth_window_frames=window,
+    )

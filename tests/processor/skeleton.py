@@ -1,0 +1,74 @@
+"""Hand-built MediaPipe-layout skeletons with known joint angles, in MediaPipe's camera axes."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from processor.model import LANDMARKS as L
+from processor.model import N_LANDMARKS, PoseSequence
+
+
+def _rot(axis: np.ndarray, deg: float, v: np.ndarray) -> np.ndarray:
+    """Rodrigues: rotate v about the unit axis by deg (right hand)."""
+    a = np.radians(deg)
+    return v * np.cos(a) + np.cross(axis, v) * np.sin(a) + axis * np.dot(axis, v) * (1 - np.cos(a))
+
+
+def skeleton(
+    flexion=0.0, side=0.0, twist=0.0, neck=0.0, arm_l=0.0, arm_r=0.0, arm_l_abd=False, knee=0.0,
+    azimuth=0.0, pitch=0.0,
+) -> np.ndarray:  # fmt: skip
+    """(33, 3) landmarks. Anatomical axes R (subject's right), F (forward), U (up); then seen by a camera
+    at ``azimuth`` (deg, person turned about the vertical) pitched down by ``pitch`` degrees."""
+    R, F, U = np.eye(3)
+    p = np.zeros((N_LANDMARKS, 3))
+    hip_l, hip_r = -0.1 * R, 0.1 * R
+    # Rodrigues signs with (R, F, U) = (x, y, z): U about R by -a tips toward F (forward flexion);
+    # about the trunk's forward axis T̂×R by +a toward R (bend to the right); R about U by +a turns
+    # the right shoulder forward (twist toward the left).
+    T = _rot(R, -flexion, U)
+    Ft0 = np.cross(T, R)
+    T = _rot(Ft0 / np.linalg.norm(Ft0), side, T)
+    T = 0.5 * T
+    mid_sh = T
+    Rs = _rot(U, twist, R)
+    sh_l, sh_r = mid_sh - 0.18 * Rs, mid_sh + 0.18 * Rs
+    # neck line: from T̂ toward the trunk's forward axis T̂ × R by `neck`
+    Th = T / np.linalg.norm(T)
+    Ft = np.cross(Th, R)
+    Ft /= np.linalg.norm(Ft)
+    n = np.cos(np.radians(neck)) * Th + np.sin(np.radians(neck)) * Ft
+    ear_mid = mid_sh + 0.2 * n
+    p[L["left_ear"]], p[L["right_ear"]] = ear_mid - 0.07 * R, ear_mid + 0.07 * R
+    p[L["nose"]] = ear_mid + 0.1 * Ft
+    p[L["left_shoulder"]], p[L["right_shoulder"]] = sh_l, sh_r
+    for side_name, sh, elev, sgn in (("left", sh_l, arm_l, -1), ("right", sh_r, arm_r, 1)):
+        e = np.radians(elev)
+        lateral = sgn * R if (side_name == "left" and arm_l_abd) else F
+        d = -np.cos(e) * U + np.sin(e) * lateral
+        p[L[f"{side_name}_elbow"]] = sh + 0.3 * d
+        p[L[f"{side_name}_wrist"]] = sh + 0.3 * d + 0.25 * F
+    for side_name, hip in (("left", hip_l), ("right", hip_r)):
+        k = np.radians(knee)
+        knee_p = hip + 0.45 * (-np.cos(k / 2) * U + np.sin(k / 2) * F)
+        p[L[f"{side_name}_hip"]] = hip
+        p[L[f"{side_name}_knee"]] = knee_p
+        p[L[f"{side_name}_ankle"]] = knee_p + 0.45 * (-np.cos(k / 2) * U - np.sin(k / 2) * F)
+    # anatomical (R, F, U) -> camera axes for a person facing the camera: x = -R, y = -U, z = -F
+    cam = np.stack([-p[:, 0], -p[:, 2], -p[:, 1]], axis=1)
+    az = np.radians(azimuth)  # person turned about the camera's vertical (y)
+    ry = np.array([[np.cos(az), 0, np.sin(az)], [0, 1, 0], [-np.sin(az), 0, np.cos(az)]])
+    c, s = np.cos(np.radians(pitch)), np.sin(np.radians(pitch))
+    rx = np.array([[1, 0, 0], [0, c, -s], [0, s, c]])  # up (0,-1,0) -> (0,-cos p,-sin p)
+    return cam @ ry.T @ rx.T
+
+
+def sequence(frames: list[np.ndarray], vis: float = 0.99) -> PoseSequence:
+    w = np.stack(frames)
+    n = len(w)
+    return PoseSequence(
+        time_s=np.arange(n) / 10.0,
+        world=w,
+        image=np.zeros((n, N_LANDMARKS, 2)),
+        visibility=np.full((n, N_LANDMARKS), vis),
+    )

@@ -1,0 +1,151 @@
+"""Accuracy of video -> pose -> angles -> cleaning against rendered synthetic people with known postures.
+
+Clips and truth: tests/data/synthetic/<body>_<view>.mp4/.csv (made by tests/data/make_synthetic.py).
+The arms hang plumb while the trunk bends. The camera is on the subject's left for "side", 45° front-left for "45", in front for "front": the left
+arm faces the camera in the side and 45° views. Measured numbers are printed (``pytest -s``) and
+written to test-artifacts/synthetic_accuracy.csv.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from processor.angles import compute_angles
+from processor.cleaning import clean_angles
+from processor.model import AnalysisOptions
+from processor.pose import estimate_pose
+
+DATA = Path(__file__).resolve().parents[1] / "data" / "synthetic"
+ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
+CLIPS = [f"{b}_{v}" for b in ("bodyA", "bodyB") for v in ("side", "45", "front")]
+pytestmark = pytest.mark.slow
+
+_cache: dict[str, pd.DataFrame] = {}
+
+
+def analysed(clip: str) -> pd.DataFrame:
+    """Cleaned angles merged with the truth (truth columns suffixed _t)."""
+    if clip not in _cache:
+        pose = estimate_pose(DATA / f"{clip}.mp4", AnalysisOptions(quality="balanced", processes=1))
+        cleaned = clean_angles(compute_angles(pose), pose.video.duration_s)
+        truth = pd.read_csv(DATA / f"{clip}.csv")
+        m = pd.merge_asof(cleaned.df, truth, on="time_s", suffixes=("", "_t"), tolerance=0.03, direction="nearest")
+        m.attrs["analysed_share"] = cleaned.analysed_share
+        _cache[clip] = m
+    return _cache[clip]
+
+
+def holds(m: pd.DataFrame) -> pd.Series:
+    """Frames inside a held posture (targets constant for ±0.3 s): transitions excluded."""
+    targets = m.filter(like="target_").to_numpy()
+    same = np.all(np.abs(np.diff(targets, axis=0)) < 1e-9, axis=1)
+    still = np.concatenate([[False], same]) & np.concatenate([same, [False]])
+    s = pd.Series(still)
+    return s.rolling(7, center=True, min_periods=1).min().astype(bool)
+
+
+def mae(m: pd.DataFrame, col: str, mask=None) -> float:
+    e = (m[col] - m[f"{col}_t"]).abs()
+    if mask is not None:
+        e = e[mask.to_numpy()]
+    return float(e.mean())
+
+
+def record(clip: str, metric: str, value: float) -> None:
+    ARTIFACTS.mkdir(exist_ok=True)
+    path = ARTIFACTS / "synthetic_accuracy.csv"
+    new = not path.exists()
+    with path.open("a") as fh:
+        if new:
+            fh.write("clip,metric,value\n")
+        fh.write(f"{clip},{metric},{value:.2f}\n")
+    print(f"{clip:12s} {metric:40s} {value:6.2f}")
+
+
+@pytest.mark.parametrize("clip", CLIPS)
+def test_person_found_in_every_frame(clip):
+    m = analysed(clip)
+    record(clip, "analysed_share", m.attrs["analysed_share"])
+    assert m.attrs["analysed_share"] > 0.95
+
+
+@pytest.mark.parametrize("clip", [c for c in CLIPS if not c.endswith("front")])
+def test_trunk_flexion_mae_side_and_45(clip):
+    m = analysed(clip)
+    value = mae(m, "trunk_flexion_deg")
+    record(clip, "trunk_flexion_mae_deg", value)
+    record(clip, "trunk_flexion_mae_holds_deg", mae(m, "trunk_flexion_deg", holds(m)))
+    assert value <= 5.0
+
+
+@pytest.mark.parametrize("clip", [c for c in CLIPS if c.endswith("front")])
+def test_trunk_flexion_front_view_recorded(clip):
+    # Seen from the front, flexion rests on MediaPipe's depth estimate: recorded, looser bound.
+    value = mae(analysed(clip), "trunk_flexion_deg")
+    record(clip, "trunk_flexion_mae_deg", value)
+    assert value <= 10.0
+
+
+@pytest.mark.parametrize("clip", CLIPS)
+def test_trunk_zone_time_on_holds(clip):
+    """Time in the legacy trunk zones (≤40, 40–60, >60°) within 5 % of the video on the static holds."""
+    m = analysed(clip)
+    h = holds(m)
+    bins = [-np.inf, 40, 60, np.inf]
+    got = pd.cut(m.loc[h.to_numpy(), "trunk_flexion_deg"], bins).value_counts(normalize=True).sort_index()
+    want = pd.cut(m.loc[h.to_numpy(), "trunk_flexion_deg_t"], bins).value_counts(normalize=True).sort_index()
+    worst = float((got - want).abs().max())
+    record(clip, "trunk_zone_share_max_diff", worst * 100)
+    assert worst <= 0.05
+
+
+@pytest.mark.parametrize("clip", [c for c in CLIPS if not c.endswith("front")])
+def test_upper_arm_elevation_arm_facing_camera(clip):
+    m = analysed(clip)
+    value = mae(m, "upper_arm_elevation_left_deg")
+    record(clip, "arm_left_elevation_mae_deg", value)
+    record(clip, "arm_left_elevation_mae_holds_deg", mae(m, "upper_arm_elevation_left_deg", holds(m)))
+    assert value <= 12.0  # regression guard; the issue's goal of 8° is tracked below
+
+
+@pytest.mark.xfail(strict=True, reason="MediaPipe's arm elevation: 7.6–7.7° MAE on body A, 9.1–10.0° on body B (goal 8°)")
+def test_upper_arm_elevation_goal_all_side_and_45_clips():
+    assert max(mae(analysed(c), "upper_arm_elevation_left_deg") for c in CLIPS if not c.endswith("front")) <= 8.0
+
+
+@pytest.mark.parametrize("clip", CLIPS)
+def test_neck_flexion_after_neutral_offset(clip):
+    """Neck flexion error after removing the neutral (first-second) offset.
+
+    Goal ≤ 8° with the trunk upright (target spine bend < 30°), where the neck is what is rated. With
+    the trunk bent 50–75° the rendered spine curves and MediaPipe follows the head less: recorded with
+    a looser regression bound (see the all-frames figure).
+    """
+    m = analysed(clip)
+    err = m["neck_flexion_deg"] - m["neck_flexion_deg_t"]
+    neutral = (m["time_s"] < 1.0).to_numpy()
+    err = err - err[neutral].median()
+    upright = (m["target_trunk_deg"] < 30).to_numpy()
+    value = float(err[upright].abs().mean())
+    overall = float(err.abs().mean())
+    record(clip, "neck_flexion_mae_after_offset_upright_deg", value)
+    record(clip, "neck_flexion_mae_after_offset_all_deg", overall)
+    assert value <= 8.0
+    assert overall <= 14.0
+
+
+@pytest.mark.parametrize("clip", CLIPS)
+def test_sides_not_swapped(clip):
+    m = analysed(clip)
+    left_up = (m["target_arm_l_deg"] >= 140).to_numpy()
+    right_up = (m["target_arm_r_deg"] >= 85).to_numpy()
+    assert left_up.sum() > 5 and right_up.sum() > 5
+    d_left = (m["upper_arm_elevation_left_deg"] - m["upper_arm_elevation_right_deg"])[left_up].median()
+    d_right = (m["upper_arm_elevation_right_deg"] - m["upper_arm_elevation_left_deg"])[right_up].median()
+    record(clip, "left_minus_right_when_left_raised", d_left)
+    record(clip, "right_minus_left_when_right_raised", d_right)
+    assert d_left > 60 and d_right > 40

@@ -1,0 +1,55 @@
+import numpy as np
+import pandas as pd
+import pytest
+
+from processor.cleaning import clean_angles
+from processor.model import ANGLE_COLUMNS
+
+
+def table(n=50, fps=10.0, value=30.0, conf=0.9):
+    df = pd.DataFrame({c: np.full(n, value) for c in ANGLE_COLUMNS})
+    df["time_s"] = np.arange(n) / fps
+    for c in ANGLE_COLUMNS:
+        if c.startswith("confidence"):
+            df[c] = conf
+    return df
+
+
+def test_low_confidence_is_missing_not_neutral():
+    df = table()
+    df.loc[10:29, "confidence_trunk"] = 0.2  # 2 s of bad trunk
+    c = clean_angles(df, duration_s=5.0)
+    assert c.df.loc[10:29, "trunk_flexion_deg"].isna().all()
+    assert c.df.loc[10:29, "neck_flexion_deg"].isna().all()  # measured against the trunk line
+    assert c.df["upper_arm_elevation_left_deg"].notna().all()
+    assert c.analysed_share == pytest.approx(0.6)
+    assert c.part_share["arm_left"] == pytest.approx(1.0)
+
+
+def test_short_gaps_filled_long_gaps_kept():
+    df = table()
+    df["trunk_flexion_deg"] = np.linspace(0, 49, 50)
+    df.loc[5:8, "confidence_trunk"] = np.nan  # 0.4 s gap (frames 4 and 9 measured: 0.5 s apart)
+    df.loc[20:30, "confidence_trunk"] = 0.0  # 1.1 s gap
+    c = clean_angles(df, duration_s=5.0)
+    assert c.df.loc[5:8, "trunk_flexion_deg"].to_numpy() == pytest.approx([5, 6, 7, 8], abs=1e-6)
+    assert c.df.loc[20:30, "trunk_flexion_deg"].isna().all()
+
+
+def test_smoothing_reduces_noise_keeps_level():
+    rng = np.random.default_rng(1)
+    df = table(n=100)
+    df["trunk_flexion_deg"] = 45 + rng.normal(0, 3, 100)
+    c = clean_angles(df)
+    assert c.smooth_window_frames == 5
+    assert c.df["trunk_flexion_deg"].std() < 0.75 * df["trunk_flexion_deg"].std()
+    assert c.df["trunk_flexion_deg"].mean() == pytest.approx(45, abs=0.5)
+    assert c.parameters()["smoothing"] == "Savitzky-Golay"
+
+
+def test_no_person_at_all():
+    df = table(n=20)
+    for col in ANGLE_COLUMNS[1:]:
+        df[col] = np.nan
+    c = clean_angles(df, duration_s=2.0)
+    assert c.analysed_share == 0.0 and c.df["trunk_flexion_deg"].isna().all()

@@ -1,0 +1,82 @@
+"""estimate_pose on real pixels: the synthetic clips, a person-less clip, the Sports2D demo (real person)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import cv2
+import numpy as np
+import pytest
+
+from processor.angles import compute_angles
+from processor.model import AnalysisOptions, VideoError
+from processor.pose import estimate_pose, plan_segments
+from processor.video import probe
+from tests.support.sample_videos import sports2d_demo_video  # noqa: F401  (fixture)
+
+SYNTH = Path(__file__).resolve().parents[1] / "data" / "synthetic"
+pytestmark = pytest.mark.slow
+
+
+def test_no_person_gives_nan_rows_not_an_error(tmp_path):
+    path = tmp_path / "empty_room.mp4"
+    out = cv2.VideoWriter(str(path), cv2.VideoWriter_fourcc(*"mp4v"), 10, (320, 240))
+    for i in range(20):
+        out.write(np.full((240, 320, 3), 120 + i, np.uint8))
+    out.release()
+    seq = estimate_pose(path, AnalysisOptions(processes=1))
+    assert len(seq) == 20 and not seq.detected.any()
+    assert np.isnan(seq.world).all() and np.isnan(seq.visibility).all()
+
+
+def test_bad_input_raises_video_error(tmp_path):
+    (tmp_path / "x.mp4").write_text("not a video")
+    with pytest.raises(VideoError):
+        estimate_pose(tmp_path / "x.mp4", AnalysisOptions(processes=1))
+
+
+def test_truncated_fast_start_file_is_flagged(tmp_path):
+    data = (SYNTH / "bodyA_side.mp4").read_bytes()
+    cut = tmp_path / "cut.mp4"
+    cut.write_bytes(data[: len(data) // 2])  # index at the front: it still opens
+    seq = estimate_pose(cut, AnalysisOptions(processes=1))
+    assert seq.meta["truncated"] and 2.0 < seq.meta["decoded_until_s"] < seq.video.duration_s - 1.0
+    assert not estimate_pose(SYNTH / "bodyA_side.mp4", AnalysisOptions(quality="fast", processes=1)).meta["truncated"]
+
+
+def test_process_pool_segments_match_single_process(monkeypatch):
+    import processor.pose as pose
+
+    clip = SYNTH / "bodyA_side.mp4"
+    progress: list[float] = []
+    single = estimate_pose(clip, AnalysisOptions(processes=1))
+    monkeypatch.setattr(pose, "MIN_SEGMENT_S", 4.0)  # a 17-s clip -> 4 segments on 2 processes
+    multi = estimate_pose(clip, AnalysisOptions(processes=2), progress=progress.append)
+    assert multi.meta["segments"] == 4 and multi.meta["processes"] == 2
+    assert np.array_equal(single.time_s, multi.time_s)
+    assert multi.detected.all()
+    # Tracking restarts at each segment boundary (after a warm-up), so values differ slightly.
+    a = compute_angles(single)["trunk_flexion_deg"]
+    b = compute_angles(multi)["trunk_flexion_deg"]
+    assert float((a - b).abs().mean()) < 2.0
+    assert progress[-1] == 1.0 and all(0 <= p <= 1 for p in progress)
+
+
+def test_segment_plan_on_the_analysis_grid():
+    info = probe(SYNTH / "bodyA_side.mp4")
+    segs = plan_segments(info, 10.0, 640, 1)
+    assert len(segs) == 1 and segs[0].end_s is None
+    info = type(info)(**{**info.__dict__, "duration_s": 95.0})
+    segs = plan_segments(info, 10.0, 640, 2)
+    assert len(segs) == 4 and segs[0].warmup_s == 0 and segs[1].warmup_s > 0
+    assert all(abs(s.start_s * 10 - round(s.start_s * 10)) < 1e-9 for s in segs)
+
+
+def test_sports2d_demo_real_person(sports2d_demo_video):
+    seq = estimate_pose(sports2d_demo_video, AnalysisOptions(quality="balanced"))
+    share = float(seq.detected.mean())
+    df = compute_angles(seq)
+    top = float(np.nanmax(df[["upper_arm_elevation_left_deg", "upper_arm_elevation_right_deg"]].to_numpy()))
+    print(f"sports2d demo: person in {share:.1%} of {len(seq)} frames, highest upper-arm elevation {top:.0f}°")
+    assert share >= 0.9
+    assert top > 60  # the arms-overhead part reaches the highest arm zone

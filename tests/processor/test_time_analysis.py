@@ -1,0 +1,161 @@
+"""Time in zones on hand-made series whose answers are known."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from processor.standards import load_standard, parse_standard
+from processor.time_analysis import analyse_times, frame_durations
+from tests.processor.angle_tables import make_angles
+
+
+def zone(result, part, key):
+    return next(z for z in result.part(part).zones if z.key == key)
+
+
+def trunk_series(t):
+    """0–30 s upright, 30–45 s at 45°, 45–50 s not measured, 50–60 s at 70°."""
+    y = np.where(t < 30, 0.0, np.where(t < 45, 45.0, np.where(t < 50, np.nan, 70.0)))
+    return y
+
+
+def test_frame_durations_credit_each_frame_until_the_next_and_skip_gaps():
+    dt = frame_durations(np.array([0.0, 0.1, 0.2, 0.3, 2.0, 2.1]))
+    assert dt == pytest.approx([0.1, 0.1, 0.1, 0.1, 0.1, 0.1])  # the 1.7-s gap is not credited
+    assert frame_durations(np.array([5.0])).tolist() == [0.0]
+
+
+def test_time_share_episodes_and_longest_hold():
+    r = analyse_times(make_angles(60, trunk_flexion_deg=trunk_series), load_standard("nv361"))
+    trunk = r.part("trunk")
+    assert trunk.analysed_s == pytest.approx(55.0)
+    assert trunk.analysed_share == pytest.approx(55 / 60)
+    assert zone(r, "trunk", "neutral").time_s == pytest.approx(30.0)
+    assert zone(r, "trunk", "moderate").time_s == pytest.approx(15.0)
+    assert zone(r, "trunk", "severe").time_s == pytest.approx(10.0)
+    assert zone(r, "trunk", "moderate").share == pytest.approx(15 / 55)
+    assert zone(r, "trunk", "extension").time_s == 0.0
+    assert zone(r, "trunk", "severe").longest_hold_s == pytest.approx(10.0)
+    assert zone(r, "trunk", "moderate").episodes == 1
+    assert [h.zone for h in trunk.holds] == ["moderate", "severe"]
+    assert trunk.holds[0].start_s == pytest.approx(30.0) and trunk.holds[0].duration_s == pytest.approx(15.0)
+
+
+def test_not_measured_frames_are_never_neutral():
+    r = analyse_times(make_angles(60, neck_flexion_deg=np.nan), load_standard("nv361"))
+    neck = r.part("neck")
+    assert neck.verdict == "not_assessed"
+    assert neck.analysed_s == 0.0
+    assert all(z.time_s == 0.0 for z in neck.zones)
+    # a half-measured part: the shares are of its measured time only
+    half = analyse_times(make_angles(60, trunk_flexion_deg=lambda t: np.where(t < 30, np.nan, 45.0)),
+                         load_standard("nv361"))
+    assert zone(half, "trunk", "moderate").share == pytest.approx(1.0)
+    assert zone(half, "trunk", "neutral").time_s == 0.0
+    assert half.part("trunk").analysed_share == pytest.approx(0.5)
+
+
+def test_extrapolation_to_the_shift():
+    # 10 % of the analysed time bent 30° forward (in 1-s dips: no hold near its limit)
+    series = lambda t: np.where((t % 10) < 1.0, 30.0, 0.0)  # noqa: E731
+    df = make_angles(100, trunk_flexion_deg=series)
+    eight = analyse_times(df, load_standard("nv361"), shift_hours=8)
+    ten = analyse_times(df, load_standard("nv361"), shift_hours=10)
+    assert zone(eight, "trunk", "moderate").shift_min == pytest.approx(48.0)
+    assert zone(ten, "trunk", "moderate").shift_min == pytest.approx(60.0)
+    assert eight.part("trunk").conditional_shift_min == pytest.approx(48.0)
+    assert eight.part("trunk").verdict == "conditionally_acceptable"
+
+
+@pytest.mark.parametrize(("share_bent", "angle", "verdict", "reason"), [
+    (0.0, 45.0, "acceptable", None),
+    (0.30, 45.0, "conditionally_acceptable", "conditional_present"),    # 144 min ≤ 160
+    (0.40, 45.0, "unacceptable", "conditional_over_limit"),             # 192 min > 160
+    (0.05, 70.0, "conditionally_acceptable", "unacceptable_present"),   # 24 min ≤ 30
+    (0.10, 70.0, "unacceptable", "unacceptable_over_limit"),            # 48 min > 30
+])  # fmt: skip
+def test_nv361_per_shift_verdicts(share_bent, angle, verdict, reason):
+    # bent for the first share of every 20-s cycle: holds of at most 8 s, under every hold limit
+    series = lambda t: np.where((t % 20) < 20 * share_bent - 1e-9, angle, 0.0)  # noqa: E731
+    r = analyse_times(make_angles(200, trunk_flexion_deg=series), load_standard("nv361"))
+    trunk = r.part("trunk")
+    assert trunk.verdict == verdict
+    if reason:
+        assert reason in [x.code for x in trunk.reasons]
+    assert r.overall_verdict == verdict
+
+
+def test_a_hold_over_its_limit_makes_the_part_unacceptable():
+    # 45° forward for 200 s; NV 361 allows 240 − 180·25/40 = 127.5 s at 45°
+    df = make_angles(2000, trunk_flexion_deg=lambda t: np.where(t < 200, 45.0, 0.0))
+    r = analyse_times(df, load_standard("nv361"))
+    trunk = r.part("trunk")
+    hold = trunk.holds[0]
+    assert hold.limit_s == pytest.approx(127.5) and hold.over_limit
+    assert zone(r, "trunk", "moderate").holds_over_limit == 1
+    assert trunk.verdict == "unacceptable"
+    assert "hold_over_limit" in [x.code for x in trunk.reasons]
+
+
+def test_en1005_frequency_and_static_rules():
+    std = load_standard("en1005-4")
+    # arm raised to 40° for 1 s, 3 times a minute: frequent movement -> conditional
+    often = make_angles(120, upper_arm_elevation_right_deg=lambda t: np.where((t % 20) < 1, 40.0, 10.0))
+    r = analyse_times(often, std)
+    assert zone(r, "upper_arm_right", "moderate").frequency_per_min == pytest.approx(3.0)
+    assert zone(r, "upper_arm_right", "moderate").effective_level == "conditional"
+    assert r.part("upper_arm_right").verdict == "conditionally_acceptable"
+    # once a minute, briefly: acceptable
+    rare = make_angles(120, upper_arm_elevation_right_deg=lambda t: np.where((t % 60) < 1, 40.0, 10.0))
+    assert analyse_times(rare, std).part("upper_arm_right").verdict == "acceptable"
+    # once a minute but held 10 s: a static posture -> conditional
+    held = make_angles(120, upper_arm_elevation_right_deg=lambda t: np.where((t % 60) < 10, 40.0, 10.0))
+    r = analyse_times(held, std)
+    assert r.part("upper_arm_right").verdict == "conditionally_acceptable"
+    assert all(h.static for h in r.part("upper_arm_right").holds)
+    # above 60° held: unacceptable
+    up = make_angles(120, upper_arm_elevation_left_deg=lambda t: np.where((t % 60) < 10, 120.0, 10.0))
+    assert analyse_times(up, std).part("upper_arm_left").verdict == "unacceptable"
+
+
+def test_legacy_four_second_holds():
+    std = load_standard("legacy")
+    short = make_angles(60, trunk_flexion_deg=lambda t: np.where((t % 20) < 3, 50.0, 0.0))
+    long = make_angles(60, trunk_flexion_deg=lambda t: np.where((t % 20) < 5, 50.0, 0.0))
+    rs, rl = analyse_times(short, std), analyse_times(long, std)
+    assert zone(rs, "trunk", "moderate").holds_over_limit == 0
+    assert zone(rl, "trunk", "moderate").holds_over_limit == 3
+    assert [h.over_limit for h in rl.part("trunk").holds] == [True, True, True]
+    assert rl.part("trunk").verdict == "conditionally_acceptable"
+
+
+def test_overall_is_the_worst_part_and_nothing_measured_is_not_assessed():
+    df = make_angles(100, upper_arm_elevation_left_deg=lambda t: np.where(t < 20, 90.0, 10.0))
+    r = analyse_times(df, load_standard("nv361"))
+    assert r.part("upper_arm_left").verdict == "unacceptable"
+    assert r.part("trunk").verdict == "acceptable"
+    assert r.overall_verdict == "unacceptable"
+    assert r.unacceptable_shift_min == pytest.approx(96.0)
+    nothing = make_angles(10, **{c: np.nan for c in
+                                 [p.column for p in load_standard("nv361").parts]})
+    r = analyse_times(nothing, load_standard("nv361"))
+    assert r.overall_verdict == "not_assessed" and r.analysed_share == 0.0
+
+
+def test_combined_limit_of_a_profile():
+    raw = {"name": "t", "title": "T", "source": "test",
+           "shift_limits": {"conditional_max_min": 400, "unacceptable_max_min": 400, "combined_max_share": 0.5},
+           "parts": [{"key": "trunk", "column": "trunk_flexion_deg", "zones": [
+               {"key": "neutral", "level": "acceptable", "hi": 20},
+               {"key": "moderate", "level": "conditional", "lo": 20, "hi": 60},
+               {"key": "severe", "level": "unacceptable", "lo": 60}]}]}
+    series = lambda t: np.where((t % 10) < 3, 45.0, np.where((t % 10) < 6, 70.0, 0.0))  # noqa: E731
+    r = analyse_times(make_angles(100, trunk_flexion_deg=series), parse_standard(raw))
+    assert r.part("trunk").verdict == "unacceptable"
+    assert [x.code for x in r.part("trunk").reasons][-1] == "combined_over_limit"
+
+
+def test_empty_table():
+    r = analyse_times(make_angles(0), load_standard("nv361"), duration_s=0.0)
+    assert r.overall_verdict == "not_assessed"
