@@ -1,0 +1,505 @@
+"""The pod-side worker loop behind ``hotfolder work``: drain the queue, then end (and end the pod).
+
+For each video: claim → download to scratch → analyse → upload the report (and CSV, preview) to
+Reports → mark done → move to Done. A heartbeat thread renews the lease and writes progress while
+the main thread works. Every upload first looks for an output a crashed attempt already uploaded
+(``find_output``), so nothing is duplicated. On RunPod the worker terminates its own pod in a
+``finally``: after the idle grace, on SIGTERM (the claim is released first), on fatal errors and when
+``launcher.max_lifetime`` passes — no path leaves a pod billing.
+"""
+
+from __future__ import annotations
+
+import errno
+import logging
+import os
+import re
+import shutil
+import signal
+import threading
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Callable, MutableMapping
+
+from config.settings import Settings
+from processor.model import AnalysisOptions, AnalysisResult, VideoError
+from processor.worker_env import worker_identity
+
+if TYPE_CHECKING:
+    from drive.queue import Claim, VideoQueue
+    from drive.storage import Storage
+
+log = logging.getLogger(__name__)
+
+AnalyzeFn = Callable[[Path, Path, AnalysisOptions, Callable[[float], None] | None], AnalysisResult]
+
+XLSX_MIME = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+CSV_MIME = "text/csv"
+MP4_MIME = "video/mp4"
+# Exit codes of `hotfolder work`.
+EXIT_OK, EXIT_FATAL, EXIT_SIGTERM = 0, 1, 143
+# Progress (%) split between the stages.
+DOWNLOAD_SPAN, ANALYSIS_START, ANALYSIS_SPAN, UPLOAD_AT = 10, 10, 80, 95
+# Free space needed beyond the video itself (outputs, decoder buffers).
+DISK_MARGIN = 200 * 1024 * 1024
+# Consecutive storage errors while looking for work before the worker gives up.
+MAX_LOOKUP_ERRORS = 5
+
+
+def output_names(video_name: str) -> tuple[str, str, str]:
+    """Report, CSV and preview names for a video: ``<stem> - ergonomics.xlsx`` etc."""
+    stem = Path(video_name).stem or video_name
+    return f"{stem} - ergonomics.xlsx", f"{stem} - angles.csv", f"{stem} - preview.mp4"
+
+
+class Shutdown(BaseException):
+    """Raised in the main thread to stop work now (SIGTERM, or the worker's lifetime ran out).
+
+    A BaseException so that no ``except Exception`` in the analysis swallows it.
+    """
+
+    def __init__(self, reason: str, release: bool):
+        super().__init__(reason)
+        self.reason = reason
+        self.release = release  # True: give the claim back uncounted; False: count a failed attempt
+
+
+class DiskFull(Exception):
+    pass
+
+
+@dataclass
+class _Stats:
+    done: int = 0
+    failed: int = 0
+    retried: int = 0
+
+
+def run_worker(
+    settings: Settings,
+    analyze: AnalyzeFn | None = None,
+    storage: "Storage | None" = None,
+    environ: MutableMapping[str, str] | None = None,
+    install_signals: bool = True,
+) -> int:
+    """Process videos until the queue stays empty for ``worker.idle_grace``; returns an exit code."""
+    environ = os.environ if environ is None else environ
+    worker = _Worker(settings, analyze, storage, environ)
+    try:
+        return worker.run(install_signals)
+    finally:
+        terminate_own_pod(environ)
+
+
+def terminate_own_pod(environ: MutableMapping[str, str]) -> bool:
+    """On RunPod, terminate this pod with the pod-scoped key; False if not on RunPod or it failed."""
+    pod_id, key = environ.get("RUNPOD_POD_ID"), environ.get("RUNPOD_API_KEY")
+    if not pod_id:
+        return False
+    if not key:
+        log.error("RUNPOD_API_KEY is not set: cannot terminate pod %s; the watcher's reaper will", pod_id)
+        return False
+    import runpod
+    from tenacity import Retrying, stop_after_attempt, wait_exponential
+
+    from config.logs import secret_filter
+
+    secret_filter().add(key)
+    runpod.api_key = key
+    from runpod.error import QueryError
+
+    try:
+        for attempt in Retrying(stop=stop_after_attempt(5), wait=wait_exponential(0.5, max=8), reraise=True):
+            with attempt:
+                try:
+                    runpod.terminate_pod(pod_id)
+                except QueryError as exc:
+                    if "not found" in str(exc).lower():
+                        log.info("pod %s is already terminated", pod_id)
+                        return True
+                    raise
+    except Exception as exc:  # noqa: BLE001 - whatever the SDK raises, the reaper is the fallback
+        log.error("could not terminate pod %s (%s); the watcher's reaper will", pod_id, type(exc).__name__)
+        return False
+    log.info("terminated own pod %s", pod_id)
+    return True
+
+
+class _Worker:
+    def __init__(self, settings: Settings, analyze: AnalyzeFn | None, storage: "Storage | None", environ):
+        self.settings = settings
+        self.environ = environ
+        self.worker_id = worker_identity(environ)
+        self._analyze = analyze
+        self._storage = storage
+        self.scratch_root = Path(settings.worker.scratch_dir).expanduser().resolve() / _safe(self.worker_id)
+        self.poll = min(5.0, max(0.2, settings.worker.idle_grace / 5, settings.drive.settle_seconds / 5))
+        # A fresh worker's settle tracker needs settle_seconds to see any video settled.
+        self.grace = max(settings.worker.idle_grace, settings.drive.settle_seconds + 2 * self.poll)
+        self.started = time.monotonic()
+        self.deadline = self.started + settings.launcher.max_lifetime
+        self.stop = threading.Event()
+        self._raise_on_signal = False
+        self._lifetime_hit = False
+        self._lifetime_timer: threading.Timer | None = None
+        self.stats = _Stats()
+        self.body_model: Path | None = None  # resolved from analysis.smplx_model at start
+
+    # -- the loop ------------------------------------------------------------------------------
+
+    def run(self, install_signals: bool) -> int:
+        if install_signals:
+            signal.signal(signal.SIGTERM, self._on_signal)
+            self._lifetime_timer = threading.Timer(self.settings.launcher.max_lifetime, self._lifetime_over)
+            self._lifetime_timer.daemon = True
+            self._lifetime_timer.start()
+        try:
+            self._raise_on_signal = True
+            return self._loop()
+        except Shutdown as stop:
+            log.warning("worker %s stopping: %s", self.worker_id, stop.reason)
+            return EXIT_SIGTERM if stop.release else EXIT_OK
+        except Exception:
+            log.exception("worker %s stopped by a fatal error", self.worker_id)
+            return EXIT_FATAL
+        finally:
+            self._raise_on_signal = False
+            if self._lifetime_timer is not None:
+                self._lifetime_timer.cancel()
+            shutil.rmtree(self.scratch_root, ignore_errors=True)
+            log.info(
+                "worker %s finished: %d done, %d failed, %d to be retried",
+                self.worker_id, self.stats.done, self.stats.failed, self.stats.retried,
+            )  # fmt: skip
+
+    def _loop(self) -> int:
+        from drive.factory import open_storage
+        from drive.queue import VideoQueue
+        from drive.storage import StorageError
+
+        try:
+            storage = self._storage or open_storage(self.settings)
+        except StorageError as exc:
+            log.error("worker %s cannot open the storage: %s", self.worker_id, exc)
+            return EXIT_FATAL
+        from processor.standards import StandardError, load_standard
+
+        try:
+            load_standard(self.settings.analysis.standard)  # a bad profile would fail every video
+        except StandardError as exc:
+            log.error("worker %s cannot start: %s", self.worker_id, exc)
+            return EXIT_FATAL
+        if self.settings.analysis.smplx_model:
+            from processor.body_model import BodyModelError, resolve_configured_model
+
+            try:
+                # A Drive-hosted model is fetched once per pod with the worker's own Drive access.
+                self.body_model = resolve_configured_model(self.settings, fetch=lambda fid, dest: storage.download(fid, dest))
+            except BodyModelError as exc:
+                log.error("worker %s cannot start: %s", self.worker_id, exc)
+                return EXIT_FATAL
+        queue = VideoQueue(storage, self.settings.drive, self.worker_id)
+        log.info("worker %s started (idle grace %.0f s)", self.worker_id, self.grace)
+        try:
+            return self._drain(queue, storage)
+        except Shutdown as stop:
+            # Stopped outside a video's processing, e.g. mid-claim: give back whatever is ours.
+            self._give_back_mine(queue, storage, stop)
+            raise
+
+    def _drain(self, queue: "VideoQueue", storage: "Storage") -> int:
+        from drive.credentials import AuthError
+        from drive.storage import StorageError
+
+        idle_since = time.monotonic()
+        errors = 0
+        while not self.stop.is_set():
+            if time.monotonic() >= self.deadline:
+                raise Shutdown("launcher.max_lifetime reached", release=False)
+            try:
+                claim = queue.claim_next()
+                errors = 0
+            except AuthError as exc:
+                log.error("worker %s stops: %s", self.worker_id, exc)
+                return EXIT_FATAL
+            except StorageError as exc:
+                errors += 1
+                if errors >= MAX_LOOKUP_ERRORS:
+                    log.error("storage keeps failing (%s); giving up", exc)
+                    return EXIT_FATAL
+                log.warning("looking for work failed (%s); trying again", exc)
+                self.stop.wait(min(60.0, self.poll * 2**errors))
+                continue
+            if claim is None:
+                if time.monotonic() - idle_since >= self.grace:
+                    log.info("queue empty for %.0f s: worker %s exits", self.grace, self.worker_id)
+                    return EXIT_OK
+                self.stop.wait(self.poll)
+                continue
+            try:
+                fatal = self._process(queue, storage, claim)
+            finally:
+                idle_since = time.monotonic()
+            if fatal:
+                return EXIT_FATAL
+        if self._lifetime_hit:
+            raise Shutdown("launcher.max_lifetime reached", release=False)
+        raise Shutdown("stop requested", release=True)
+
+    # -- one video -----------------------------------------------------------------------------
+
+    def _process(self, queue: "VideoQueue", storage: "Storage", claim: "Claim") -> bool:
+        """Work on one claimed video; True if the worker must stop (full disk)."""
+        from drive.queue import LostClaim
+        from drive.storage import StorageError
+
+        video = claim.video
+        work = self.scratch_root / "video"
+        shutil.rmtree(work, ignore_errors=True)
+        work.mkdir(parents=True)
+        beat = _Heartbeat(queue, claim, self.settings.worker.heartbeat)
+        stage = "download"
+        try:
+            beat.start()
+            self._check_space(work, video.size)
+            source = work / ("input" + _safe_suffix(video.name))
+            storage.download(video.id, source, progress=beat.download_progress)
+            beat.check()
+            stage = "analysis"
+            beat.set_progress(ANALYSIS_START)
+            result = self.analyze(source, work / "out", beat.analysis_progress)
+            stage = "upload"
+            beat.set_progress(UPLOAD_AT)
+            beat.renew_now()  # right before the side effects: still ours?
+            report = self._upload(storage, video, result)
+            beat.stop()
+            queue.complete(beat.claim, report)
+            self.stats.done += 1
+            log.info("%s done: report %s", video.name, report.name)
+            return False
+        except Shutdown as stop:
+            beat.stop()
+            self._give_up(queue, beat.claim, stop)
+            raise
+        except LostClaim as exc:
+            log.warning("%s is no longer ours (%s); leaving it", video.name, exc)
+        except VideoError as exc:
+            self._fail(queue, beat, f"{exc}", permanent=True)
+        except (DiskFull, OSError, StorageError) as exc:
+            if _disk_full(exc):
+                self._fail(queue, beat, _disk_full_reason(self.settings, video.size, exc), permanent=False)
+                return True
+            self._fail(queue, beat, f"{stage} failed: {exc}", permanent=False)
+        except Exception as exc:  # noqa: BLE001 - any bug in analysis must not stall the queue
+            log.exception("%s: %s failed", video.name, stage)
+            self._fail(queue, beat, f"{stage} failed: {type(exc).__name__}: {exc}", permanent=False)
+        finally:
+            beat.stop()
+            shutil.rmtree(work, ignore_errors=True)
+        return False
+
+    def analyze(self, source: Path, out_dir: Path, progress: Callable[[float], None]) -> AnalysisResult:
+        out_dir.mkdir(parents=True, exist_ok=True)
+        if self._analyze is None:
+            from processor.pipeline import analyze_video
+
+            self._analyze = analyze_video
+        return self._analyze(source, out_dir, self.options(), progress)
+
+    def options(self) -> AnalysisOptions:
+        a = self.settings.analysis
+        return AnalysisOptions(
+            standard=a.standard, quality=a.quality, lang=a.lang, preview=a.preview, shift_hours=a.shift_hours,
+            body_model=self.body_model, camera_pitch_deg=a.camera_pitch_deg, processes=a.processes,
+        )  # fmt: skip
+
+    def _upload(self, storage: "Storage", video, result: AnalysisResult):
+        xlsx_name, csv_name, preview_name = output_names(video.name)
+        outputs = [(result.report_xlsx, xlsx_name, XLSX_MIME), (result.angles_csv, csv_name, CSV_MIME)]
+        if result.preview_mp4 is not None:
+            outputs.append((result.preview_mp4, preview_name, MP4_MIME))
+        refs = []
+        for local, name, mime in outputs:
+            ref = storage.find_output(name, video.id)
+            if ref is None:
+                ref = storage.upload_output(Path(local), name, video.id, mime)
+            else:
+                log.info("%s: %s was already uploaded by an earlier attempt; reusing it", video.name, name)
+            refs.append(ref)
+        return refs[0]
+
+    def _fail(self, queue: "VideoQueue", beat: "_Heartbeat", reason: str, permanent: bool) -> None:
+        from drive.queue import LostClaim
+        from drive.storage import StorageError
+
+        beat.stop()
+        try:
+            state = queue.fail(beat.claim, reason, permanent=permanent)
+        except LostClaim:
+            return
+        except StorageError as exc:
+            log.error("could not record the failure of %s (%s); its lease will expire", beat.claim.video.name, exc)
+            return
+        if state.state.value == "failed":
+            self.stats.failed += 1
+        else:
+            self.stats.retried += 1
+
+    def _give_up(self, queue: "VideoQueue", claim: "Claim", stop: Shutdown) -> None:
+        """SIGTERM: hand the video back uncounted; lifetime over: count a failed attempt."""
+        from drive.queue import LostClaim
+        from drive.storage import StorageError
+
+        self._raise_on_signal = False
+        try:
+            if stop.release:
+                queue.release(claim)
+                log.info("released %s for another worker", claim.video.name)
+            else:
+                queue.fail(claim, f"the worker stopped mid-video: {stop.reason}", permanent=False)
+        except (LostClaim, StorageError) as exc:
+            log.warning("could not give %s back (%s); its lease will expire", claim.video.name, exc)
+
+    def _give_back_mine(self, queue: "VideoQueue", storage: "Storage", stop: Shutdown) -> None:
+        from drive.model import State, VideoState
+        from drive.queue import Claim
+        from drive.storage import StorageError
+
+        self._raise_on_signal = False
+        try:
+            videos = storage.list_videos()
+        except StorageError as exc:
+            log.warning("could not look for claims to give back (%s); their leases will expire", exc)
+            return
+        for video in videos:
+            state = VideoState.from_properties(video.properties)
+            if state.state is State.CLAIMED and state.worker == self.worker_id and state.lease_until:
+                claim = Claim(video=video, worker_id=self.worker_id, lease_until=state.lease_until, attempt=state.attempts)
+                self._give_up(queue, claim, stop)
+
+    def _check_space(self, where: Path, size: int | None) -> None:
+        if size is None:
+            return
+        free = shutil.disk_usage(where).free
+        if free < size + DISK_MARGIN:
+            raise DiskFull(f"{size} bytes needed plus margin, {free} free")
+
+    # -- stopping ------------------------------------------------------------------------------
+
+    def _on_signal(self, signum, frame) -> None:
+        self.stop.set()
+        if self._raise_on_signal:
+            self._raise_on_signal = False
+            if self._lifetime_hit:
+                raise Shutdown("launcher.max_lifetime reached", release=False)
+            raise Shutdown(f"received {signal.Signals(signum).name}", release=True)
+
+    def _lifetime_over(self) -> None:
+        # A timer thread cannot raise in the main thread; the signal handler can.
+        self._lifetime_hit = True
+        self.stop.set()
+        if self._raise_on_signal:
+            os.kill(os.getpid(), signal.SIGTERM)
+
+
+class _Heartbeat:
+    """Renews the lease every ``interval`` seconds with the latest progress, in a thread."""
+
+    def __init__(self, queue: "VideoQueue", claim: "Claim", interval: float):
+        self.queue = queue
+        self.claim = claim
+        self.interval = interval
+        self.progress = 0
+        self.lost: Exception | None = None
+        self._stop = threading.Event()
+        self._lock = threading.Lock()
+        self._thread = threading.Thread(target=self._run, name="heartbeat", daemon=True)
+
+    def start(self) -> None:
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._stop.set()
+        if self._thread.is_alive() and threading.current_thread() is not self._thread:
+            self._thread.join(timeout=30)
+
+    def set_progress(self, pct: float) -> None:
+        self.progress = max(self.progress, min(99, int(pct)))
+
+    def download_progress(self, done: int, total: int | None) -> None:
+        if total:
+            self.set_progress(DOWNLOAD_SPAN * done / total)
+
+    def analysis_progress(self, fraction: float) -> None:
+        self.set_progress(ANALYSIS_START + ANALYSIS_SPAN * max(0.0, min(1.0, float(fraction))))
+
+    def check(self) -> None:
+        if self.lost is not None:
+            raise self.lost
+
+    def renew_now(self) -> None:
+        self.check()
+        with self._lock:
+            self.claim = self.queue.renew(self.claim, self.progress)
+
+    def _run(self) -> None:
+        from drive.queue import LostClaim
+        from drive.storage import StorageError
+
+        while not self._stop.wait(self.interval):
+            try:
+                with self._lock:
+                    if self._stop.is_set():
+                        return
+                    self.claim = self.queue.renew(self.claim, self.progress)
+            except LostClaim as exc:
+                log.warning("lost the claim on %s: %s", self.claim.video.name, exc)
+                self.lost = exc
+                return
+            except StorageError as exc:
+                log.warning("lease renewal for %s failed (%s); trying again", self.claim.video.name, exc)
+
+
+def _disk_full(exc: BaseException) -> bool:
+    seen = set()
+    while exc is not None and id(exc) not in seen:
+        seen.add(id(exc))
+        if isinstance(exc, DiskFull) or (isinstance(exc, OSError) and exc.errno == errno.ENOSPC):
+            return True
+        exc = exc.__cause__ or exc.__context__
+    return False
+
+
+def _disk_full_reason(settings: Settings, size: int | None, exc: BaseException) -> str:
+    mb = f"{size / 1e6:.0f} MB " if size else ""
+    return (
+        f"the worker's disk is full ({exc}); the {mb}video and its outputs need more room: "
+        f"raise runpod.container_disk_gb (now {settings.runpod.container_disk_gb} GB) or free the scratch folder"
+    )
+
+
+def _safe(text: str) -> str:
+    return re.sub(r"[^A-Za-z0-9._-]", "_", text)[:80] or "worker"
+
+
+def _safe_suffix(name: str) -> str:
+    suffix = Path(name).suffix
+    return suffix if re.fullmatch(r"\.[A-Za-z0-9]{1,8}", suffix) else ".video"
+
+
+def worker_main(config_file: str | None = None, verbose: bool = False, analyze: AnalyzeFn | None = None) -> int:
+    """``hotfolder work``: unpack the pod env, load settings, run; the pod ends on every path."""
+    from config import SettingsError, load_settings
+    from config.logs import setup_logging
+    from processor.worker_env import WorkerEnvError, apply_worker_env
+
+    try:
+        apply_worker_env(os.environ)
+        settings = load_settings(config_file)
+    except (WorkerEnvError, SettingsError) as exc:
+        log.error("worker cannot start: %s", exc)
+        terminate_own_pod(os.environ)
+        return EXIT_FATAL
+    setup_logging(settings, verbose=verbose)
+    return run_worker(settings, analyze=analyze)
