@@ -1,0 +1,1081 @@
+/**
+ * ergo hot folder — the watcher as a Google Apps Script.
+ *
+ * Every few minutes (a time-driven trigger) it lists the hot folder with the Advanced Drive service,
+ * picks the settled videos still to process (the same `hf_*` file properties and the same settle rule as
+ * the Python watcher), terminates worker pods past their maximum lifetime or idle too long, starts one
+ * RunPod pod running `hotfolder work` when there is work and no worker alive, and e-mails people once per
+ * event. A web app shows the status and has a "Check now" button.
+ *
+ * Configuration lives in Script Properties (see CONFIG_KEYS and the README); nothing secret is in code.
+ * Functions whose names end in "_" are private: Apps Script hides them from google.script.run and from
+ * the editor's Run menu. Pure ones (settle, selection, GPU fallback, dedupe, guard) take plain values so
+ * the Node tests can call them.
+ */
+
+var HF_PREFIX = 'hf_';
+var TRIGGER_HANDLER = 'onTrigger';
+var FOLDER_MIME = 'application/vnd.google-apps.folder';
+var GOOGLE_APPS_MIME_PREFIX = 'application/vnd.google-apps.';
+var SHORTCUT_MIME = 'application/vnd.google-apps.shortcut';
+// As drive/drive_store.py: a video by MIME type, or by extension when Drive did not recognise it.
+var VIDEO_EXTENSIONS = ('mp4 m4v mov qt avi mkv webm mts m2ts ts 3gp 3g2 mpg mpeg mpe mxf wmv flv ogv vob dv insv').split(' ');
+// Apps Script stops any execution at 6 minutes; the guard stops starting new steps well before that.
+var HARD_LIMIT_MS = 6 * 60 * 1000;
+// Steps that may block for up to one UrlFetch timeout need this much time left.
+var STEP_RESERVE_MS = 70 * 1000;
+// A pod this script launched is counted as alive this long even if RunPod's list lags behind.
+var LAUNCH_GRACE_MS = 10 * 60 * 1000;
+var DEAD_STATUSES = ['EXITED', 'TERMINATED', 'DEAD', 'FAILED'];
+var NO_CAPACITY_RE = /no (longer )?(any )?instances? (currently )?available|not enough free gpus|no gpus? (are )?available|does not have the resources/i;
+
+// Script Property name → [default, kind]. Keep in step with the README's table.
+var CONFIG_KEYS = {
+  FOLDER_ID: ['', 'string'],
+  RUNPOD_API_KEY: ['', 'secret'],
+  RUNPOD_IMAGE: ['', 'string'],
+  RUNPOD_DRIVE_TOKEN_SECRET: ['', 'string'],
+  RUNPOD_GPU_TYPES: ['NVIDIA GeForce RTX 4090,NVIDIA RTX A5000,NVIDIA L4,NVIDIA RTX A4000', 'list'],
+  RUNPOD_CLOUD_TYPE: ['ALL', 'string'],
+  RUNPOD_CONTAINER_DISK_GB: ['30', 'number'],
+  RUNPOD_RETRY_AFTER_SECONDS: ['300', 'number'],
+  RUNPOD_API_URL: ['https://api.runpod.io/graphql', 'string'],
+  NAME_PREFIX: ['hotfolder-worker', 'string'],
+  MAX_LIFETIME_SECONDS: ['21600', 'number'],
+  IDLE_TIMEOUT_SECONDS: ['900', 'number'],
+  SETTLE_SECONDS: ['30', 'number'],
+  LEASE_SECONDS: ['300', 'number'],
+  MAX_ATTEMPTS: ['3', 'number'],
+  REPORTS_FOLDER: ['Reports', 'string'],
+  DONE_FOLDER: ['Done', 'string'],
+  FAILED_FOLDER: ['Failed', 'string'],
+  MAIL_RECIPIENTS: ['', 'list'],
+  TRIGGER_MINUTES: ['10', 'number'],
+  RUN_BUDGET_SECONDS: ['240', 'number'],
+  DAILY_BUDGET_SECONDS: ['4800', 'number'],
+};
+// Extra worker settings passed through to the pod env unchanged (never secrets).
+var PASSTHROUGH_RE = /^HOTFOLDER_((ANALYSIS|WORKER)__[A-Z0-9_]+|DRIVE__(CHUNK_SIZE|API_ROOT|TOKEN_URI))$/;
+
+// ---------------------------------------------------------------------------------------------------
+// Public entry points
+// ---------------------------------------------------------------------------------------------------
+
+/** Validates the Script Properties, checks the folder and the RunPod key, installs the trigger. */
+function setup() {
+  var cfg = readConfig_(scriptProps_().getProperties());
+  var folder = Drive.Files.get(cfg.folderId, { fields: 'id,name,mimeType', supportsAllDrives: true });
+  if (folder.mimeType !== FOLDER_MIME) {
+    throw new Error('FOLDER_ID ' + cfg.folderId + ' is not a folder (it is ' + folder.mimeType + ')');
+  }
+  var pods = listPods_(cfg); // proves the API key works
+  // Videos that were already done or failed before installation are not announced.
+  var baselined = notifyStateChanges_(cfg, newGuard_(Date.now(), cfg.runBudgetMs), { baseline: true });
+  var trigger = installTrigger_(cfg.triggerMinutes);
+  var msg = 'hot folder "' + folder.name + '" ok; RunPod ok (' + pods.length + ' worker pod(s)); trigger every ' +
+    cfg.triggerMinutes + ' min installed (' + trigger.getUniqueId() + '); ' + baselined + ' earlier result(s) marked as announced';
+  console.log(msg);
+  return msg;
+}
+
+/** Removes the trigger; nothing is launched any more. */
+function uninstall() {
+  var removed = removeTriggers_();
+  console.log('removed ' + removed + ' trigger(s)');
+  return removed;
+}
+
+/** The time-driven trigger's handler. */
+function onTrigger() {
+  return poll_('trigger');
+}
+
+/** "Check now" from the web page (google.script.run): one poll, then the fresh status page body. */
+function checkNow() {
+  var result = poll_('manual');
+  return renderStatusHtml_(collectStatus_(), result);
+}
+
+function doGet(e) {
+  var params = (e && e.parameter) || {};
+  var status = collectStatus_();
+  if (params.format === 'json') {
+    return ContentService.createTextOutput(JSON.stringify(status)).setMimeType(ContentService.MimeType.JSON);
+  }
+  // HtmlService drops <meta> tags from the body; the viewport (phones) must be set here.
+  return HtmlService.createHtmlOutput(renderPage_(status)).setTitle('ergo hot folder')
+    .addMetaTag('viewport', 'width=device-width, initial-scale=1');
+}
+
+// No doPost: "Check now" goes through google.script.run, which Google guards against cross-site calls,
+// so a form on another site cannot make the owner's browser start a check.
+
+// ---------------------------------------------------------------------------------------------------
+// Configuration
+// ---------------------------------------------------------------------------------------------------
+
+/** Parses Script Properties into a config object; throws one error listing every problem. */
+function readConfig_(props) {
+  var problems = [];
+  var raw = {};
+  Object.keys(CONFIG_KEYS).forEach(function (k) {
+    var v = props[k];
+    raw[k] = (v === undefined || v === null || String(v).trim() === '') ? CONFIG_KEYS[k][0] : String(v).trim();
+  });
+  ['FOLDER_ID', 'RUNPOD_API_KEY', 'RUNPOD_IMAGE', 'RUNPOD_DRIVE_TOKEN_SECRET'].forEach(function (k) {
+    if (!raw[k]) problems.push(k + ' is not set');
+  });
+  function num(k, min, max) {
+    var n = Number(raw[k]);
+    if (!isFinite(n) || n < min || (max !== undefined && n > max)) {
+      problems.push(k + ' must be a number between ' + min + ' and ' + (max === undefined ? '∞' : max) + ' (got "' + raw[k] + '")');
+    }
+    return n;
+  }
+  function list(k) {
+    return raw[k].split(',').map(function (s) { return s.trim(); }).filter(function (s) { return s; });
+  }
+  var cfg = {
+    folderId: raw.FOLDER_ID,
+    apiKey: raw.RUNPOD_API_KEY,
+    image: raw.RUNPOD_IMAGE,
+    tokenSecret: secretReference_(raw.RUNPOD_DRIVE_TOKEN_SECRET),
+    gpuTypes: list('RUNPOD_GPU_TYPES'),
+    cloudType: raw.RUNPOD_CLOUD_TYPE.toUpperCase(),
+    containerDiskGb: num('RUNPOD_CONTAINER_DISK_GB', 5),
+    retryAfterMs: num('RUNPOD_RETRY_AFTER_SECONDS', 0) * 1000,
+    apiUrl: raw.RUNPOD_API_URL,
+    namePrefix: raw.NAME_PREFIX,
+    maxLifetimeMs: num('MAX_LIFETIME_SECONDS', 60) * 1000,
+    idleTimeoutMs: num('IDLE_TIMEOUT_SECONDS', 60) * 1000,
+    settleSeconds: num('SETTLE_SECONDS', 0),
+    leaseSeconds: num('LEASE_SECONDS', 1),
+    maxAttempts: num('MAX_ATTEMPTS', 1),
+    reportsFolder: raw.REPORTS_FOLDER,
+    doneFolder: raw.DONE_FOLDER,
+    failedFolder: raw.FAILED_FOLDER,
+    recipients: list('MAIL_RECIPIENTS'),
+    triggerMinutes: num('TRIGGER_MINUTES', 1, 30),
+    runBudgetMs: num('RUN_BUDGET_SECONDS', 30, 330) * 1000,
+    dailyBudgetMs: num('DAILY_BUDGET_SECONDS', 60) * 1000,
+    passthrough: {},
+  };
+  if (cfg.gpuTypes.length === 0) problems.push('RUNPOD_GPU_TYPES lists no GPU type');
+  if (['ALL', 'SECURE', 'COMMUNITY'].indexOf(cfg.cloudType) < 0) problems.push('RUNPOD_CLOUD_TYPE must be ALL, SECURE or COMMUNITY');
+  if ([1, 5, 10, 15, 30].indexOf(cfg.triggerMinutes) < 0) problems.push('TRIGGER_MINUTES must be 1, 5, 10, 15 or 30');
+  if (!/^[A-Za-z0-9._-]+$/.test(cfg.namePrefix)) problems.push('NAME_PREFIX may hold only letters, digits, ".", "_" and "-"');
+  if (cfg.tokenSecret === null) problems.push('RUNPOD_DRIVE_TOKEN_SECRET must be a RunPod secret name or "{{ RUNPOD_SECRET_<name> }}"');
+  Object.keys(props).forEach(function (k) {
+    if (PASSTHROUGH_RE.test(k)) cfg.passthrough[k] = String(props[k]);
+  });
+  if (problems.length) throw new Error('hot folder configuration (Script Properties): ' + problems.join('; '));
+  return cfg;
+}
+
+/** "name" or "{{ RUNPOD_SECRET_name }}" → the reference RunPod interpolates; null if malformed. */
+function secretReference_(value) {
+  if (!value) return '';
+  var m = /^\{\{\s*RUNPOD_SECRET_([A-Za-z0-9_.-]+)\s*\}\}$/.exec(value) || /^([A-Za-z0-9_.-]+)$/.exec(value);
+  return m ? '{{ RUNPOD_SECRET_' + m[1] + ' }}' : null;
+}
+
+// ---------------------------------------------------------------------------------------------------
+// Pure logic: time, settle, selection, reaping, GPU fallback, dedupe, guard
+// ---------------------------------------------------------------------------------------------------
+
+/** ISO-8601 → epoch ms, like drive.model.parse_time: "Z" or an offset, naive means UTC; null if invalid. */
+function parseTime_(s) {
+  if (!s) return null;
+  var m = /^(\d{4})-(\d{2})-(\d{2})[T ](\d{2}):(\d{2})(?::(\d{2})(?:\.(\d{1,6}))?)?(Z|[+-]\d{2}:?\d{2})?$/.exec(String(s).trim());
+  if (!m) return null;
+  var ms = m[7] ? Math.floor(Number((m[7] + '000000').slice(0, 6)) / 1000) : 0;
+  var t = Date.UTC(+m[1], +m[2] - 1, +m[3], +m[4], +m[5], +(m[6] || 0), ms);
+  if (m[8] && m[8] !== 'Z') {
+    var sign = m[8][0] === '-' ? -1 : 1;
+    var hm = m[8].slice(1).replace(':', '');
+    t -= sign * (Number(hm.slice(0, 2)) * 60 + Number(hm.slice(2))) * 60000;
+  }
+  return isFinite(t) ? t : null;
+}
+
+function formatTime_(ms) {
+  return new Date(ms).toISOString();
+}
+
+/** The parsed `hf_*` state of a file (an unknown or missing hf_state is pending, as in VideoState). */
+function videoState_(properties) {
+  var p = properties || {};
+  var state = p[HF_PREFIX + 'state'] || 'pending';
+  if (['pending', 'claimed', 'done', 'failed'].indexOf(state) < 0) state = 'pending';
+  var lease = p[HF_PREFIX + 'lease_until'];
+  var attempts = strictInt_(p[HF_PREFIX + 'attempts']);
+  var progress = strictInt_(p[HF_PREFIX + 'progress']);
+  return {
+    state: state,
+    worker: p[HF_PREFIX + 'worker'] || null,
+    leaseUntil: lease ? parseTime_(lease) : null,
+    attempts: attempts === null ? 0 : attempts,
+    progress: progress,
+    reportId: p[HF_PREFIX + 'report_id'] || null,
+    error: p[HF_PREFIX + 'error'] || null,
+  };
+}
+
+/** An integer property as Python's int() reads it ("3x" is not 3 but invalid: null). */
+function strictInt_(v) {
+  return /^\s*[+-]?\d+\s*$/.test(String(v === undefined || v === null ? '' : v)) ? parseInt(v, 10) : null;
+}
+
+/** Pending, or claimed with a lease that has run out (lease_until <= now, or none). */
+function isClaimable_(state, nowMs) {
+  if (state.state === 'pending') return true;
+  return state.state === 'claimed' && (state.leaseUntil === null || state.leaseUntil <= nowMs);
+}
+
+/**
+ * The settle rule shared with drive/settle.py. `observations`: {fileId: {size, md5, since (ISO)}}.
+ * Returns the new observations (files gone from the listing are forgotten) and the settled ids.
+ */
+function settle_(videos, observations, nowMs, settleSeconds) {
+  var next = {};
+  var settled = [];
+  videos.forEach(function (v) {
+    var size = v.size === undefined ? null : v.size;
+    var md5 = v.md5 === undefined ? null : v.md5;
+    var old = observations[v.id];
+    var obs = (old && old.size === size && old.md5 === md5 && parseTime_(old.since) !== null)
+      ? old : { size: size, md5: md5, since: formatTime_(nowMs) };
+    next[v.id] = obs;
+    if (nowMs - parseTime_(obs.since) >= settleSeconds * 1000) settled.push(v.id);
+  });
+  return { observations: next, settled: settled };
+}
+
+/**
+ * drive.settle.select_processable in JS: {process, exhausted, waiting} ids and the new observations.
+ * process: settled and claimable (pending, or claimed with an expired lease); exhausted: claimed, lease
+ * expired, attempts >= maxAttempts (a worker's queue fails it; it is never offered again); waiting:
+ * claimable but not settled yet. Order: oldest modifiedTime first, then name, then id (no time last).
+ */
+function selectProcessable_(videos, observations, nowMs, settleSeconds, maxAttempts) {
+  var sorted = videos.slice().sort(compareVideos_);
+  var s = settle_(sorted, observations, nowMs, settleSeconds);
+  var settled = {};
+  s.settled.forEach(function (id) { settled[id] = true; });
+  var out = { process: [], exhausted: [], waiting: [], observations: s.observations };
+  sorted.forEach(function (v) {
+    var st = videoState_(v.properties);
+    if (!isClaimable_(st, nowMs)) return;
+    if (st.state === 'claimed' && maxAttempts !== undefined && maxAttempts !== null && st.attempts >= maxAttempts) {
+      out.exhausted.push(v.id);
+    } else {
+      (settled[v.id] ? out.process : out.waiting).push(v.id);
+    }
+  });
+  out.ids = out.process;
+  return out;
+}
+
+function compareVideos_(a, b) {
+  var ta = a.modifiedTime ? parseTime_(a.modifiedTime) : null;
+  var tb = b.modifiedTime ? parseTime_(b.modifiedTime) : null;
+  if ((ta === null) !== (tb === null)) return ta === null ? 1 : -1;
+  if (ta !== tb) return ta < tb ? -1 : 1;
+  if (a.name !== b.name) return a.name < b.name ? -1 : 1;
+  return a.id < b.id ? -1 : (a.id > b.id ? 1 : 0);
+}
+
+/** drive_store.is_video: a video MIME type, or a known extension (Docs, folders, PDFs... are not). */
+function isVideo_(name, mimeType) {
+  var mime = mimeType || '';
+  if (mime.indexOf(GOOGLE_APPS_MIME_PREFIX) === 0) return false;
+  if (mime.indexOf('video/') === 0) return true;
+  var dot = String(name || '').lastIndexOf('.');
+  return dot >= 0 && VIDEO_EXTENSIONS.indexOf(String(name).slice(dot + 1).toLowerCase()) >= 0;
+}
+
+/**
+ * A Drive v3 file resource → the plain video record the pure functions take; null for anything the
+ * Python DriveStore ignores. A shortcut keeps its own id, name and properties (the state lives on the
+ * shortcut) and takes size, checksum, type and time from its target (`target`, null if gone/trashed).
+ */
+function toVideo_(item, target) {
+  if (!item) return null;
+  var content = item;
+  if (item.mimeType === SHORTCUT_MIME) {
+    if (!target || target.trashed) return null;
+    content = target;
+  }
+  if (!isVideo_(content.name, content.mimeType) && !isVideo_(item.name, content.mimeType)) return null;
+  return {
+    id: item.id,
+    name: item.name || '',
+    size: (content.size === undefined || content.size === null) ? null : Number(content.size),
+    md5: content.md5Checksum || null,
+    mimeType: content.mimeType || null,
+    modifiedTime: content.modifiedTime || null,
+    properties: item.properties || {},
+    link: content.webViewLink || null,
+  };
+}
+
+function isAlive_(pod) {
+  return DEAD_STATUSES.indexOf(String(pod.desiredStatus || '').toUpperCase()) < 0;
+}
+
+/** When a pod started: our own launch record, else the time in its name, else RunPod's uptime. */
+function podStartedMs_(pod, launched, nowMs, prefix) {
+  if (launched && launched[pod.id]) return launched[pod.id].at;
+  var fromName = prefix ? startedFromName_(pod.name, prefix) : null;
+  if (fromName !== null) return fromName;
+  if (typeof pod.uptimeSeconds === 'number') return nowMs - pod.uptimeSeconds * 1000;
+  return null;
+}
+
+/**
+ * Live pods to terminate, with the reason: older than maxLifetime, or no lease renewal (nor start) within
+ * idleTimeout. `activity`: {podId: last lease renewal ms} from the claims the pods hold.
+ */
+function podsToReap_(pods, launched, activity, nowMs, maxLifetimeMs, idleTimeoutMs, prefix) {
+  var out = [];
+  pods.filter(isAlive_).forEach(function (pod) {
+    var started = podStartedMs_(pod, launched, nowMs, prefix);
+    if (started === null) return;
+    var age = nowMs - started;
+    var last = Math.max(started, activity[pod.id] || 0);
+    if (age >= maxLifetimeMs) {
+      out.push({ pod: pod, reason: 'past the maximum lifetime (' + Math.round(age / 60000) + ' min)' });
+    } else if (nowMs - last >= idleTimeoutMs) {
+      out.push({ pod: pod, reason: 'idle: no lease renewed for ' + Math.round((nowMs - last) / 60000) + ' min' });
+    }
+  });
+  return out;
+}
+
+/** Last lease renewal per worker id from the inbox's claims (renewal = lease_until − lease). */
+function workerActivity_(videos, leaseSeconds) {
+  var act = {};
+  videos.forEach(function (v) {
+    var st = videoState_(v.properties);
+    if (st.state === 'claimed' && st.worker && st.leaseUntil !== null) {
+      var renewed = st.leaseUntil - leaseSeconds * 1000;
+      act[st.worker] = Math.max(act[st.worker] || 0, renewed);
+    }
+  });
+  return act;
+}
+
+/** Whether to launch now, and why not. Only one worker at a time from Apps Script. */
+function launchDecision_(processableCount, alivePods, launched, nowMs, retryAtMs) {
+  if (processableCount === 0) return { launch: false, reason: 'nothing to process' };
+  if (alivePods.length > 0) return { launch: false, reason: 'a worker is alive: ' + alivePods.map(function (p) { return p.name; }).join(', ') };
+  var recent = Object.keys(launched || {}).filter(function (id) { return nowMs - launched[id].at < LAUNCH_GRACE_MS; });
+  if (recent.length) return { launch: false, reason: 'a worker was launched ' + Math.round((nowMs - launched[recent[0]].at) / 1000) + ' s ago' };
+  if (retryAtMs && nowMs < retryAtMs) return { launch: false, reason: 'no GPU capacity; retrying after ' + formatTime_(retryAtMs) };
+  return { launch: true, reason: processableCount + ' video(s) to process' };
+}
+
+function isNoCapacity_(message) {
+  return NO_CAPACITY_RE.test(String(message || ''));
+}
+
+/**
+ * Tries each GPU type in order with `deploy(gpuType)`; "no instances available" moves to the next type.
+ * Stops (without deploying) when `guard.hasTime()` says no. Returns {pod, gpuType, tried, noCapacity, error}.
+ */
+function launchWithFallback_(gpuTypes, deploy, guard) {
+  var tried = [];
+  for (var i = 0; i < gpuTypes.length; i++) {
+    if (guard && !guard.hasTime(STEP_RESERVE_MS)) {
+      return { pod: null, tried: tried, noCapacity: false, outOfTime: true, error: 'run time budget reached before trying ' + gpuTypes[i] };
+    }
+    tried.push(gpuTypes[i]);
+    try {
+      return { pod: deploy(gpuTypes[i]), gpuType: gpuTypes[i], tried: tried, noCapacity: false, error: null };
+    } catch (err) {
+      if (!isNoCapacity_(err.message)) return { pod: null, tried: tried, noCapacity: false, error: err.message };
+    }
+  }
+  return { pod: null, tried: tried, noCapacity: true, error: 'no instances available for ' + tried.join(', ') };
+}
+
+/** The notifications not yet sent: events [{key, ...}] minus those whose key is in `sent`. */
+function unsentEvents_(events, sent) {
+  var seen = {};
+  return events.filter(function (ev) {
+    if (sent[ev.key] || seen[ev.key]) return false;
+    seen[ev.key] = true;
+    return true;
+  });
+}
+
+/**
+ * The run-time guard: a run may start a step only if the step's reserve still fits in the run budget
+ * (itself kept below the 6-minute hard limit).
+ */
+function newGuard_(startedMs, budgetMs) {
+  var limit = Math.min(budgetMs, HARD_LIMIT_MS - 60 * 1000);
+  return {
+    remaining: function () { return limit - (Date.now() - startedMs); },
+    hasTime: function (reserveMs) { return Date.now() - startedMs + (reserveMs || 0) <= limit; },
+  };
+}
+
+/** Whether today's trigger time (UTC day) leaves room for one more run (a minute, or the run budget if less). */
+function dailyBudgetLeft_(usedTodayMs, dailyBudgetMs, runBudgetMs) {
+  return usedTodayMs + Math.min(runBudgetMs, 60 * 1000) <= dailyBudgetMs;
+}
+
+/** The worker pod env (same contract as processor/worker_env.py): HOTFOLDER_POD_ENV_B64 + the token. */
+function buildPodEnv_(cfg) {
+  var settings = {};
+  Object.keys(cfg.passthrough).forEach(function (k) { settings[k] = cfg.passthrough[k]; });
+  var core = {
+    HOTFOLDER_STORAGE__BACKEND: 'drive',
+    HOTFOLDER_DRIVE__FOLDER_ID: cfg.folderId,
+    HOTFOLDER_DRIVE__REPORTS_FOLDER: cfg.reportsFolder,
+    HOTFOLDER_DRIVE__DONE_FOLDER: cfg.doneFolder,
+    HOTFOLDER_DRIVE__FAILED_FOLDER: cfg.failedFolder,
+    HOTFOLDER_DRIVE__SETTLE_SECONDS: String(cfg.settleSeconds),
+    HOTFOLDER_DRIVE__LEASE_SECONDS: String(cfg.leaseSeconds),
+    HOTFOLDER_DRIVE__MAX_ATTEMPTS: String(cfg.maxAttempts),
+    HOTFOLDER_LAUNCHER__NAME_PREFIX: cfg.namePrefix,
+    HOTFOLDER_LAUNCHER__MAX_LIFETIME: String(cfg.maxLifetimeMs / 1000),
+  };
+  Object.keys(core).forEach(function (k) { settings[k] = core[k]; });
+  return {
+    HOTFOLDER_POD_ENV_B64: Utilities.base64Encode(JSON.stringify(settings), Utilities.Charset.UTF_8),
+    HOTFOLDER_DRIVE_TOKEN_B64: cfg.tokenSecret,
+  };
+}
+
+/**
+ * A pod name as pod_launcher.runpod_launcher makes it: "<prefix>-<yymmddHHMMSS UTC>-<6 hex>". The start
+ * time in the name lets either watcher age a pod even when RunPod reports no uptime yet.
+ */
+function podName_(prefix, nowMs) {
+  var stamp = formatTime_(nowMs).replace(/[-:T]/g, '').slice(2, 14);
+  var hex = ('00000' + Math.floor(Math.random() * 0x1000000).toString(16)).slice(-6);
+  return prefix + '-' + stamp + '-' + hex;
+}
+
+/** The start time encoded by podName_ (ms), or null. */
+function startedFromName_(name, prefix) {
+  var rest = String(name || '').slice(prefix.length);
+  if (String(name || '').indexOf(prefix) !== 0) return null;
+  var m = /^-(\d{2})(\d{2})(\d{2})(\d{2})(\d{2})(\d{2})-[0-9a-f]+$/.exec(rest);
+  return m ? Date.UTC(2000 + +m[1], +m[2] - 1, +m[3], +m[4], +m[5], +m[6]) : null;
+}
+
+// ---------------------------------------------------------------------------------------------------
+// RunPod GraphQL through UrlFetchApp (the same mutation text shape the runpod SDK sends)
+// ---------------------------------------------------------------------------------------------------
+
+function GqlEnum_(name) { this.name = name; }
+
+/** A GraphQL literal; strings use JSON escapes (valid GraphQL), so quotes/braces/newlines are safe. */
+function gqlValue_(v) {
+  if (v === null || v === undefined) return 'null';
+  if (v instanceof GqlEnum_) return v.name;
+  if (Array.isArray(v)) return '[' + v.map(gqlValue_).join(', ') + ']';
+  if (typeof v === 'string') return JSON.stringify(v);
+  if (typeof v === 'number') {
+    if (!isFinite(v)) throw new Error('not a finite number: ' + v);
+    return String(v);
+  }
+  if (typeof v === 'boolean') return String(v);
+  return '{ ' + Object.keys(v).map(function (k) { return k + ': ' + gqlValue_(v[k]); }).join(', ') + ' }';
+}
+
+function runpodQuery_(cfg, query) {
+  var resp = UrlFetchApp.fetch(cfg.apiUrl, {
+    method: 'post',
+    contentType: 'application/json',
+    headers: { Authorization: 'Bearer ' + cfg.apiKey },
+    payload: JSON.stringify({ query: query }),
+    muteHttpExceptions: true,
+  });
+  var code = resp.getResponseCode();
+  if (code === 401 || code === 403) throw new Error('RunPod rejected the API key (HTTP ' + code + '); check RUNPOD_API_KEY');
+  var body;
+  try {
+    body = JSON.parse(resp.getContentText());
+  } catch (e) {
+    throw new Error('RunPod API answered HTTP ' + code + ' with a non-JSON body');
+  }
+  if (body.errors && body.errors.length) throw new Error(String(body.errors[0].message));
+  if (code >= 400) throw new Error('RunPod API answered HTTP ' + code);
+  return body.data;
+}
+
+var PODS_QUERY = 'query myPods { myself { pods { id name desiredStatus imageName uptimeSeconds costPerHr lastStatusChange machine { gpuDisplayName } } } }';
+
+/** This deployment's pods (name starts with the prefix), alive or recently ended. */
+function listPods_(cfg) {
+  var data = runpodQuery_(cfg, PODS_QUERY);
+  var pods = (data && data.myself && data.myself.pods) || [];
+  return pods.filter(function (p) { return String(p.name || '').indexOf(cfg.namePrefix) === 0; });
+}
+
+function deployPod_(cfg, gpuType, name, env) {
+  var input = {
+    name: name,
+    imageName: cfg.image,
+    cloudType: new GqlEnum_(cfg.cloudType),
+    gpuTypeId: gpuType,
+    supportPublicIp: false,
+    gpuCount: 1,
+    volumeInGb: 0,
+    minVcpuCount: 1,
+    minMemoryInGb: 1,
+    dataCenterId: null,
+    dockerArgs: '',
+    containerDiskInGb: cfg.containerDiskGb,
+    volumeMountPath: '/runpod-volume',
+    env: Object.keys(env).map(function (k) { return { key: k, value: env[k] }; }),
+  };
+  var q = 'mutation { podFindAndDeployOnDemand(input: ' + gqlValue_(input) + ') { id name imageName desiredStatus costPerHr machineId } }';
+  var pod = runpodQuery_(cfg, q).podFindAndDeployOnDemand;
+  if (!pod || !pod.id) throw new Error('RunPod returned no pod for ' + gpuType);
+  return pod;
+}
+
+function terminatePod_(cfg, podId) {
+  runpodQuery_(cfg, 'mutation { podTerminate(input: ' + gqlValue_({ podId: podId }) + ') }');
+}
+
+// ---------------------------------------------------------------------------------------------------
+// Drive (Advanced Drive service, v3)
+// ---------------------------------------------------------------------------------------------------
+
+var FILE_FIELDS = 'id,name,mimeType,size,md5Checksum,modifiedTime,properties,webViewLink,parents,trashed,shortcutDetails';
+
+function listAll_(q, guard) {
+  var files = [];
+  var pageToken = null;
+  do {
+    if (guard && !guard.hasTime(10 * 1000)) throw new Error('run time budget reached while listing Drive');
+    var args = {
+      q: q,
+      fields: 'nextPageToken,files(' + FILE_FIELDS + ')',
+      pageSize: 1000,
+      supportsAllDrives: true,
+      includeItemsFromAllDrives: true,
+    };
+    if (pageToken) args.pageToken = pageToken;
+    var page = Drive.Files.list(args);
+    files = files.concat(page.files || []);
+    pageToken = page.nextPageToken || null;
+  } while (pageToken);
+  return files;
+}
+
+function quote_(s) {
+  return "'" + String(s).replace(/\\/g, '\\\\').replace(/'/g, "\\'") + "'";
+}
+
+/** The videos in a folder, as DriveStore.list_videos sees them (shortcuts resolved). */
+function listVideosIn_(folderId, guard) {
+  var items = listAll_(quote_(folderId) + ' in parents and trashed = false', guard);
+  var targets = {};
+  items.forEach(function (item) {
+    var d = item.shortcutDetails || {};
+    if (item.mimeType !== SHORTCUT_MIME || !d.targetId || d.targetId in targets) return;
+    if (String(d.targetMimeType || '').indexOf(GOOGLE_APPS_MIME_PREFIX) === 0) return; // a folder or a Doc
+    try {
+      targets[d.targetId] = Drive.Files.get(d.targetId, { fields: FILE_FIELDS, supportsAllDrives: true });
+    } catch (err) {
+      targets[d.targetId] = null;
+      console.warn('shortcut "' + item.name + '" points to a file that is gone or not shared');
+    }
+  });
+  return items.map(function (item) {
+    var d = item.shortcutDetails || {};
+    return toVideo_(item, d.targetId ? targets[d.targetId] : null);
+  }).filter(function (v) { return v; });
+}
+
+function listInbox_(cfg, guard) {
+  return listVideosIn_(cfg.folderId, guard);
+}
+
+/**
+ * The id of a managed folder (Done, Failed) where DriveStore creates it: next to the hot folder (in its
+ * first parent; inside it when it has none, e.g. a shared drive's root). Cached in Script Properties.
+ */
+function findFolder_(cfg, name, guard) {
+  var props = scriptProps_();
+  var key = 'folder:' + cfg.folderId + ':' + name;
+  var cached = props.getProperty(key);
+  if (cached) return cached;
+  var hot = Drive.Files.get(cfg.folderId, { fields: 'id,parents', supportsAllDrives: true });
+  var parent = (hot.parents && hot.parents[0]) || cfg.folderId;
+  var found = listAll_(quote_(parent) + ' in parents and name = ' + quote_(name) +
+    ' and mimeType = ' + quote_(FOLDER_MIME) + ' and trashed = false', guard);
+  if (!found.length) return null; // not created yet: no worker has finished anything
+  props.setProperty(key, found[0].id);
+  return found[0].id;
+}
+
+function listFolderVideos_(cfg, name, guard) {
+  var id = findFolder_(cfg, name, guard);
+  return id ? listVideosIn_(id, guard) : [];
+}
+
+// ---------------------------------------------------------------------------------------------------
+// Script Properties state: settle observations, launched pods, mail dedupe, usage
+// ---------------------------------------------------------------------------------------------------
+
+function scriptProps_() {
+  return PropertiesService.getScriptProperties();
+}
+
+function readPrefixed_(prefix) {
+  var all = scriptProps_().getProperties();
+  var out = {};
+  Object.keys(all).forEach(function (k) {
+    if (k.indexOf(prefix) === 0) {
+      try { out[k.slice(prefix.length)] = JSON.parse(all[k]); } catch (e) { /* a damaged entry is dropped */ }
+    }
+  });
+  return out;
+}
+
+/** Replaces every `prefix*` property with `values` (one JSON value per key: 9 KB limit per value). */
+function writePrefixed_(prefix, values, old) {
+  var props = scriptProps_();
+  var batch = {};
+  Object.keys(values).forEach(function (k) { batch[prefix + k] = JSON.stringify(values[k]); });
+  if (Object.keys(batch).length) props.setProperties(batch, false);
+  Object.keys(old).forEach(function (k) { if (!(k in values)) props.deleteProperty(prefix + k); });
+}
+
+function dayKey_(nowMs) {
+  return 'usage:' + formatTime_(nowMs).slice(0, 10);
+}
+
+function usedToday_(nowMs) {
+  return Number(scriptProps_().getProperty(dayKey_(nowMs)) || 0);
+}
+
+function addUsage_(nowMs, ms) {
+  var props = scriptProps_();
+  var key = dayKey_(nowMs);
+  props.setProperty(key, String(usedToday_(nowMs) + ms));
+  props.getKeys().forEach(function (k) { if (k.indexOf('usage:') === 0 && k !== key) props.deleteProperty(k); });
+}
+
+// ---------------------------------------------------------------------------------------------------
+// The poll
+// ---------------------------------------------------------------------------------------------------
+
+/** One watcher cycle: reap, then launch if needed, then notify. Returns a summary (also stored). */
+function poll_(source) {
+  var startedMs = Date.now();
+  var props = scriptProps_();
+  var cfg = readConfig_(props.getProperties());
+  if (source === 'trigger' && !dailyBudgetLeft_(usedToday_(startedMs), cfg.dailyBudgetMs, cfg.runBudgetMs)) {
+    return record_({ at: formatTime_(startedMs), source: source, skipped: 'daily trigger time budget used up (DAILY_BUDGET_SECONDS)' });
+  }
+  var lock = LockService.getScriptLock();
+  if (!lock.tryLock(5000)) {
+    return { at: formatTime_(startedMs), source: source, skipped: 'another run is in progress' };
+  }
+  var summary = { at: formatTime_(startedMs), source: source, processable: [], reaped: [], launched: null, mails: 0, errors: [] };
+  try {
+    var guard = newGuard_(startedMs, cfg.runBudgetMs);
+    var nowMs = Date.now();
+
+    // The inbox and the settle observations.
+    var videos = listInbox_(cfg, guard);
+    var oldObs = readPrefixed_('settle:');
+    var sel = selectProcessable_(videos, oldObs, nowMs, cfg.settleSeconds, cfg.maxAttempts);
+    writePrefixed_('settle:', sel.observations, oldObs);
+    summary.processable = sel.process;
+    summary.waiting = sel.waiting;
+    summary.exhausted = sel.exhausted;
+
+    // Workers: reap first, then decide about launching. A RunPod outage must not stop the e-mails.
+    try {
+      manageWorkers_(cfg, props, guard, videos, sel, nowMs, summary);
+    } catch (err) {
+      summary.errors.push(err.message);
+      console.error('workers: ' + err.message);
+    }
+
+    // E-mails: batch start, done, failed — each once.
+    var extra = [];
+    if (summary.launched) {
+      var names = videos.filter(function (v) { return sel.ids.indexOf(v.id) >= 0; }).map(function (v) { return v.name; });
+      extra.push(batchStartEvent_(summary.launched, names, sel.ids));
+    }
+    if (guard.hasTime(STEP_RESERVE_MS)) summary.mails += notifyStateChanges_(cfg, guard, { extra: extra });
+    else summary.mails += sendOnce_(cfg, extra, guard);
+  } catch (err) {
+    summary.errors.push(err.message);
+    console.error('poll failed: ' + err.message);
+  } finally {
+    var took = Date.now() - startedMs;
+    summary.took_ms = took;
+    if (source === 'trigger') addUsage_(startedMs, took);
+    lock.releaseLock();
+  }
+  return record_(summary);
+}
+
+/** Reaps pods past their lifetime or idle, then launches one if there is work and none is alive. */
+function manageWorkers_(cfg, props, guard, videos, sel, nowMs, summary) {
+  var launched = readPrefixed_('pod:');
+  var pods = listPods_(cfg);
+  var reap = podsToReap_(pods, launched, workerActivity_(videos, cfg.leaseSeconds), nowMs, cfg.maxLifetimeMs, cfg.idleTimeoutMs, cfg.namePrefix);
+  var reapedIds = {};
+  reap.forEach(function (r) {
+    if (!guard.hasTime(STEP_RESERVE_MS)) return;
+    try {
+      terminatePod_(cfg, r.pod.id);
+      reapedIds[r.pod.id] = true;
+      summary.reaped.push({ id: r.pod.id, name: r.pod.name, reason: r.reason });
+      console.log('terminated ' + r.pod.name + ': ' + r.reason);
+    } catch (err) {
+      summary.errors.push('terminate ' + r.pod.name + ': ' + err.message);
+    }
+  });
+  var listed = {};
+  pods.forEach(function (p) { listed[p.id] = true; });
+  Object.keys(launched).forEach(function (id) {
+    // A recorded pod RunPod no longer lists (after the grace) or that was reaped is gone.
+    if (reapedIds[id] || (!listed[id] && nowMs - launched[id].at >= LAUNCH_GRACE_MS)) delete launched[id];
+    else if (listed[id]) {
+      var p = pods.filter(function (x) { return x.id === id; })[0];
+      if (!isAlive_(p)) delete launched[id];
+    }
+  });
+  var alive = pods.filter(function (p) { return isAlive_(p) && !reapedIds[p.id]; });
+  var retryAt = Number(props.getProperty('launch:retry_at') || 0);
+  // An exhausted claim needs a worker too: its queue marks it failed (this script only reads Drive).
+  var decision = launchDecision_(sel.process.length + sel.exhausted.length, alive, launched, nowMs, retryAt);
+  summary.decision = decision.reason;
+  if (decision.launch) {
+    var env = buildPodEnv_(cfg);
+    var name = podName_(cfg.namePrefix, nowMs);
+    var res = launchWithFallback_(cfg.gpuTypes, function (gpu) { return deployPod_(cfg, gpu, name, env); }, guard);
+    if (res.pod) {
+      // Record the pod before anything else can fail or time out.
+      launched[res.pod.id] = { at: Date.now(), name: name, gpu: res.gpuType };
+      props.setProperty('pod:' + res.pod.id, JSON.stringify(launched[res.pod.id]));
+      props.deleteProperty('launch:retry_at');
+      summary.launched = { id: res.pod.id, name: name, gpu: res.gpuType, tried: res.tried };
+      console.log('launched ' + name + ' (' + res.pod.id + ') on ' + res.gpuType);
+    } else if (res.noCapacity) {
+      props.setProperty('launch:retry_at', String(Date.now() + cfg.retryAfterMs));
+      summary.errors.push(res.error + '; retrying after ' + Math.round(cfg.retryAfterMs / 1000) + ' s');
+      console.warn(res.error);
+    } else {
+      // The request may have created the pod before its answer was lost: find it by its unique name.
+      var found = null;
+      if (res.tried.length && !res.outOfTime && guard.hasTime(STEP_RESERVE_MS)) {
+        try { found = listPods_(cfg).filter(function (p) { return p.name === name; })[0] || null; } catch (e) { found = null; }
+      }
+      if (found) {
+        launched[found.id] = { at: Date.now(), name: name, gpu: res.tried[res.tried.length - 1] };
+        props.setProperty('pod:' + found.id, JSON.stringify(launched[found.id]));
+        summary.launched = { id: found.id, name: name, gpu: launched[found.id].gpu, tried: res.tried };
+        console.warn('RunPod answered "' + res.error + '", but pod ' + found.id + ' (' + name + ') was created');
+      } else {
+        summary.errors.push('launch: ' + res.error);
+        console.error('launch failed: ' + res.error);
+      }
+    }
+  }
+  writePrefixed_('pod:', launched, readPrefixed_('pod:'));
+}
+
+/** Stores the run's summary for the status page (long id lists are cut to stay under 9 KB). */
+function record_(summary) {
+  var stored = {};
+  Object.keys(summary).forEach(function (k) {
+    var v = summary[k];
+    stored[k] = Array.isArray(v) && v.length > 20 ? v.slice(0, 20).concat(['… ' + (v.length - 20) + ' more']) : v;
+  });
+  var text = JSON.stringify(stored);
+  if (text.length > 8000) text = JSON.stringify({ at: summary.at, source: summary.source, decision: summary.decision, skipped: summary.skipped, errors: ['(summary too long to store)'] });
+  scriptProps_().setProperty('last_run', text);
+  return summary;
+}
+
+// ---------------------------------------------------------------------------------------------------
+// E-mail
+// ---------------------------------------------------------------------------------------------------
+
+function fileLink_(id) {
+  return 'https://drive.google.com/file/d/' + encodeURIComponent(id) + '/view';
+}
+
+/** 32-bit FNV-1a of a string, as 8 hex digits: a short, stable dedupe key. */
+function fnv1a_(text) {
+  var h = 0x811c9dc5;
+  for (var i = 0; i < text.length; i++) {
+    h ^= text.charCodeAt(i);
+    h = Math.imul(h, 0x01000193) >>> 0;
+  }
+  return ('0000000' + h.toString(16)).slice(-8);
+}
+
+/**
+ * Keyed by the set of videos, not the pod: when a pod dies and another is started for the same videos,
+ * people are not told twice.
+ */
+function batchStartEvent_(launched, names, ids) {
+  var list = names.map(function (n) { return '  - ' + n; }).join('\n');
+  return {
+    key: 'start:' + fnv1a_(ids.slice().sort().join('\n')),
+    subject: 'Hot folder: processing ' + names.length + ' video(s)',
+    body: 'A worker (' + launched.name + ', ' + launched.gpu + ') was started for:\n' + list +
+      '\n\nReports will appear in the Reports folder; you get one e-mail per video.',
+  };
+}
+
+function doneEvent_(v) {
+  var st = videoState_(v.properties);
+  var link = st.reportId ? fileLink_(st.reportId) : '(no report id recorded)';
+  return {
+    key: 'done:' + v.id,
+    subject: 'Hot folder: report ready for ' + v.name,
+    body: 'The ergonomics report for "' + v.name + '" is ready:\n' + link + '\n',
+  };
+}
+
+function failedEvent_(v, cfg) {
+  var st = videoState_(v.properties);
+  return {
+    key: 'failed:' + v.id,
+    subject: 'Hot folder: ' + v.name + ' failed',
+    body: '"' + v.name + '" could not be processed after ' + st.attempts + ' attempt(s): ' + (st.error || 'unknown reason') +
+      '.\nThe video was moved to the "' + cfg.failedFolder + '" folder with "' + v.name.replace(/\.[^.]*$/, '') +
+      ' - error.txt" explaining why and what to do. To try again after fixing the cause, drop a fresh copy of ' +
+      'the video into the hot folder (a new file starts with a clean state).',
+  };
+}
+
+/** Collects done/failed events from the Done and Failed folders; sends (or, for a baseline, marks) the new ones. */
+function notifyStateChanges_(cfg, guard, opts) {
+  var events = [];
+  listFolderVideos_(cfg, cfg.doneFolder, guard).forEach(function (v) {
+    if (videoState_(v.properties).state === 'done') events.push(doneEvent_(v));
+  });
+  listFolderVideos_(cfg, cfg.failedFolder, guard).forEach(function (v) {
+    if (videoState_(v.properties).state === 'failed') events.push(failedEvent_(v, cfg));
+  });
+  pruneMailKeys_(events, Date.now());
+  events = (opts.extra || []).concat(events);
+  if (opts.baseline) {
+    var fresh = unsentEvents_(events, readPrefixed_('mail:'));
+    var batch = {};
+    fresh.forEach(function (ev) { batch['mail:' + ev.key] = JSON.stringify({ at: formatTime_(Date.now()), baseline: true }); });
+    if (fresh.length) scriptProps_().setProperties(batch, false);
+    return fresh.length;
+  }
+  return sendOnce_(cfg, events, guard);
+}
+
+/**
+ * Keeps the dedupe store small (Script Properties hold 500 KB): a done/failed key goes once its file has
+ * left the Done/Failed folder; a batch-start key after a week.
+ */
+function pruneMailKeys_(events, nowMs) {
+  var current = {};
+  events.forEach(function (ev) { current[ev.key] = true; });
+  var sent = readPrefixed_('mail:');
+  var props = scriptProps_();
+  Object.keys(sent).forEach(function (key) {
+    var at = parseTime_(sent[key] && sent[key].at);
+    var stale = key.indexOf('start:') === 0 ? (at === null || nowMs - at > 7 * 86400 * 1000) : !current[key];
+    if (stale) props.deleteProperty('mail:' + key);
+  });
+}
+
+/** Sends each event not sent before; marks it right after sending. A failed send is retried next run. */
+function sendOnce_(cfg, events, guard) {
+  var fresh = unsentEvents_(events, readPrefixed_('mail:'));
+  if (!fresh.length) return 0;
+  var to = cfg.recipients.length ? cfg.recipients.join(',') : Session.getEffectiveUser().getEmail();
+  var sent = 0;
+  for (var i = 0; i < fresh.length; i++) {
+    if (guard && !guard.hasTime(15 * 1000)) break;
+    if (MailApp.getRemainingDailyQuota() < 1) {
+      console.warn('MailApp daily quota used up; ' + (fresh.length - i) + ' e-mail(s) wait for tomorrow');
+      break;
+    }
+    try {
+      MailApp.sendEmail({ to: to, subject: fresh[i].subject, body: fresh[i].body, name: 'ergo hot folder' });
+    } catch (err) {
+      console.error('mail "' + fresh[i].subject + '" failed: ' + err.message);
+      continue;
+    }
+    scriptProps_().setProperty('mail:' + fresh[i].key, JSON.stringify({ at: formatTime_(Date.now()) }));
+    sent++;
+  }
+  return sent;
+}
+
+// ---------------------------------------------------------------------------------------------------
+// Triggers
+// ---------------------------------------------------------------------------------------------------
+
+function removeTriggers_() {
+  var n = 0;
+  ScriptApp.getProjectTriggers().forEach(function (t) {
+    if (t.getHandlerFunction() === TRIGGER_HANDLER) {
+      ScriptApp.deleteTrigger(t);
+      n++;
+    }
+  });
+  return n;
+}
+
+/** Exactly one time-driven trigger calling onTrigger every `minutes`. */
+function installTrigger_(minutes) {
+  removeTriggers_();
+  return ScriptApp.newTrigger(TRIGGER_HANDLER).timeBased().everyMinutes(minutes).create();
+}
+
+// ---------------------------------------------------------------------------------------------------
+// Status and the web page
+// ---------------------------------------------------------------------------------------------------
+
+/** Everything the page shows; never a secret (the API key is reported only as set/unset). */
+function collectStatus_() {
+  var props = scriptProps_();
+  var all = props.getProperties();
+  var status = { config: {}, problems: null, videos: [], pods: [], lastRun: null, trigger: null, usedTodayS: 0 };
+  Object.keys(CONFIG_KEYS).forEach(function (k) {
+    if (CONFIG_KEYS[k][1] === 'secret') status.config[k] = all[k] ? 'set' : 'NOT SET';
+    else status.config[k] = all[k] || CONFIG_KEYS[k][0];
+  });
+  var trig = ScriptApp.getProjectTriggers().filter(function (t) { return t.getHandlerFunction() === TRIGGER_HANDLER; });
+  status.trigger = trig.length ? 'every ' + (all.TRIGGER_MINUTES || CONFIG_KEYS.TRIGGER_MINUTES[0]) + ' min' : 'not installed (run setup)';
+  status.usedTodayS = Math.round(usedToday_(Date.now()) / 1000);
+  try { status.lastRun = all.last_run ? JSON.parse(all.last_run) : null; } catch (e) { status.lastRun = null; }
+  var cfg;
+  try {
+    cfg = readConfig_(all);
+  } catch (err) {
+    status.problems = err.message;
+    return status;
+  }
+  var nowMs = Date.now();
+  var guard = newGuard_(nowMs, cfg.runBudgetMs);
+  try {
+    var obs = readPrefixed_('settle:');
+    var inbox = listInbox_(cfg, guard);
+    var sel = selectProcessable_(inbox, obs, nowMs, cfg.settleSeconds, cfg.maxAttempts);
+    inbox.forEach(function (v) {
+      var st = videoState_(v.properties);
+      var shown = st.state;
+      if (st.state === 'claimed' && !isClaimable_(st, nowMs)) shown = 'processing';
+      else if (sel.process.indexOf(v.id) >= 0) shown = 'ready';
+      else if (sel.waiting.indexOf(v.id) >= 0) shown = 'settling';
+      else if (sel.exhausted.indexOf(v.id) >= 0) shown = 'attempts used up (to be failed)';
+      status.videos.push({ name: v.name, state: shown, progress: st.progress, link: v.link });
+    });
+    recent_(listFolderVideos_(cfg, cfg.doneFolder, guard), status).forEach(function (v) {
+      var st = videoState_(v.properties);
+      status.videos.push({ name: v.name, state: 'done', report: st.reportId ? fileLink_(st.reportId) : null, link: v.link });
+    });
+    recent_(listFolderVideos_(cfg, cfg.failedFolder, guard), status).forEach(function (v) {
+      var st = videoState_(v.properties);
+      status.videos.push({ name: v.name, state: 'failed', error: st.error, link: v.link });
+    });
+  } catch (err) {
+    status.problems = 'Drive: ' + err.message;
+  }
+  try {
+    var launched = readPrefixed_('pod:');
+    listPods_(cfg).forEach(function (p) {
+      var started = podStartedMs_(p, launched, nowMs, cfg.namePrefix);
+      var upS = started === null ? null : Math.round((nowMs - started) / 1000);
+      status.pods.push({
+        id: p.id, name: p.name, status: p.desiredStatus, gpu: (p.machine && p.machine.gpuDisplayName) || (launched[p.id] && launched[p.id].gpu) || null,
+        uptimeS: upS, costUsd: (upS !== null && typeof p.costPerHr === 'number') ? Math.round(p.costPerHr * upS / 36) / 100 : null,
+      });
+    });
+  } catch (err) {
+    status.problems = (status.problems ? status.problems + '; ' : '') + 'RunPod: ' + err.message;
+  }
+  return status;
+}
+
+/** The 30 most recently modified of `videos`; counts the rest in status.older. */
+function recent_(videos, status) {
+  var sorted = videos.slice().sort(function (a, b) { return (parseTime_(b.modifiedTime) || 0) - (parseTime_(a.modifiedTime) || 0); });
+  status.older = (status.older || 0) + Math.max(0, sorted.length - 30);
+  return sorted.slice(0, 30);
+}
+
+function esc_(s) {
+  return String(s === null || s === undefined ? '' : s).replace(/[&<>"']/g, function (c) {
+    return { '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' }[c];
+  });
+}
+
+function link_(href, text) {
+  return /^https:\/\//.test(href || '') ? '<a href="' + esc_(href) + '" target="_blank" rel="noopener">' + esc_(text) + '</a>' : esc_(text);
+}
+
+/** The status block (also what checkNow returns to replace it). */
+function renderStatusHtml_(status, result) {
+  var h = [];
+  if (result) {
+    var what = result.skipped ? 'skipped: ' + result.skipped
+      : (result.launched ? 'launched ' + result.launched.name + ' on ' + result.launched.gpu : (result.decision || 'done'));
+    h.push('<p class="note">Check finished: ' + esc_(what) + (result.errors && result.errors.length ? ' — ' + esc_(result.errors.join('; ')) : '') + '</p>');
+  }
+  if (status.problems) h.push('<p class="err">' + esc_(status.problems) + '</p>');
+  h.push('<h2>Videos</h2>');
+  if (!status.videos.length) h.push('<p>No videos.</p>');
+  else {
+    h.push('<table><tr><th>Video</th><th>State</th><th></th></tr>');
+    status.videos.forEach(function (v) {
+      var extra = v.state === 'processing' && v.progress !== null ? v.progress + ' %'
+        : (v.report ? link_(v.report, 'report') : (v.error ? esc_(v.error) : ''));
+      h.push('<tr><td>' + link_(v.link, v.name) + '</td><td>' + esc_(v.state) + '</td><td>' + extra + '</td></tr>');
+    });
+    h.push('</table>');
+  }
+  if (status.older) h.push('<p>… and ' + esc_(status.older) + ' older finished video(s) in the Done/Failed folders.</p>');
+  h.push('<h2>Workers</h2>');
+  if (!status.pods.length) h.push('<p>No worker pods.</p>');
+  else {
+    h.push('<table><tr><th>Pod</th><th>Status</th><th>GPU</th><th>Uptime</th><th>Cost</th></tr>');
+    status.pods.forEach(function (p) {
+      h.push('<tr><td>' + esc_(p.name) + '</td><td>' + esc_(p.status) + '</td><td>' + esc_(p.gpu) + '</td><td>' +
+        (p.uptimeS === null ? '' : Math.round(p.uptimeS / 60) + ' min') + '</td><td>' + (p.costUsd === null ? '' : '$' + p.costUsd.toFixed(2)) + '</td></tr>');
+    });
+    h.push('</table>');
+  }
+  h.push('<h2>Watcher</h2><p>Trigger: ' + esc_(status.trigger) + '; trigger time used today: ' + esc_(status.usedTodayS) + ' s</p>');
+  if (status.lastRun) {
+    var r = status.lastRun;
+    h.push('<p>Last run ' + esc_(r.at) + ' (' + esc_(r.source) + '): ' + esc_(r.skipped || r.decision || '') +
+      (r.errors && r.errors.length ? ' — ' + esc_(r.errors.join('; ')) : '') + '</p>');
+  }
+  h.push('<details><summary>Settings</summary><table>');
+  Object.keys(status.config).forEach(function (k) {
+    h.push('<tr><td>' + esc_(k) + '</td><td>' + esc_(status.config[k]) + '</td></tr>');
+  });
+  h.push('</table></details>');
+  return h.join('\n');
+}
+
+function renderPage_(status) {
+  return '<!DOCTYPE html><html><head>' +
+    '<style>body{font-family:sans-serif;margin:1em;max-width:50em}table{border-collapse:collapse;width:100%}' +
+    'td,th{border-bottom:1px solid #ddd;padding:.3em;text-align:left}.err{color:#b00}.note{color:#060}' +
+    'button{font-size:1.1em;padding:.4em 1em}</style></head><body>' +
+    '<h1>ergo hot folder</h1><button id="check" onclick="checkNow()">Check now</button>' +
+    '<div id="status">' + renderStatusHtml_(status, null) + '</div>' +
+    '<script>function checkNow(){var b=document.getElementById("check");b.disabled=true;b.textContent="Checking…";' +
+    'google.script.run.withSuccessHandler(function(html){document.getElementById("status").innerHTML=html;b.disabled=false;b.textContent="Check now";})' +
+    '.withFailureHandler(function(e){document.getElementById("status").insertAdjacentHTML("afterbegin","<p class=err>"+String(e.message||e).replace(/</g,"&lt;")+"</p>");b.disabled=false;b.textContent="Check now";})' +
+    '.checkNow();}</script></body></html>';
+}

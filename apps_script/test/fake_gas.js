@@ -1,0 +1,417 @@
+'use strict';
+// A small fake of the Apps Script services Code.gs uses, with a scriptable RunPod behind UrlFetchApp.
+// `newWorld()` holds the shared state (Drive, RunPod, mail, Script Properties, lock, triggers, clock);
+// `load(world)` runs Code.gs in a fresh vm context bound to it. Two contexts on one world are two
+// overlapping executions of the same script.
+
+const fs = require('node:fs');
+const path = require('node:path');
+const vm = require('node:vm');
+
+const CODE_PATH = path.join(__dirname, '..', 'Code.gs');
+const FOLDER_MIME = 'application/vnd.google-apps.folder';
+const NO_INSTANCES = 'There are no longer any instances available with the requested specifications. Please refresh and try again.';
+
+class Clock {
+  constructor(iso) { this.now = Date.parse(iso || '2026-11-22T08:00:00Z'); }
+  advance(seconds) { this.now += seconds * 1000; }
+  iso() { return new Date(this.now).toISOString(); }
+}
+
+// ---- Drive (Advanced Drive service v3: Drive.Files.list / get) ----------------------------------------
+
+class FakeDrive {
+  constructor(clock) {
+    this.clock = clock;
+    this.files = new Map();
+    this.calls = [];
+    this.seq = 0;
+    this.maxPageSize = 1000;
+  }
+
+  addFolder(name, parent) {
+    const id = `folder${++this.seq}`;
+    this.files.set(id, { id, name, mimeType: FOLDER_MIME, parents: parent ? [parent] : [], trashed: false });
+    return id;
+  }
+
+  /** A file; `size` is given as a number and served as a string, as Drive v3 does for int64. */
+  addFile(f) {
+    const id = f.id || `file${++this.seq}`;
+    const rec = {
+      id,
+      name: f.name || `${id}.mp4`,
+      mimeType: f.mimeType || 'video/mp4',
+      parents: [f.parent],
+      trashed: !!f.trashed,
+      size: f.size === undefined ? '1000' : (f.size === null ? undefined : String(f.size)),
+      md5Checksum: f.md5 === undefined ? `md5-${id}` : (f.md5 === null ? undefined : f.md5),
+      modifiedTime: f.modifiedTime || this.clockIso(),
+      properties: f.properties ? { ...f.properties } : undefined,
+      webViewLink: `https://drive.google.com/file/d/${id}/view`,
+    };
+    if (f.shortcutTo) {
+      const target = this.files.get(f.shortcutTo);
+      rec.mimeType = 'application/vnd.google-apps.shortcut';
+      rec.shortcutDetails = { targetId: f.shortcutTo, targetMimeType: target ? target.mimeType : 'video/mp4' };
+      delete rec.size; delete rec.md5Checksum;
+    }
+    this.files.set(id, rec);
+    return id;
+  }
+
+  clockIso() { return new Date(this.clock.now).toISOString(); }
+
+  update(id, patch) {
+    const f = this.files.get(id);
+    if (patch.size !== undefined) f.size = String(patch.size);
+    if (patch.md5 !== undefined) f.md5Checksum = patch.md5;
+    if (patch.properties) f.properties = { ...(f.properties || {}), ...patch.properties };
+    if (patch.parent) f.parents = [patch.parent];
+    f.modifiedTime = this.clockIso();
+  }
+
+  api() {
+    const self = this;
+    return {
+      Files: {
+        list(args) { return self.list(args || {}); },
+        get(id, args) { return self.get(id, args || {}); },
+      },
+    };
+  }
+
+  get(id, args) {
+    this.calls.push({ op: 'get', id, args });
+    const f = this.files.get(id);
+    if (!f) throw new Error(`API call to drive.files.get failed with error: File not found: ${id}`);
+    return pick(f, parseFields(args.fields || 'id,name,mimeType'));
+  }
+
+  list(args) {
+    this.calls.push({ op: 'list', args });
+    const match = compileQuery(args.q || '');
+    const fields = /files\(([^)]*)\)/.exec(args.fields || '');
+    if (!fields) throw new Error('fields must name files(...)'); // the default answer lacks properties/md5
+    const size = Math.min(args.pageSize || 100, this.maxPageSize);
+    const all = [...this.files.values()].filter(match);
+    const start = args.pageToken ? Number(args.pageToken) : 0;
+    const page = all.slice(start, start + size).map((f) => pick(f, parseFields(fields[1])));
+    const out = { files: page };
+    if (start + size < all.length && /nextPageToken/.test(args.fields)) out.nextPageToken = String(start + size);
+    return out;
+  }
+}
+
+function parseFields(spec) { return spec.split(',').map((s) => s.trim()).filter(Boolean); }
+
+function pick(f, fields) {
+  const out = {};
+  fields.forEach((k) => { if (f[k] !== undefined) out[k] = JSON.parse(JSON.stringify(f[k])); });
+  return out;
+}
+
+/** The subset of Drive's query language Code.gs uses; anything else is an error, not a silent match. */
+function compileQuery(q) {
+  const terms = q.split(/\s+and\s+(?=(?:[^']*'[^']*')*[^']*$)/i).map((t) => t.trim());
+  const tests = terms.map((t) => {
+    let m;
+    const unq = (s) => s.replace(/\\(.)/g, '$1');
+    if ((m = /^'((?:[^'\\]|\\.)*)' in parents$/.exec(t))) { const id = unq(m[1]); return (f) => f.parents.includes(id); }
+    if ((m = /^trashed = (true|false)$/.exec(t))) { const v = m[1] === 'true'; return (f) => f.trashed === v; }
+    if ((m = /^(name|mimeType) (=|!=) '((?:[^'\\]|\\.)*)'$/.exec(t))) {
+      const [, key, op, val] = m; const v = unq(val);
+      return op === '=' ? (f) => f[key] === v : (f) => f[key] !== v;
+    }
+    throw new Error(`fake Drive: unsupported query term: ${t}`);
+  });
+  return (f) => tests.every((fn) => fn(f));
+}
+
+// ---- RunPod GraphQL ------------------------------------------------------------------------------------
+
+/** Parses a GraphQL input literal (what the runpod SDK and Code.gs put inline) into plain JS. */
+function parseGqlValue(src, pos) {
+  const ws = () => { while (pos < src.length && /[\s,]/.test(src[pos])) pos++; };
+  function value() {
+    ws();
+    const c = src[pos];
+    if (c === '{') {
+      pos++; const obj = {};
+      for (;;) {
+        ws();
+        if (src[pos] === '}') { pos++; return obj; }
+        const m = /^[A-Za-z_][A-Za-z0-9_]*/.exec(src.slice(pos));
+        if (!m) throw new Error(`GraphQL syntax error at ${pos}: ${src.slice(pos, pos + 20)}`);
+        pos += m[0].length; ws();
+        if (src[pos] !== ':') throw new Error(`GraphQL syntax error: expected ':' at ${pos}`);
+        pos++;
+        obj[m[0]] = value();
+      }
+    }
+    if (c === '[') {
+      pos++; const arr = [];
+      for (;;) { ws(); if (src[pos] === ']') { pos++; return arr; } arr.push(value()); }
+    }
+    if (c === '"') {
+      const m = /^"(?:[^"\\\n\r]|\\["\\/bfnrt]|\\u[0-9a-fA-F]{4})*"/.exec(src.slice(pos));
+      if (!m) throw new Error(`GraphQL syntax error: bad string at ${pos}`);
+      pos += m[0].length;
+      return JSON.parse(m[0]);
+    }
+    const m = /^(-?\d+(\.\d+)?([eE][+-]?\d+)?|[A-Za-z_][A-Za-z0-9_]*)/.exec(src.slice(pos));
+    if (!m) throw new Error(`GraphQL syntax error at ${pos}: ${src.slice(pos, pos + 20)}`);
+    pos += m[0].length;
+    if (/^-?\d/.test(m[0])) return Number(m[0]);
+    if (m[0] === 'true') return true;
+    if (m[0] === 'false') return false;
+    if (m[0] === 'null') return null;
+    return { enum: m[0] };
+  }
+  return value();
+}
+
+function inputOf(query, op) {
+  const i = query.indexOf(`${op}(`);
+  const j = query.indexOf('input:', i);
+  if (i < 0 || j < 0) throw new Error(`no input for ${op}`);
+  return parseGqlValue(query, j + 'input:'.length);
+}
+
+class FakeRunpod {
+  constructor(clock, apiKey) {
+    this.clock = clock;
+    this.apiKey = apiKey;
+    this.url = 'https://api.runpod.io/graphql';
+    this.pods = [];
+    this.terminated = [];
+    this.unavailable = new Set();
+    this.latencyS = 0;
+    this.faults = []; // queued {status, body} answers
+    this.requests = [];
+    this.hideFromList = new Set(); // pod ids the list query does not show yet (eventual consistency)
+    this.onRequest = null;
+    this.seq = 0;
+  }
+
+  /** A pod that exists already (e.g. started by the Python watcher), `ageS` seconds old. */
+  addPod({ name, ageS = 0, status = 'RUNNING', costPerHr = 0.69, gpu = 'NVIDIA L4' }) {
+    const pod = { id: `pod${++this.seq}`, name, desiredStatus: status, createdAt: this.clock.now - ageS * 1000, costPerHr, gpu, env: [], input: null };
+    this.pods.push(pod);
+    return pod;
+  }
+
+  alive() { return this.pods.filter((p) => !['EXITED', 'TERMINATED'].includes(p.desiredStatus)); }
+
+  handle(url, params) {
+    if (url !== this.url) throw new Error(`fake UrlFetchApp: unexpected URL ${url}`);
+    const req = { url, headers: params.headers || {}, payload: params.payload, at: this.clock.now };
+    this.requests.push(req);
+    this.clock.advance(this.latencyS);
+    if (this.onRequest) this.onRequest(req);
+    if (this.faults.length) return this.faults.shift();
+    if (req.headers.Authorization !== `Bearer ${this.apiKey}`) return { status: 401, body: 'Unauthorized' };
+    const { query } = JSON.parse(params.payload);
+    req.query = query;
+    const data = (d) => ({ status: 200, body: JSON.stringify({ data: d }) });
+    const error = (message) => ({ status: 200, body: JSON.stringify({ errors: [{ message }] }) });
+    if (/^\s*query[\s\S]*myself/.test(query)) {
+      const pods = this.pods.filter((p) => !this.hideFromList.has(p.id)).map((p) => ({
+        id: p.id, name: p.name, desiredStatus: p.desiredStatus, imageName: p.imageName || 'img',
+        uptimeSeconds: Math.max(0, Math.round((this.clock.now - p.createdAt) / 1000)), costPerHr: p.costPerHr,
+        lastStatusChange: 'Rented by User', machine: { gpuDisplayName: p.gpu },
+      }));
+      return data({ myself: { pods } });
+    }
+    if (/podFindAndDeployOnDemand/.test(query)) {
+      const input = inputOf(query, 'podFindAndDeployOnDemand');
+      req.input = input;
+      for (const k of ['name', 'imageName', 'gpuTypeId']) if (typeof input[k] !== 'string' || !input[k]) return error(`${k} is required`);
+      if (this.unavailable.has(input.gpuTypeId) || this.unavailable.has('*')) return error(NO_INSTANCES);
+      const pod = {
+        id: `pod${++this.seq}`, name: input.name, desiredStatus: 'RUNNING', createdAt: this.clock.now, costPerHr: 0.69,
+        gpu: input.gpuTypeId, imageName: input.imageName, input,
+        env: Object.fromEntries((input.env || []).map((e) => [e.key, e.value])),
+      };
+      this.pods.push(pod);
+      return data({ podFindAndDeployOnDemand: { id: pod.id, name: pod.name, imageName: pod.imageName, desiredStatus: 'RUNNING', costPerHr: 0.69, machineId: 'm1' } });
+    }
+    if (/podTerminate/.test(query)) {
+      const { podId } = inputOf(query, 'podTerminate');
+      const pod = this.pods.find((p) => p.id === podId);
+      if (pod) { this.pods = this.pods.filter((p) => p !== pod); this.terminated.push(pod); }
+      return data({ podTerminate: null });
+    }
+    return error(`fake RunPod: unsupported operation: ${query.slice(0, 60)}`);
+  }
+}
+
+// ---- the rest of the services ------------------------------------------------------------------------
+
+class FakeProperties {
+  constructor() { this.data = {}; this.writes = 0; }
+  check() {
+    let total = 0;
+    for (const [k, v] of Object.entries(this.data)) {
+      if (Buffer.byteLength(v) > 9 * 1024) throw new Error(`Argument too large: value of ${k}`);
+      total += Buffer.byteLength(k) + Buffer.byteLength(v);
+    }
+    if (total > 500 * 1024) throw new Error('You have exceeded the property storage quota.');
+  }
+  api() {
+    const self = this;
+    const store = {
+      getProperty: (k) => (k in self.data ? self.data[k] : null),
+      setProperty: (k, v) => { self.data[k] = String(v); self.writes++; self.check(); return store; },
+      setProperties: (obj, deleteAllOthers) => {
+        if (deleteAllOthers) self.data = {};
+        for (const [k, v] of Object.entries(obj)) self.data[k] = String(v);
+        self.writes++; self.check(); return store;
+      },
+      getProperties: () => ({ ...self.data }),
+      getKeys: () => Object.keys(self.data),
+      deleteProperty: (k) => { delete self.data[k]; return store; },
+    };
+    return { getScriptProperties: () => store };
+  }
+}
+
+class FakeMail {
+  constructor() { this.sent = []; this.quota = 100; this.failNext = 0; }
+  api() {
+    const self = this;
+    return {
+      sendEmail(msg) {
+        if (typeof msg !== 'object' || !msg.to || !msg.subject) throw new Error('sendEmail: to and subject are required');
+        if (self.failNext > 0) { self.failNext--; throw new Error('Service unavailable: Gmail'); }
+        if (self.quota < 1) throw new Error('Service invoked too many times for one day: email.');
+        self.quota--;
+        self.sent.push(msg);
+      },
+      getRemainingDailyQuota: () => self.quota,
+    };
+  }
+}
+
+class FakeScriptApp {
+  constructor() { this.triggers = []; this.seq = 0; }
+  api() {
+    const self = this;
+    return {
+      newTrigger(handler) {
+        const spec = { handler };
+        const timeBased = {
+          everyMinutes(n) {
+            if (![1, 5, 10, 15, 30].includes(n)) throw new Error('everyMinutes: 1, 5, 10, 15 or 30');
+            spec.minutes = n; return timeBased;
+          },
+          create() {
+            if (!spec.minutes) throw new Error('time-based trigger without a schedule');
+            const id = String(++self.seq);
+            const t = { ...spec, id, getHandlerFunction: () => spec.handler, getUniqueId: () => id };
+            self.triggers.push(t);
+            return t;
+          },
+        };
+        return { timeBased: () => timeBased };
+      },
+      getProjectTriggers: () => [...self.triggers],
+      deleteTrigger(t) { self.triggers = self.triggers.filter((x) => x.id !== t.id); },
+    };
+  }
+}
+
+function newWorld({ now, apiKey = 'rpa_TESTKEY_0123456789', props = {} } = {}) {
+  const clock = new Clock(now);
+  const world = {
+    clock,
+    drive: new FakeDrive(clock),
+    runpod: new FakeRunpod(clock, apiKey),
+    props: new FakeProperties(),
+    mail: new FakeMail(),
+    scriptApp: new FakeScriptApp(),
+    lock: { holder: null, seq: 0 },
+    logs: [],
+    owner: 'owner@example.com',
+  };
+  world.hot = world.drive.addFolder('Hot folder', 'root');
+  Object.assign(world.props.data, {
+    FOLDER_ID: world.hot,
+    RUNPOD_API_KEY: apiKey,
+    RUNPOD_IMAGE: 'ghcr.io/acme/hotfolder:1.0',
+    RUNPOD_DRIVE_TOKEN_SECRET: 'hotfolder_drive_token',
+    SETTLE_SECONDS: '30',
+  }, props);
+  return world;
+}
+
+/** Code.gs in a fresh context bound to `world` (one "execution environment"). */
+function load(world) {
+  const { clock } = world;
+  class FakeDate extends Date {
+    constructor(...args) { if (args.length === 0) super(clock.now); else super(...args); }
+    static now() { return clock.now; }
+  }
+  const log = (level) => (...a) => world.logs.push(`${level}: ${a.join(' ')}`);
+  const sandbox = {
+    Date: FakeDate,
+    console: { log: log('info'), info: log('info'), warn: log('warn'), error: log('error') },
+    Logger: { log: log('info') },
+    Drive: world.drive.api(),
+    UrlFetchApp: {
+      fetch(url, params = {}) {
+        const r = world.runpod.handle(url, params);
+        if (r.status >= 400 && !params.muteHttpExceptions) throw new Error(`Request failed for ${url} returned code ${r.status}`);
+        return { getResponseCode: () => r.status, getContentText: () => r.body };
+      },
+    },
+    MailApp: world.mail.api(),
+    PropertiesService: world.props.api(),
+    LockService: {
+      getScriptLock() {
+        const me = ++world.lock.seq;
+        return {
+          tryLock() { if (world.lock.holder !== null && world.lock.holder !== me) return false; world.lock.holder = me; return true; },
+          waitLock() { if (!this.tryLock()) throw new Error('Lock timeout: another process was holding the lock for too long.'); },
+          hasLock: () => world.lock.holder === me,
+          releaseLock() { if (world.lock.holder === me) world.lock.holder = null; },
+        };
+      },
+    },
+    ScriptApp: world.scriptApp.api(),
+    Utilities: {
+      Charset: { UTF_8: 'UTF-8', US_ASCII: 'US-ASCII' },
+      base64Encode(data, charset) {
+        if (typeof data !== 'string') return Buffer.from(data).toString('base64');
+        return Buffer.from(data, charset === 'UTF-8' ? 'utf8' : 'latin1').toString('base64');
+      },
+    },
+    Session: {
+      getEffectiveUser: () => ({ getEmail: () => world.owner }),
+      getActiveUser: () => ({ getEmail: () => world.owner }),
+    },
+    HtmlService: {
+      createHtmlOutput(html) {
+        const out = { html, title: null, meta: {}, getContent: () => out.html, setTitle(t) { out.title = t; return out; }, addMetaTag(n, c) { out.meta[n] = c; return out; } };
+        return out;
+      },
+    },
+    ContentService: {
+      MimeType: { JSON: 'application/json', TEXT: 'text/plain' },
+      createTextOutput(text) {
+        const out = { text, mime: 'text/plain', getContent: () => out.text, setMimeType(m) { out.mime = m; return out; } };
+        return out;
+      },
+    },
+  };
+  const ctx = vm.createContext(sandbox);
+  vm.runInContext(fs.readFileSync(CODE_PATH, 'utf8'), ctx, { filename: 'Code.gs' });
+  return ctx;
+}
+
+/** Decodes the HOTFOLDER_POD_ENV_B64 a pod received. */
+function podSettings(pod) {
+  return JSON.parse(Buffer.from(pod.env.HOTFOLDER_POD_ENV_B64, 'base64').toString('utf8'));
+}
+
+module.exports = { newWorld, load, podSettings, parseGqlValue, compileQuery, NO_INSTANCES, FOLDER_MIME };
