@@ -196,3 +196,29 @@ def test_daily_digest_is_queued_once_per_day(env):
     env.clock.advance(24 * 3600)
     poll(env.ctx)
     assert [m.key for m in env.ctx.history.sent_mail("digest")] == ["digest:2026-11-22", "digest:2026-11-23"]
+
+
+def test_mail_outage_never_blocks_processing_and_mail_follows_later(env, tmp_path):
+    from tests.support.smtp_server import SmtpServer, free_port
+    from watcher.mailer import Notifier
+
+    port = free_port()
+    settings = {"host": "127.0.0.1", "port": port, "security": "none", "sender": "hf@example.test",
+                "recipients": ["a@example.test"]}
+    from config import load_settings as load
+
+    env.ctx.notifier = Notifier(load(mail=settings).mail, env.ctx.history, clock=env.clock)
+    env.storage.add("a.mp4")
+    poll(env.ctx)
+    env.clock.advance(31)
+    r = poll(env.ctx)  # nobody listens on the SMTP port
+    assert len(r.launched) == 1 and r.error is None
+    assert [m.kind for m in env.ctx.history.unsent_mail()] == ["batch_started"]
+    server = SmtpServer(tmp_path)
+    server.port = server.controller.port = port
+    with server:
+        env.clock.advance(60)
+        poll(env.ctx)
+        assert [m["X-Hotfolder-Event"] for m in server.wait_for(1)] == ["started:pod-1"]
+        poll(env.ctx)
+    assert len(server.messages) == 1
