@@ -8,17 +8,13 @@ import sys
 import time
 from pathlib import Path
 
-import pytest
-
 REPO = Path(__file__).resolve().parents[2]
-
 
 def cli_env(tmp_path: Path, **extra: str) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("HOTFOLDER_")}
     env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(REPO), os.environ.get("PYTHONPATH")]))
     env.update(extra)
     return env
-
 
 def test_watch_serves_and_stops_cleanly_on_sigterm(tmp_path):
     env = cli_env(tmp_path, HOTFOLDER_WEB__PORT="0", HOTFOLDER_WATCHER__POLL_SECONDS="3600")
@@ -47,7 +43,6 @@ def test_watch_serves_and_stops_cleanly_on_sigterm(tmp_path):
     assert proc.returncode == 0, "".join(lines) + out
     assert "watcher stopped" in out
     assert (tmp_path / "hotfolder-data" / "state" / "history.sqlite3").exists()
-
 
 def test_status_json_lists_the_inbox(tmp_path):
     inbox = tmp_path / "hotfolder-data" / "inbox"

@@ -1,7 +1,6 @@
 import threading
 import time
 
-import pytest
 
 from config import load_settings
 from tests.watcher.fakes import FakeLauncher, MemorySettle, MemoryStorage, RecordingReaper
