@@ -1,7 +1,6 @@
 import threading
 import time
 
-
 from config import load_settings
 from tests.watcher.fakes import FakeLauncher, MemorySettle, MemoryStorage, RecordingReaper
 from watcher.daemon import JOB_ID, WatcherService, build_context, run_watch
