@@ -214,7 +214,13 @@ def _start_web(settings: Settings, service: WatcherService):
     from watcher.web import TOKEN_FILE, WebServer, create_app, web_token
 
     token = web_token(settings)
-    server = WebServer(create_app(service, token), settings.web.host, settings.web.port).start()
+    try:
+        server = WebServer(create_app(service, token), settings.web.host, settings.web.port).start()
+    except (OSError, RuntimeError) as exc:
+        # Processing matters more than the page: keep watching, say clearly what to change.
+        log.error("cannot serve the status page on %s:%s (%s); watching without it. Set [web] port to a free "
+                  "port, or enabled = false", settings.web.host, settings.web.port, exc)
+        return None
     where = "web.token in the config" if settings.web.token.get_secret_value() else \
         str(settings.watcher.state_dir / TOKEN_FILE)
     log.info("status page on %s (log-in token: %s)", server.url, where)

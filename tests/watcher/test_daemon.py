@@ -85,3 +85,19 @@ def test_check_now_without_scheduler_runs_one_poll_in_background(tmp_path):
     assert wait_until(lambda: service.ctx.lock.locked())
     assert service.check_now() == "A check is already running."
     assert wait_until(lambda: service.last_result is not None)
+
+
+def test_a_busy_web_port_does_not_stop_the_watcher(tmp_path, caplog):
+    import socket
+
+    from watcher.daemon import _start_web
+
+    taken = socket.socket()
+    taken.bind(("127.0.0.1", 0))
+    taken.listen()
+    settings = load_settings(watcher={"state_dir": str(tmp_path / "state")},
+                             web={"port": taken.getsockname()[1], "token": "tok-0123456789"})
+    _, service = service_for(tmp_path, MemoryStorage())
+    assert _start_web(settings, service) is None
+    assert "cannot serve the status page" in caplog.text
+    taken.close()
