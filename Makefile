@@ -39,7 +39,7 @@ demo: $(STAMP)
 
 test: $(STAMP) system-deps node-deps
 	$(PY) -m pytest
-	@if [ -d apps_script ] && ls apps_script/test/*.test.js >/dev/null 2>&1; then node --test apps_script/test/; fi
+	@if [ -d apps_script ] && ls apps_script/test/*.test.js >/dev/null 2>&1; then node --test apps_script/test/*.test.js; fi
 
 lint: $(STAMP)
 	$(VENV)/bin/hadolint Dockerfile
