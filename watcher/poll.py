@@ -15,9 +15,10 @@ from datetime import datetime, timedelta
 from typing import Callable, Protocol
 
 from config.settings import Settings
-from drive.model import Folder, State, VideoFile, VideoState, utcnow
+from drive.model import Folder, State, VideoFile, VideoState, format_time, utcnow
 from drive.storage import Storage, StorageError
 from pod_launcher.base import Launcher, LaunchError, NoCapacity, WorkerInfo
+from watcher import launch_policy
 from watcher import overview as ov
 from watcher.history import History
 from watcher.mailer import Notifier, digest_due
@@ -46,6 +47,7 @@ class PollResult:
     outcomes: list[tuple[VideoFile, VideoState]] = field(default_factory=list)  # newly seen done/failed
     listed_outcomes: bool = False
     no_capacity: bool = False
+    launch_held_until: datetime | None = None  # see watcher.launch_policy
     error: str | None = None
 
 
@@ -139,6 +141,7 @@ def _poll(ctx: PollContext) -> PollResult:
     if ctx.previous_inbox is None or vanished or stuck or any_alive or ctx.workers_were_alive \
             or ctx.force_outcomes:
         _notice_outcomes(ctx, result, now)
+    launch_policy.observe(ctx.history, result.inbox, finished_any=bool(result.outcomes))
     ctx.previous_inbox = current
     ctx.workers_were_alive = any_alive
 
@@ -242,6 +245,11 @@ def _launch_if_needed(ctx: PollContext, result: PollResult, now: datetime) -> No
     wanted = min(free, len(result.processable) - waiting_workers)
     if wanted <= 0:
         return
+    hold = launch_policy.launch_hold(ctx.history, result.processable, bool(result.alive), now, s.watcher.poll_seconds)
+    if hold is not None:
+        result.launch_held_until = hold.until
+        log.info("not launching before %s: %s", format_time(hold.until), hold.reason)
+        return
     try:
         env = ctx.worker_env()
     except Exception as exc:  # noqa: BLE001 - e.g. the Drive token file is missing
@@ -254,7 +262,8 @@ def _launch_if_needed(ctx: PollContext, result: PollResult, now: datetime) -> No
             w = ctx.launcher.launch(env)
         except NoCapacity as exc:
             result.no_capacity = True
-            log.warning("no GPU capacity (%s); trying again next poll", exc)
+            launch_policy.record_no_capacity(ctx.history, now, s.runpod.retry_after)
+            log.warning("no GPU capacity (%s); trying again in %.0f s", exc, s.runpod.retry_after)
             ctx.history.add_event("no_capacity", f"no GPU available: {exc}", at=now)
             return
         except LaunchError as exc:
@@ -265,6 +274,7 @@ def _launch_if_needed(ctx: PollContext, result: PollResult, now: datetime) -> No
         # Record the id before anything else can fail or wait.
         result.launched.append(w)
         ctx.launched_ids.append(w.id)
+        launch_policy.record_batch(ctx.history, result.processable, now)
         row = _worker_row(w, now)
         mail = ctx.notifier.render("batch_started", f"started:{w.id}", worker=row,
                                    videos=[ov.VideoRow(v.id, v.name, "pending") for v in result.processable])

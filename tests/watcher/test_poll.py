@@ -144,7 +144,7 @@ def test_reaper_gets_last_activity_from_leases_and_mails_once(env):
     assert len(env.ctx.history.sent_mail("worker_reaped")) == 1
 
 
-def test_no_capacity_is_logged_and_retried_next_poll(env):
+def test_no_capacity_is_logged_and_retried_after_retry_after(env):
     env.launcher.capacity = 0
     env.storage.add("a.mp4")
     poll(env.ctx)
@@ -152,7 +152,7 @@ def test_no_capacity_is_logged_and_retried_next_poll(env):
     r = poll(env.ctx)
     assert r.no_capacity and r.launched == []
     env.launcher.capacity = 1
-    env.clock.advance(60)
+    env.clock.advance(env.settings.runpod.retry_after)
     assert [w.id for w in poll(env.ctx).launched] == ["pod-1"]
     kinds = [e.kind for e in env.ctx.history.recent_events()]
     assert "no_capacity" in kinds and "launched" in kinds
@@ -222,3 +222,48 @@ def test_mail_outage_never_blocks_processing_and_mail_follows_later(env, tmp_pat
         assert [m["X-Hotfolder-Event"] for m in server.wait_for(1)] == ["started:pod-1"]
         poll(env.ctx)
     assert len(server.messages) == 1
+
+
+def test_workers_that_end_without_taking_a_video_are_relaunched_with_growing_pauses(env):
+    """A revoked token or a broken image must not become a loop of paid pod starts."""
+    env.storage.add("a.mp4")
+    poll(env.ctx)
+    launch_times = []
+    for _ in range(40):  # 40 polls a minute apart; every worker dies at once, claiming nothing
+        env.clock.advance(60)
+        r = poll(env.ctx)
+        for w in r.launched:
+            launch_times.append(env.clock())
+            env.launcher.exit(w.id)
+    gaps = [(b - a).total_seconds() for a, b in zip(launch_times, launch_times[1:])]
+    assert len(launch_times) <= 7, f"{len(launch_times)} launches in 40 minutes"
+    assert gaps == sorted(gaps) and gaps[-1] >= 16 * 60, gaps
+    assert any("without taking any video" in e.message for e in env.ctx.history.recent_events())
+
+
+def test_progress_resets_the_pause(env):
+    env.storage.add("a.mp4")
+    env.storage.add("b.mp4")
+    poll(env.ctx)
+    env.clock.advance(60)
+    [w] = poll(env.ctx).launched
+    # The worker finished a.mp4 before it stopped: a useful batch, so b.mp4 gets a worker at once.
+    env.storage.set_state("id-a.mp4", VideoState(State.DONE, attempts=1, report_id="R"), Folder.DONE)
+    env.launcher.exit(w.id)
+    env.clock.advance(60)
+    assert len(poll(env.ctx).launched) == 1
+
+
+def test_no_capacity_waits_retry_after_before_asking_again(env):
+    env.launcher.capacity = 0
+    env.storage.add("a.mp4")
+    poll(env.ctx)
+    env.clock.advance(60)
+    assert poll(env.ctx).no_capacity
+    for _ in range(4):  # retry_after defaults to 300 s: no request to RunPod meanwhile
+        env.clock.advance(60)
+        r = poll(env.ctx)
+        assert not r.no_capacity and r.launch_held_until is not None
+    env.launcher.capacity = 1
+    env.clock.advance(60)
+    assert len(poll(env.ctx).launched) == 1
