@@ -15,8 +15,8 @@ Angles:
   on the horizontal plane, signed about ``U``: + = shoulders turned toward the subject's left.
 - ``neck_flexion_deg``: N = mid-shoulder -> mid-ear, in the trunk's sagittal plane, whose forward axis is
   ``T̂ × R`` (stays correct when the trunk is flexed past 90°, unlike a projection on F):
-  ``atan2(N·(T̂×R), N·T̂)``, + head forward. An upright person reads ~10–20° here (the ears sit in
-  front of the shoulder joints); standards' neutral zones account for that.
+  ``atan2(N·(T̂×R), N·T̂)``, + head forward. An upright person reads ~10–20° here (MediaPipe's ears
+  sit in front of its shoulder points); ``remove_neutral_offsets`` shifts it so 0° is neutral.
 - ``head_inclination_deg = atan2(N·F, N·U)``: the same line against the vertical.
 - ``upper_arm_elevation_*_deg``: 3D angle between shoulder -> elbow and the downward vertical
   (0 hanging, 90 horizontal, 180 overhead), whatever the direction (flexion or abduction).
@@ -58,6 +58,11 @@ VERTICAL_MIN_FRAMES = 10
 VERTICAL_MIN_SHARE = 0.10
 VERTICAL_MAX_TILT_DEG = 40.0
 VERTICAL_APPLY_MIN_DEG = 15.0
+
+# Neck flexion and head inclination that MediaPipe landmarks read for a neutral, upright head: the
+# medians over the six rendered clips' first second (neck 9–20°, head 14–16°; the truth there is 0°).
+# Without this shift an upright worker would sit near the 25° limit of the neck zones.
+MEDIAPIPE_NEUTRAL_OFFSETS_DEG = {"neck_flexion_deg": 14.0, "head_inclination_deg": 15.0}
 
 
 def _unit(v: np.ndarray) -> np.ndarray:
@@ -185,3 +190,17 @@ def compute_angles(pose: PoseSequence, camera_pitch_deg: float | None = None) ->
     df.attrs["vertical"] = {**vinfo, "up": [round(float(x), 4) for x in up]}
     df.attrs["source"] = pose.source
     return df
+
+
+def remove_neutral_offsets(df: pd.DataFrame, source: str) -> pd.DataFrame:
+    """Shift the head/neck angles so that 0° is the neutral upright head (landmark source only).
+
+    A body fit (source "smplx") measures from the model's own joints and skin points, whose neutral
+    offset has not been calibrated: its angles are left as they are. The shift is in ``attrs``.
+    """
+    out = df.copy()
+    offsets = MEDIAPIPE_NEUTRAL_OFFSETS_DEG if source == "mediapipe" else {}
+    for col, offset in offsets.items():
+        out[col] = out[col] - offset
+    out.attrs = {**df.attrs, "neutral_offsets_deg": dict(offsets)}
+    return out

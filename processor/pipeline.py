@@ -76,7 +76,7 @@ def analyze_video(path: str | Path, out_dir: str | Path, options: AnalysisOption
 
         validate_body_model(Path(options.body_model))  # a bad model file fails before the slow part
 
-    from processor.angles import compute_angles
+    from processor.angles import compute_angles, remove_neutral_offsets
     from processor.cleaning import clean_angles
     from processor.pose import estimate_pose
     from processor.report_csv import write_csv
@@ -101,7 +101,7 @@ def analyze_video(path: str | Path, out_dir: str | Path, options: AnalysisOption
     person_found = bool(len(pose)) and bool(pose.detected.any())
 
     if person_found:
-        angles = compute_angles(pose, camera_pitch_deg=options.camera_pitch_deg)
+        angles = remove_neutral_offsets(compute_angles(pose, camera_pitch_deg=options.camera_pitch_deg), pose.source)
         cleaned = clean_angles(angles, duration_s=info.duration_s or None)
         angles = cleaned.df
         meta["cleaning_analysed_share"] = round(float(cleaned.analysed_share), 4)

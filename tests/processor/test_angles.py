@@ -1,6 +1,7 @@
 """compute_angles on hand-built skeletons with known geometry (tests/processor/skeleton.py)."""
 
 import numpy as np
+import pandas as pd
 import pytest
 
 from processor.angles import compute_angles, estimate_vertical
@@ -117,3 +118,18 @@ def test_missing_person_gives_nan_rows():
     df = compute_angles(seq)
     assert df.iloc[1].drop("time_s").isna().all()
     assert df["confidence_trunk"].iloc[0] == pytest.approx(0.99)
+
+
+def test_neutral_offsets_shift_only_the_landmark_head_angles():
+    from processor.angles import MEDIAPIPE_NEUTRAL_OFFSETS_DEG, remove_neutral_offsets
+
+    df = pd.DataFrame({"neck_flexion_deg": [14.0, 40.0], "head_inclination_deg": [15.0, float("nan")],
+                       "trunk_flexion_deg": [3.0, 50.0]})
+    out = remove_neutral_offsets(df, "mediapipe")
+    assert out["neck_flexion_deg"].tolist() == [0.0, 26.0]
+    assert out["head_inclination_deg"].iloc[0] == 0.0 and np.isnan(out["head_inclination_deg"].iloc[1])
+    assert out["trunk_flexion_deg"].tolist() == [3.0, 50.0]
+    assert out.attrs["neutral_offsets_deg"] == MEDIAPIPE_NEUTRAL_OFFSETS_DEG
+    assert df["neck_flexion_deg"].tolist() == [14.0, 40.0], "the input is not changed"
+    fitted = remove_neutral_offsets(df, "smplx")
+    assert fitted["neck_flexion_deg"].tolist() == [14.0, 40.0] and fitted.attrs["neutral_offsets_deg"] == {}
