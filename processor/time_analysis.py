@@ -260,6 +260,8 @@ def _analyse_part(df, part: BodyPart, t, dt, duration_s, standard: Standard, shi
         verdict = _worse(verdict, "conditionally_acceptable")
         reasons.append(Reason("conditional_present", (("minutes", cond_min),)))
     verdict, more = _shift_checks(cond_min, unacc_min, standard, shift_min_total, verdict)
+    if any(r.code == "conditional_over_limit" for r in more):  # says the same minutes, with the limit
+        reasons = [r for r in reasons if r.code != "conditional_present"]
     reasons.extend(more)
     holds.sort(key=lambda h: h.start_s)
     return PartResult(

@@ -159,3 +159,10 @@ def test_combined_limit_of_a_profile():
 def test_empty_table():
     r = analyse_times(make_angles(0), load_standard("nv361"), duration_s=0.0)
     assert r.overall_verdict == "not_assessed"
+
+
+def test_conditional_minutes_over_the_limit_are_stated_once():
+    r = analyse_times(make_angles(60, trunk_flexion_deg=lambda t: np.full_like(t, 40.0)), load_standard("nv361"))
+    codes = [reason.code for reason in r.part("trunk").reasons]
+    assert "conditional_over_limit" in codes and "conditional_present" not in codes
+    assert r.part("trunk").verdict == "unacceptable"
