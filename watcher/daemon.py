@@ -248,9 +248,12 @@ def run_once(settings: Settings, service: WatcherService | None = None, out: Cal
         result = _poll_or_raise(service)
         seen = {v.id: v.name for v, _ in result.inbox}
         step = max(0.5, min(settings.drive.settle_seconds / 4, 5.0))
+        announced = ""
         while result.unsettled and time.monotonic() < deadline:
             names = ", ".join(v.name for v in result.unsettled)
-            log.info("waiting for %s to settle (unchanged for %.0f s)", names, settings.drive.settle_seconds)
+            if names != announced:  # once per set of videos, not every step
+                log.info("waiting for %s to settle (unchanged for %.0f s)", names, settings.drive.settle_seconds)
+                announced = names
             sleep(step)
             result = _poll_or_raise(service)
             seen.update({v.id: v.name for v, _ in result.inbox})
