@@ -51,7 +51,7 @@ def test_worker_loads_the_env_apps_script_sends(tmp_path, monkeypatch):
     assert env["HOTFOLDER_DRIVE_TOKEN_B64"] == "{{ RUNPOD_SECRET_hotfolder_drive_token }}"
 
     # On the pod, RunPod has replaced the reference with the secret's value: the base64 token JSON.
-    token = {"token": "ya29.x", "refresh_token": "1//r", "client_id": "c", "client_secret": "s",
+    token = {"token": "ya29.x", "refresh_token": "x1//r", "client_id": "c", "client_secret": "s",
              "token_uri": "https://oauth2.googleapis.com/token"}
     environ = dict(env, HOTFOLDER_DRIVE_TOKEN_B64=base64.b64encode(json.dumps(token).encode()).decode())
     worker_env.apply_worker_env(environ, scratch_dir=tmp_path)

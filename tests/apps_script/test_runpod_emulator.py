@@ -64,7 +64,7 @@ process.stdout.write(JSON.stringify({ first, second, third, logs: world.logs }))
 
 @pytest.mark.skipif(NODE is None, reason="node is not installed")
 def test_code_gs_launches_and_reaps_through_the_runpod_emulator(tmp_path):
-    token = {"token": "ya29.t", "refresh_token": "1//r", "client_id": "c", "client_secret": "s",
+    token = {"token": "ya29.t", "refresh_token": "x1//r", "client_id": "c", "client_secret": "s",
              "token_uri": "https://oauth2.googleapis.com/token"}
     with RunpodEmulator(tmp_path / "pods", command=[sys.executable, "-c", FAKE_WORKER], stop_grace=2) as emu:
         emu.secrets["hotfolder_drive_token"] = base64.b64encode(json.dumps(token).encode()).decode()

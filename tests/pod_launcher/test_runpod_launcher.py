@@ -112,7 +112,7 @@ def test_unencoded_env_breaks_the_sdk_mutation(emu):
 
 
 def test_drive_token_as_runpod_secret_reference_and_as_literal(emu, tmp_path):
-    token = json.dumps({"token": "ya29.ACCESS-xyz", "refresh_token": "1//REFRESH-\"quoted\"-token", "client_id": "c",
+    token = json.dumps({"token": "ya29.ACCESS-xyz", "refresh_token": "x1//REFRESH-\"quoted\"-token", "client_id": "c",
                         "client_secret": "GOCSPX-secret-value", "scopes": ["https://www.googleapis.com/auth/drive"]})
     emu.secrets["hf_drive_token"] = base64.b64encode(token.encode()).decode()
     settings = make_settings(
@@ -208,7 +208,7 @@ def test_missing_key_or_image_or_rejected_key(emu):
 
 def test_no_api_key_or_token_in_any_log_line(emu, caplog):
     caplog.set_level(logging.DEBUG)
-    token = json.dumps({"token": "ya29.LOGME-NOT", "refresh_token": "1//REFRESH-LOGME-NOT", "client_id": "c"})
+    token = json.dumps({"token": "ya29.LOGME-NOT", "refresh_token": "x1//REFRESH-LOGME-NOT", "client_id": "c"})
     settings = make_settings(emu, storage={"backend": "drive"}, drive={"folder_id": "F1"})
     launcher = RunpodLauncher(settings)
     env = build_worker_env(settings, drive_token_json=token)

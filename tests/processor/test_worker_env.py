@@ -12,7 +12,7 @@ from config.logs import secret_filter
 from pod_launcher.pod_env import POD_ENV_VAR, TOKEN_VAR, decode_env
 from processor.worker_env import WorkerEnvError, apply_worker_env, build_worker_env, worker_identity
 
-TOKEN = json.dumps({"token": "ya29.a0-access", "refresh_token": "1//0g-refresh-token", "client_id": "cid",
+TOKEN = json.dumps({"token": "ya29.a0-access", "refresh_token": "x1//0g-refresh-token", "client_id": "cid",
                     "client_secret": "GOCSPX-client-secret", "token_uri": "https://oauth2.googleapis.com/token"})
 
 
@@ -59,7 +59,7 @@ def test_round_trip_reproduces_the_settings(tmp_path, monkeypatch):
     assert json.loads(token_file.read_text()) == json.loads(TOKEN)
     assert stat.S_IMODE(token_file.stat().st_mode) == 0o600
     # Everything secret in the token is masked in log lines from now on.
-    for secret in ("1//0g-refresh-token", "GOCSPX-client-secret", env[TOKEN_VAR]):
+    for secret in ("x1//0g-refresh-token", "GOCSPX-client-secret", env[TOKEN_VAR]):
         assert secret in secret_filter().secrets
 
 
