@@ -36,20 +36,13 @@ from pathlib import Path
 from processor.model import AnalysisOptions
 opts = AnalysisOptions(quality=sys.argv[2], processes=int(sys.argv[3]))
 t0 = time.monotonic()
-try:
-    from processor.pipeline import analyze_video
-except ImportError:
-    analyze_video = None
-if analyze_video is not None:
-    res = analyze_video(Path(sys.argv[1]), Path(sys.argv[4]), opts)
-    mode, frames = "analyze_video", None
-else:
-    from processor.pose import estimate_pose
-    from processor.angles import compute_angles
-    from processor.cleaning import clean_angles
-    pose = estimate_pose(sys.argv[1], opts)
-    clean_angles(compute_angles(pose), pose.video.duration_s)
-    mode, frames = "estimate_pose+compute_angles+clean_angles", len(pose)
+from processor.pipeline import analyze_video
+
+res = analyze_video(Path(sys.argv[1]), Path(sys.argv[4]), opts)
+# Analysed frames = rows of the per-frame CSV (one per sampled frame).
+with open(res.angles_csv, encoding="utf-8") as fh:
+    frames = sum(1 for _ in fh) - 1
+mode = "analyze_video"
 print(json.dumps({"mode": mode, "frames": frames, "seconds": time.monotonic() - t0}))
 """
 
