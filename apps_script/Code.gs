@@ -18,8 +18,8 @@ var TRIGGER_HANDLER = 'onTrigger';
 var FOLDER_MIME = 'application/vnd.google-apps.folder';
 var GOOGLE_APPS_MIME_PREFIX = 'application/vnd.google-apps.';
 var SHORTCUT_MIME = 'application/vnd.google-apps.shortcut';
-// As drive/drive_store.py: a video by MIME type, or by extension when Drive did not recognise it.
-var VIDEO_EXTENSIONS = ('mp4 m4v mov qt avi mkv webm mts m2ts ts 3gp 3g2 mpg mpeg mpe mxf wmv flv ogv vob dv insv').split(' ');
+// As drive/model.py VIDEO_EXTENSIONS: a video by MIME type, or by extension when Drive did not recognise it.
+var VIDEO_EXTENSIONS = ('mp4 m4v mov qt avi mkv webm mts m2ts ts 3gp 3g2 mpg mpeg mpe mxf wmv asf flv f4v ogv vob dv insv').split(' ');
 // Apps Script stops any execution at 6 minutes; the guard stops starting new steps well before that.
 var HARD_LIMIT_MS = 6 * 60 * 1000;
 // Steps that may block for up to one UrlFetch timeout need this much time left.

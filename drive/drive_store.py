@@ -20,7 +20,7 @@ from config.settings import Settings
 from drive.drive_api import Backoff, DriveApi
 from drive.drive_transfer import download as _download
 from drive.drive_transfer import upload as _upload
-from drive.model import Folder, ReportRef, VideoFile, parse_time
+from drive.model import Folder, ReportRef, VideoFile, has_video_extension, parse_time
 from drive.storage import FileGone, ProgressFn, StorageError
 
 log = logging.getLogger(__name__)
@@ -28,9 +28,6 @@ log = logging.getLogger(__name__)
 FOLDER_MIME = "application/vnd.google-apps.folder"
 SHORTCUT_MIME = "application/vnd.google-apps.shortcut"
 GOOGLE_APPS_PREFIX = "application/vnd.google-apps."
-VIDEO_EXTENSIONS = frozenset(
-    "mp4 m4v mov qt avi mkv webm mts m2ts ts 3gp 3g2 mpg mpeg mpe mxf wmv flv ogv vob dv insv".split()
-)
 SOURCE_KEY = "hf_source"
 FILE_FIELDS = "id,name,mimeType,size,md5Checksum,modifiedTime,createdTime,parents,properties,trashed,webViewLink,driveId,shortcutDetails"
 LIST_FIELDS = f"nextPageToken,incompleteSearch,files({FILE_FIELDS})"
@@ -43,7 +40,7 @@ def is_video(name: str, mime_type: str | None) -> bool:
         return False
     if mime.startswith("video/"):
         return True
-    return "." in name and name.rsplit(".", 1)[1].lower() in VIDEO_EXTENSIONS
+    return has_video_extension(name)
 
 
 def q_string(value: str) -> str:

@@ -37,7 +37,7 @@ from pathlib import Path
 from typing import Iterator
 
 from config.settings import Settings
-from drive.model import Folder, ReportRef, VideoFile
+from drive.model import Folder, ReportRef, VideoFile, has_video_extension
 from drive.storage import FileGone, ProgressFn, StorageError
 
 log = logging.getLogger(__name__)
@@ -45,10 +45,6 @@ log = logging.getLogger(__name__)
 INBOX_DIR = "inbox"
 META_DIR = ".hotfolder"
 MD5_CACHE = ".md5-cache.json"
-VIDEO_EXTENSIONS = {
-    ".mp4", ".m4v", ".mov", ".qt", ".avi", ".mkv", ".webm", ".mpg", ".mpeg", ".mpe", ".wmv", ".asf",
-    ".3gp", ".3g2", ".mts", ".m2ts", ".ts", ".flv", ".ogv", ".vob", ".mxf", ".dv", ".f4v",
-}
 # Partial or temporary files of browsers, sync clients and office tools.
 PARTIAL_SUFFIXES = (".part", ".partial", ".crdownload", ".download", ".tmp", ".temp", ".!sync", ".opdownload")
 _NAME_TOO_LONG = 200  # bytes; sidecar names add a suffix and file systems stop at 255
@@ -427,7 +423,7 @@ def _ignored(name: str) -> bool:
 
 
 def _is_video(path: Path) -> bool:
-    if path.suffix.lower() in VIDEO_EXTENSIONS:
+    if has_video_extension(path.name):
         return True
     guessed, _ = mimetypes.guess_type(path.name)
     if guessed:

@@ -15,6 +15,16 @@ PREFIX = "hf_"
 # Drive allows 124 bytes for key + value of one property.
 MAX_PROPERTY_BYTES = 124
 
+# Video files recognised by name when the MIME type says nothing (both backends; Code.gs keeps a copy,
+# checked by tests/apps_script/test_parity.py).
+VIDEO_EXTENSIONS = frozenset(
+    "mp4 m4v mov qt avi mkv webm mts m2ts ts 3gp 3g2 mpg mpeg mpe mxf wmv asf flv f4v ogv vob dv insv".split()
+)
+
+
+def has_video_extension(name: str) -> bool:
+    return "." in name and name.rsplit(".", 1)[1].lower() in VIDEO_EXTENSIONS
+
 
 class State(str, enum.Enum):
     PENDING = "pending"

@@ -69,3 +69,13 @@ def test_video_recognition_matches_the_fixture():
     data = json.loads(FIXTURE.read_text(encoding="utf-8"))
     for case in data["listing"]["cases"]:
         assert is_video(case["name"], case["mime_type"]) is case["is_video"], case
+
+
+def test_code_gs_knows_the_same_video_extensions():
+    import re
+
+    from drive.model import VIDEO_EXTENSIONS
+
+    code = (Path(__file__).resolve().parents[2] / "apps_script" / "Code.gs").read_text(encoding="utf-8")
+    listed = re.search(r"var VIDEO_EXTENSIONS = \('([^']*)'\)", code).group(1).split()
+    assert set(listed) == VIDEO_EXTENSIONS
