@@ -9,8 +9,6 @@ from __future__ import annotations
 
 import json
 import logging
-import os
-import tempfile
 import threading
 from pathlib import Path
 from typing import Any
@@ -20,6 +18,7 @@ from google.oauth2.credentials import Credentials
 
 from config.logs import secret_filter
 from config.settings import DriveSettings
+from drive.atomic import atomic_write
 from drive.storage import StorageError
 
 log = logging.getLogger(__name__)
@@ -121,14 +120,4 @@ def save_token(creds: Credentials, path: Path) -> None:
     path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
     data = creds.to_json()
     with StoredCredentials._save_lock:
-        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-        try:
-            os.fchmod(fd, 0o600)
-            with os.fdopen(fd, "w") as out:
-                out.write(data)
-                out.flush()
-                os.fsync(out.fileno())
-            os.replace(tmp, path)
-        except BaseException:
-            Path(tmp).unlink(missing_ok=True)
-            raise
+        atomic_write(path, data, mode=0o600)

@@ -37,6 +37,7 @@ from pathlib import Path
 from typing import Iterator
 
 from config.settings import Settings
+from drive.atomic import atomic_write
 from drive.model import Folder, ReportRef, VideoFile, has_video_extension
 from drive.storage import FileGone, ProgressFn, StorageError
 
@@ -517,17 +518,4 @@ def _file_mode() -> int:
 
 
 def _atomic_write(path: Path, data: bytes, durable: bool = True) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=".tmp-", dir=path.parent)
-    try:
-        os.fchmod(fd, _file_mode())
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(data)
-            fh.flush()
-            if durable:  # state must survive a power cut; a cache need not
-                os.fsync(fh.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        with contextlib.suppress(FileNotFoundError):
-            os.unlink(tmp)
-        raise
+    atomic_write(path, data, mode=_file_mode(), durable=durable)
