@@ -54,6 +54,20 @@ def write_excel(data: ReportData, path: Path) -> Path:
     return path
 
 
+
+def _verdict_row(ws, r: int, lang: str, name: str, result, bold: bool = False) -> None:
+    """One row of the verdict table: a body part, or the overall line (same columns)."""
+    verdict = getattr(result, "verdict", None) or result.overall_verdict  # PartResult or the whole analysis
+    first, cell = ws.cell(row=r, column=1, value=name), ws.cell(row=r, column=2, value=label(lang, verdict))
+    if bold:
+        first.font = cell.font = BOLD
+    _fill(cell, verdict)
+    ws.cell(row=r, column=3, value=result.conditional_shift_min).number_format = NUM1
+    ws.cell(row=r, column=4, value=result.unacceptable_shift_min).number_format = NUM1
+    ws.cell(row=r, column=5, value=result.analysed_share).number_format = PCT
+    ws.cell(row=r, column=6, value="; ".join(reason_text(lang, x) for x in result.reasons))
+
+
 def _fill(cell, key: str) -> None:
     cell.fill = PatternFill("solid", start_color=FILL.get(key, "FFFFFF"), end_color=FILL.get(key, "FFFFFF"))
 
@@ -103,21 +117,9 @@ def _summary(ws, data: ReportData, lang: str) -> None:
     _header(ws, r, [label(lang, k) for k in ("body_part", "verdict", "cond_min", "unacc_min", "analysed_share", "reasons")])
     r += 1
     for p in a.parts:
-        ws.cell(row=r, column=1, value=part_label(lang, p.key))
-        _fill(ws.cell(row=r, column=2, value=label(lang, p.verdict)), p.verdict)
-        ws.cell(row=r, column=3, value=p.conditional_shift_min).number_format = NUM1
-        ws.cell(row=r, column=4, value=p.unacceptable_shift_min).number_format = NUM1
-        ws.cell(row=r, column=5, value=p.analysed_share).number_format = PCT
-        ws.cell(row=r, column=6, value="; ".join(reason_text(lang, x) for x in p.reasons))
+        _verdict_row(ws, r, lang, part_label(lang, p.key), p)
         r += 1
-    ws.cell(row=r, column=1, value=label(lang, "overall")).font = BOLD
-    cell = ws.cell(row=r, column=2, value=label(lang, a.overall_verdict))
-    cell.font = BOLD
-    _fill(cell, a.overall_verdict)
-    ws.cell(row=r, column=3, value=a.conditional_shift_min).number_format = NUM1
-    ws.cell(row=r, column=4, value=a.unacceptable_shift_min).number_format = NUM1
-    ws.cell(row=r, column=5, value=a.analysed_share).number_format = PCT
-    ws.cell(row=r, column=6, value="; ".join(reason_text(lang, x) for x in a.reasons))
+    _verdict_row(ws, r, lang, label(lang, "overall"), a, bold=True)
     r += 2
 
     # Time share per level and body part, and the stacked bar chart on it.
