@@ -286,7 +286,10 @@ def test_a_worker_past_max_lifetime_is_terminated_and_releases_its_video(tmp_pat
 
 def test_two_local_workers_share_a_backlog_without_doing_anything_twice(tmp_path, monkeypatch):
     """`launcher.max_workers = 2`: two workers drain one folder; claims keep them apart."""
-    settings = local_settings(tmp_path, worker={"idle_grace": 1.0}, launcher={"max_workers": 2})
+    # Nobody is killed here: a long lease, so a loaded machine stalling a heartbeat cannot hand a
+    # video to the other worker (that would be correct, but counts a second attempt).
+    settings = local_settings(tmp_path, worker={"idle_grace": 1.0}, launcher={"max_workers": 2},
+                              drive={"lease_seconds": 30.0})
     side = LocalSide(tmp_path)
     side.settings = settings
     md5 = add_videos(side, [f"station {i}.mp4" for i in range(6)])
