@@ -15,7 +15,7 @@ Angles:
   on the horizontal plane, signed about ``U``: + = shoulders turned toward the subject's left.
 - ``neck_flexion_deg``: N = mid-shoulder -> mid-ear, in the trunk's sagittal plane, whose forward axis is
   ``T̂ × R`` (stays correct when the trunk is flexed past 90°, unlike a projection on F):
-  ``atan2(N·(T̂×R), N·T̂)``, + head forward. An upright person reads ~10–20° here (MediaPipe's ears
+  ``atan2(N·(T̂×R), N·T̂)``, + head forward. An upright person reads ~7–20° here (MediaPipe's ears
   sit in front of its shoulder points); ``remove_neutral_offsets`` shifts it so 0° is neutral.
 - ``head_inclination_deg = atan2(N·F, N·U)``: the same line against the vertical.
 - ``upper_arm_elevation_*_deg``: 3D angle between shoulder -> elbow and the downward vertical
@@ -36,9 +36,9 @@ camera), so a camera pitched down makes an upright person look tilted. ``U`` is 
    are averaged (normalised mean). If that standing vertical leans 15° or more from the camera's
    vertical (at least 10 such frames and 10 % of the detected frames, and at most 40°), it is used as U:
    a camera clearly pitched or rolled, e.g. mounted high and looking down. Below 15° the camera is taken
-   as level (U = −y): on the rendered test people (camera pitched 5° down) MediaPipe's standing legs
-   lean 8–11° (its knees are never quite straight), so the estimate was worse than the level assumption
-   (trunk-flexion MAE side view 5.2° with the estimate vs 1.6° level). Without enough standing frames
+   as level (U = −y): on the rendered test people (camera pitched 5° down) the standing legs lean
+   6–11° (MediaPipe's depth of the legs is never quite right), so the estimate was worse than the level
+   assumption (trunk-flexion MAE side view 2.5/4.6° with the estimate vs 1.9/2.5° level). Without enough standing frames
    the camera is taken as level.
 The choice is recorded in ``df.attrs["vertical"]``.
 """
@@ -60,9 +60,10 @@ VERTICAL_MAX_TILT_DEG = 40.0
 VERTICAL_APPLY_MIN_DEG = 15.0
 
 # Neck flexion and head inclination that MediaPipe landmarks read for a neutral, upright head: the
-# medians over the six rendered clips' first second (neck 9–20°, head 14–16°; the truth there is 0°).
+# medians over the six rendered clips' first second of (measured − truth): neck 7–20°, head 12–16°,
+# on the image-anchored skeleton (processor.anchoring).
 # Without this shift an upright worker would sit near the 25° limit of the neck zones.
-MEDIAPIPE_NEUTRAL_OFFSETS_DEG = {"neck_flexion_deg": 14.0, "head_inclination_deg": 15.0}
+MEDIAPIPE_NEUTRAL_OFFSETS_DEG = {"neck_flexion_deg": 13.0, "head_inclination_deg": 14.0}
 
 
 def _unit(v: np.ndarray) -> np.ndarray:

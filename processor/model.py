@@ -73,7 +73,9 @@ class PoseSequence:
     """Landmarks of one person over the analysed frames; arrays share the first axis (frames).
 
     ``world`` is metric, hip-centred, in MediaPipe's camera-aligned axes (x right, y down,
-    z away from camera); NaN rows mark frames where no person was found.
+    z away from camera); NaN rows mark frames where no person was found. For MediaPipe it is the
+    image-anchored skeleton (x, y from the 2D keypoints, depth from the world landmarks: see
+    ``processor.anchoring``).
     """
 
     time_s: np.ndarray  # (N,) presentation timestamps

@@ -22,6 +22,7 @@ from pathlib import Path
 
 import numpy as np
 
+from processor.anchoring import anchor_to_image
 from processor.model import N_LANDMARKS, AnalysisOptions, PoseSequence, VideoInfo
 from processor.video import iter_frames, preset, probe
 
@@ -187,11 +188,14 @@ def estimate_pose(
     # cut: say so, so the report can tell a damaged file from a person walking out of the picture.
     last = float(times[-1]) if len(times) else 0.0
     truncated = info.duration_s - last > max(1.0, 3.0 / fps)
+    image = np.concatenate([r.image for r in results])
+    visibility = np.concatenate([r.visibility for r in results])
+    world = anchor_to_image(np.concatenate([r.world for r in results]), image, visibility, info.width, info.height)
     seq = PoseSequence(
         time_s=times,
-        world=np.concatenate([r.world for r in results]),
-        image=np.concatenate([r.image for r in results]),
-        visibility=np.concatenate([r.visibility for r in results]),
+        world=world.astype(np.float32),
+        image=image,
+        visibility=visibility,
         video=info,
         source="mediapipe",
         meta={
@@ -202,6 +206,7 @@ def estimate_pose(
             "segments": len(segments),
             "seconds": round(time.monotonic() - started, 3),
             "model": "mediapipe 0.10.21 solutions.pose, model_complexity=1",
+            "skeleton": "x, y from the image landmarks, depth from the world landmarks (processor.anchoring)",
             "decoded_until_s": round(last, 3),
             "truncated": bool(truncated),
         },

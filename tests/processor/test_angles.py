@@ -123,13 +123,14 @@ def test_missing_person_gives_nan_rows():
 def test_neutral_offsets_shift_only_the_landmark_head_angles():
     from processor.angles import MEDIAPIPE_NEUTRAL_OFFSETS_DEG, remove_neutral_offsets
 
-    df = pd.DataFrame({"neck_flexion_deg": [14.0, 40.0], "head_inclination_deg": [15.0, float("nan")],
+    assert MEDIAPIPE_NEUTRAL_OFFSETS_DEG == {"neck_flexion_deg": 13.0, "head_inclination_deg": 14.0}
+    df = pd.DataFrame({"neck_flexion_deg": [13.0, 40.0], "head_inclination_deg": [14.0, float("nan")],
                        "trunk_flexion_deg": [3.0, 50.0]})
     out = remove_neutral_offsets(df, "mediapipe")
-    assert out["neck_flexion_deg"].tolist() == [0.0, 26.0]
+    assert out["neck_flexion_deg"].tolist() == [0.0, 27.0]
     assert out["head_inclination_deg"].iloc[0] == 0.0 and np.isnan(out["head_inclination_deg"].iloc[1])
     assert out["trunk_flexion_deg"].tolist() == [3.0, 50.0]
     assert out.attrs["neutral_offsets_deg"] == MEDIAPIPE_NEUTRAL_OFFSETS_DEG
-    assert df["neck_flexion_deg"].tolist() == [14.0, 40.0], "the input is not changed"
+    assert df["neck_flexion_deg"].tolist() == [13.0, 40.0], "the input is not changed"
     fitted = remove_neutral_offsets(df, "smplx")
-    assert fitted["neck_flexion_deg"].tolist() == [14.0, 40.0] and fitted.attrs["neutral_offsets_deg"] == {}
+    assert fitted["neck_flexion_deg"].tolist() == [13.0, 40.0] and fitted.attrs["neutral_offsets_deg"] == {}
