@@ -140,9 +140,15 @@ def resolve_processes(requested: int) -> int:
 
 
 def estimate_pose(
-    path: str | os.PathLike[str], options: AnalysisOptions = AnalysisOptions(), progress: Progress | None = None
+    path: str | os.PathLike[str],
+    options: AnalysisOptions = AnalysisOptions(),
+    progress: Progress | None = None,
+    anchor: bool = True,
 ) -> PoseSequence:
     """Landmarks of the most prominent person in every analysis frame (NaN rows where none is found).
+
+    ``anchor=False`` keeps MediaPipe's own world landmarks instead of the image-anchored skeleton
+    (``processor.anchoring``); only the accuracy benchmark compares the two.
 
     Raises ``VideoError`` for input that is not a decodable video.
     """
@@ -190,7 +196,9 @@ def estimate_pose(
     truncated = info.duration_s - last > max(1.0, 3.0 / fps)
     image = np.concatenate([r.image for r in results])
     visibility = np.concatenate([r.visibility for r in results])
-    world = anchor_to_image(np.concatenate([r.world for r in results]), image, visibility, info.width, info.height)
+    world = np.concatenate([r.world for r in results])
+    if anchor:
+        world = anchor_to_image(world, image, visibility, info.width, info.height)
     seq = PoseSequence(
         time_s=times,
         world=world.astype(np.float32),
@@ -206,7 +214,9 @@ def estimate_pose(
             "segments": len(segments),
             "seconds": round(time.monotonic() - started, 3),
             "model": "mediapipe 0.10.21 solutions.pose, model_complexity=1",
-            "skeleton": "x, y from the image landmarks, depth from the world landmarks (processor.anchoring)",
+            "skeleton": "x, y from the image landmarks, depth from the world landmarks (processor.anchoring)"
+            if anchor
+            else "MediaPipe world landmarks",
             "decoded_until_s": round(last, 3),
             "truncated": bool(truncated),
         },
