@@ -12,9 +12,11 @@ one scale per frame: the least-squares fit of the world landmarks' x, y onto the
 (a weak-perspective camera: the person is small against the distance to the camera). The result is
 re-centred on the mid-hip, like MediaPipe's world landmarks.
 
-Measured on the six rendered clips (balanced quality, mean absolute error in degrees, world -> anchored):
-arm facing the camera 7.9/10.6 -> 5.4/6.5 (side) and 8.1/9.3 -> 7.6/8.9 (45°); knee flexion 9.3–10.6
--> 2.1–2.6 (side, 45°); trunk flexion about the same or better (within 0.2° on the 45° views).
+Measured on the six rendered clips by ``bench/skeleton_accuracy.py`` (balanced quality, mean absolute
+error in degrees, world -> anchored): arm facing the camera 7.7/10.0 -> 5.3/5.9 (side views) and
+7.6/9.1 -> 7.1/8.5 (45°); knee flexion 9.1–10.5 -> 2.0–2.6 (side, 45°); trunk flexion better or within
+0.2°. A full perspective camera (the renderer's true focal length) instead of weak perspective made
+the arm 0.4–1.3° worse, so weak perspective stays: it needs no focal length, which videos rarely give.
 """
 
 from __future__ import annotations
