@@ -38,8 +38,8 @@ camera), so a camera pitched down makes an upright person look tilted. ``U`` is 
    a camera clearly pitched or rolled, e.g. mounted high and looking down. Below 15° the camera is taken
    as level (U = −y): on the rendered test people (camera pitched 5° down) the standing legs lean
    6–11° (MediaPipe's depth of the legs is never quite right), so the estimate was worse than the level
-   assumption (trunk-flexion MAE side view 2.5/4.6° with the estimate vs 1.9/2.5° level). Without enough standing frames
-   the camera is taken as level.
+   assumption (trunk-flexion MAE side view 2.5/4.6° with the estimate vs 1.9/2.5° level). Without
+   enough standing frames the camera is taken as level.
 The choice is recorded in ``df.attrs["vertical"]``.
 """
 
