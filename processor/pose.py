@@ -12,17 +12,18 @@ arrays (33 landmarks per analysed frame), so memory stays flat whatever the vide
 
 from __future__ import annotations
 
+import contextlib
 import math
 import os
 import time
 from collections.abc import Callable
 from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
 from dataclasses import dataclass
-from pathlib import Path
 
 import numpy as np
 
 from processor.anchoring import anchor_to_image
+from processor.flip_average import Landmarks, flip_average
 from processor.model import N_LANDMARKS, AnalysisOptions, PoseSequence, VideoInfo
 from processor.video import iter_frames, preset, probe
 
@@ -41,6 +42,7 @@ class _Segment:
     start_s: float
     end_s: float | None  # None: to the end
     warmup_s: float
+    flip: bool = False  # also analyse the mirrored frame and average (processor.flip_average)
 
 
 @dataclass
@@ -49,6 +51,7 @@ class _SegmentResult:
     world: np.ndarray
     image: np.ndarray
     visibility: np.ndarray
+    flip_disagreed: int = 0  # frames where the mirrored pass followed another person
 
 
 _counter = None  # shared frame counter of the pool's processes (progress reporting)
@@ -73,64 +76,93 @@ def _new_pose():
     )
 
 
+class _Tracker:
+    """One MediaPipe instance and the landmarks it found, frame by frame."""
+
+    def __init__(self, pose) -> None:
+        self.pose = pose
+        self.world: list[np.ndarray] = []
+        self.image: list[np.ndarray] = []
+        self.vis: list[np.ndarray] = []
+        self._last_us = -1
+
+    def process(self, image: np.ndarray, time_s: float):
+        # The legacy API stamps frames as a 30-fps stream; give the landmark smoothing filter the
+        # frames' real times instead (it adapts to speed, so the spacing matters). process() adds
+        # 33333 µs before stamping.
+        ts_us = max(self._last_us + 1, int(round(time_s * 1e6)))
+        if hasattr(self.pose, "_simulated_timestamp"):
+            self.pose._simulated_timestamp = ts_us - 33333
+        self._last_us = ts_us
+        return self.pose.process(image)
+
+    def keep(self, res) -> None:
+        if res.pose_world_landmarks is None or res.pose_landmarks is None:
+            self.world.append(np.full((N_LANDMARKS, 3), np.nan, np.float32))
+            self.image.append(np.full((N_LANDMARKS, 2), np.nan, np.float32))
+            self.vis.append(np.full(N_LANDMARKS, np.nan, np.float32))
+            return
+        wl = res.pose_world_landmarks.landmark
+        il = res.pose_landmarks.landmark
+        self.world.append(np.array([(p.x, p.y, p.z) for p in wl], np.float32))
+        self.image.append(np.array([(p.x, p.y) for p in il], np.float32))
+        self.vis.append(np.array([p.visibility for p in il], np.float32))
+
+    def landmarks(self) -> Landmarks:
+        if not self.world:
+            return Landmarks(
+                np.zeros((0, N_LANDMARKS, 3), np.float32),
+                np.zeros((0, N_LANDMARKS, 2), np.float32),
+                np.zeros((0, N_LANDMARKS), np.float32),
+            )
+        return Landmarks(np.stack(self.world), np.stack(self.image), np.stack(self.vis))
+
+
 def _run_segment(seg: _Segment, on_frame: Callable[[], None] | None = None) -> _SegmentResult:
     times: list[float] = []
-    world: list[np.ndarray] = []
-    image: list[np.ndarray] = []
-    vis: list[np.ndarray] = []
-    nan3 = np.full((N_LANDMARKS, 3), np.nan, np.float32)
-    nan2 = np.full((N_LANDMARKS, 2), np.nan, np.float32)
-    nan1 = np.full(N_LANDMARKS, np.nan, np.float32)
-    last_us = -1
-    with _new_pose() as pose:
+    size = (1, 1)
+    with _new_pose() as pose, (_new_pose() if seg.flip else contextlib.nullcontext()) as mirror_pose:
+        original = _Tracker(pose)
+        mirrored = _Tracker(mirror_pose) if seg.flip else None
         for frame in iter_frames(seg.path, seg.fps, seg.max_side, max(0.0, seg.start_s - seg.warmup_s), seg.end_s):
-            # The legacy API stamps frames as a 30-fps stream; give the landmark smoothing filter the
-            # frames' real times instead (it adapts to speed, so the spacing matters). process() adds
-            # 33333 µs before stamping.
-            ts_us = max(last_us + 1, int(round(frame.time_s * 1e6)))
-            if hasattr(pose, "_simulated_timestamp"):
-                pose._simulated_timestamp = ts_us - 33333
-            last_us = ts_us
-            res = pose.process(frame.image)
+            size = (frame.image.shape[1], frame.image.shape[0])
+            res = original.process(frame.image, frame.time_s)
+            res_m = mirrored.process(np.ascontiguousarray(frame.image[:, ::-1]), frame.time_s) if mirrored else None
             if frame.time_s < seg.start_s - 1e-6:
                 continue  # warm-up frame: it only primes tracking
             times.append(frame.time_s)
-            if res.pose_world_landmarks is None or res.pose_landmarks is None:
-                world.append(nan3)
-                image.append(nan2)
-                vis.append(nan1)
-            else:
-                wl = res.pose_world_landmarks.landmark
-                il = res.pose_landmarks.landmark
-                world.append(np.array([(p.x, p.y, p.z) for p in wl], np.float32))
-                image.append(np.array([(p.x, p.y) for p in il], np.float32))
-                vis.append(np.array([p.visibility for p in il], np.float32))
+            original.keep(res)
+            if mirrored is not None:
+                mirrored.keep(res_m)
             if on_frame is not None:
                 on_frame()
             elif _counter is not None:
                 with _counter.get_lock():
                     _counter.value += 1
-    n = len(times)
+    found, disagreed = original.landmarks(), 0
+    if mirrored is not None and times:
+        found, disagreed = flip_average(found, mirrored.landmarks(), *size)
     return _SegmentResult(
         time_s=np.asarray(times, np.float64),
-        world=np.stack(world) if n else np.zeros((0, N_LANDMARKS, 3), np.float32),
-        image=np.stack(image) if n else np.zeros((0, N_LANDMARKS, 2), np.float32),
-        visibility=np.stack(vis) if n else np.zeros((0, N_LANDMARKS), np.float32),
+        world=found.world,
+        image=found.image,
+        visibility=found.visibility,
+        flip_disagreed=disagreed,
     )
 
 
-def plan_segments(info: VideoInfo, fps: float, max_side: int, processes: int) -> list[_Segment]:
+def plan_segments(info: VideoInfo, fps: float, max_side: int, processes: int, flip: bool = False) -> list[_Segment]:
     """Cut the video into time segments whose boundaries lie on the analysis grid."""
     duration = info.duration_s
     n = 1
     if processes > 1:
         n = max(1, min(processes * SEGMENTS_PER_PROCESS, int(duration // MIN_SEGMENT_S)))
     if n == 1:
-        return [_Segment(str(info.path), fps, max_side, 0.0, None, 0.0)]
+        return [_Segment(str(info.path), fps, max_side, 0.0, None, 0.0, flip)]
     step = 1.0 / fps
     bounds = [math.floor(duration * i / n / step) * step for i in range(n)] + [None]
     return [
-        _Segment(str(info.path), fps, max_side, bounds[i], bounds[i + 1], WARMUP_S if i else 0.0)
+        _Segment(str(info.path), fps, max_side, bounds[i], bounds[i + 1], WARMUP_S if i else 0.0, flip)
         for i in range(n)
     ]
 
@@ -144,11 +176,13 @@ def estimate_pose(
     options: AnalysisOptions = AnalysisOptions(),
     progress: Progress | None = None,
     anchor: bool = True,
+    flip: bool | None = None,
 ) -> PoseSequence:
     """Landmarks of the most prominent person in every analysis frame (NaN rows where none is found).
 
     ``anchor=False`` keeps MediaPipe's own world landmarks instead of the image-anchored skeleton
-    (``processor.anchoring``); only the accuracy benchmark compares the two.
+    (``processor.anchoring``); ``flip`` overrides the quality preset's flip test
+    (``processor.flip_average``). Only the accuracy benchmark uses either.
 
     Raises ``VideoError`` for input that is not a decodable video.
     """
@@ -156,7 +190,8 @@ def estimate_pose(
     p = preset(options.quality)
     fps = min(p.fps, info.fps) if info.fps > 0 else p.fps
     processes = resolve_processes(options.processes)
-    segments = plan_segments(info, fps, p.max_side, processes)
+    flip = p.flip if flip is None else flip
+    segments = plan_segments(info, fps, p.max_side, processes, flip)
     expected = max(1, int(info.duration_s * fps))
     started = time.monotonic()
 
@@ -214,6 +249,10 @@ def estimate_pose(
             "segments": len(segments),
             "seconds": round(time.monotonic() - started, 3),
             "model": "mediapipe 0.10.21 solutions.pose, model_complexity=1",
+            "flip_test": "averaged with the mirrored picture (processor.flip_average); "
+            f"{sum(r.flip_disagreed for r in results)} frames kept unaveraged (another person)"
+            if flip
+            else "off",
             "skeleton": "x, y from the image landmarks, depth from the world landmarks (processor.anchoring)"
             if anchor
             else "MediaPipe world landmarks",

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 
 import cv2
@@ -80,3 +81,30 @@ def test_sports2d_demo_real_person(sports2d_demo_video):
     print(f"sports2d demo: person in {share:.1%} of {len(seq)} frames, highest upper-arm elevation {top:.0f}°")
     assert share >= 0.9
     assert top > 60  # the arms-overhead part reaches the highest arm zone
+
+
+def test_flip_test_makes_a_mirrored_video_read_as_the_mirrored_person(monkeypatch):
+    """With the flip test, analysing the mirror image of a video gives the same angles, sides swapped.
+
+    Both passes see the same two pictures (the frame and its mirror), only in the other order, so any
+    left-right bias of the network cancels (measured 0.0001°; without the flip test up to 13°).
+    """
+    import processor.pose as pose
+
+    clip = SYNTH / "bodyB_45.mp4"
+    straight = estimate_pose(clip, AnalysisOptions(processes=1), flip=True)
+    iter_frames = pose.iter_frames
+
+    def mirrored_frames(*args, **kwargs):
+        for frame in iter_frames(*args, **kwargs):
+            yield replace(frame, image=np.ascontiguousarray(frame.image[:, ::-1]))
+
+    monkeypatch.setattr(pose, "iter_frames", mirrored_frames)
+    mirrored = estimate_pose(clip, AnalysisOptions(processes=1), flip=True)
+    assert "averaged with the mirrored picture" in straight.meta["flip_test"]
+    assert straight.meta["flip_test"].split("; ")[1].startswith("0 frames")  # one person: always averaged
+    a, b = compute_angles(straight), compute_angles(mirrored)
+    for side, other in (("left", "right"), ("right", "left")):
+        diff = (a[f"upper_arm_elevation_{side}_deg"] - b[f"upper_arm_elevation_{other}_deg"]).abs()
+        assert float(diff.max()) < 0.01, f"{side} arm differs by {float(diff.max()):.3f}°"
+    assert float((a["trunk_flexion_deg"] - b["trunk_flexion_deg"]).abs().max()) < 0.01
