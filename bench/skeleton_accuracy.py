@@ -1,10 +1,12 @@
-"""Angle accuracy of MediaPipe's world landmarks versus the image-anchored skeleton, on the rendered people.
+"""Angle accuracy of MediaPipe's world landmarks, the image-anchored skeleton and the flip test, on the rendered people.
 
     PYTHONPATH=. python bench/skeleton_accuracy.py [--quality balanced] [--clips bodyA_side ...]
 
-Each clip in tests/data/synthetic is analysed once (pose, then angles and cleaning as the pipeline
-does them) with both skeletons: MediaPipe's own world landmarks and ``processor.anchoring``'s
-(x, y from the 2D keypoints, depth from the world landmarks). Prints the mean absolute error in
+Each clip in tests/data/synthetic is analysed twice, without and with the flip test
+(``processor.flip_average``), then angles and cleaning as the pipeline does them. Scored: MediaPipe's
+own world landmarks, ``processor.anchoring``'s skeleton (x, y from the 2D keypoints, depth from the
+world landmarks), and that skeleton with the flip test (what ``balanced`` and ``accurate`` use).
+Prints the mean absolute error in
 degrees against the clip's truth. The left arm faces the camera in the side and 45° views. Neck:
 after removing each clip's own first-second offset, frames with the trunk upright (target < 30°).
 """
@@ -54,13 +56,15 @@ def main() -> int:
     args = ap.parse_args()
     rows = []
     for clip in args.clips:
-        world = estimate_pose(DATA / f"{clip}.mp4", AnalysisOptions(quality=args.quality, processes=1), anchor=False)
+        options = AnalysisOptions(quality=args.quality, processes=1)
+        world = estimate_pose(DATA / f"{clip}.mp4", options, anchor=False, flip=False)
         anchored = replace(
             world,
             world=anchor_to_image(world.world, world.image, world.visibility, world.video.width, world.video.height),
         )
+        flipped = estimate_pose(DATA / f"{clip}.mp4", options, flip=True)
         truth = pd.read_csv(DATA / f"{clip}.csv")
-        for name, pose in (("world landmarks", world), ("anchored", anchored)):
+        for name, pose in (("world landmarks", world), ("anchored", anchored), ("anchored + flip", flipped)):
             rows.append({"clip": clip, "skeleton": name, **errors(pose, truth)})
         print(f"analysed {clip}", file=sys.stderr, flush=True)
     table = pd.DataFrame(rows).set_index(["clip", "skeleton"])
