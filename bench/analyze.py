@@ -3,7 +3,7 @@
     PYTHONPATH=. python bench/analyze.py [--long] [--processes N]
 
 Makes its test clips with ffmpeg in a temp dir from a committed synthetic clip (looped, upscaled):
-a 60-s 1080p30 clip, analysed at each quality; with ``--long`` also a 10-minute clip, to compare peak
+a 60-s 1080p30 clip, analysed at each quality; with ``--long`` also a 10-minute clip (balanced), to compare peak
 RSS for 1 vs 10 minutes (it must stay flat: frames are streamed). Runs ``processor.pipeline.analyze_video``
 when that module exists, else ``estimate_pose`` + ``compute_angles`` + ``clean_angles``. Each run is a
 child process; peak RSS is the sum over its process tree (pool workers included), sampled every 0.1 s.
@@ -108,8 +108,8 @@ def main() -> int:
         if args.long:
             for minutes in (1, 10):
                 c = make_clip(tmp / f"{minutes}min_360p.mp4", 60 * minutes, height=360)
-                r = run(c, "fast", args.processes, tmp / f"long{minutes}")
-                print(f"{f'{minutes} min 360p30':18s} {'fast':9s} {r['frames'] or '-':>6} {r['wall_s']:7.1f} "
+                r = run(c, "balanced", args.processes, tmp / f"long{minutes}")  # the default preset
+                print(f"{f'{minutes} min 360p30':18s} {'balanced':9s} {r['frames'] or '-':>6} {r['wall_s']:7.1f} "
                       f"{60 * minutes / r['wall_s']:11.2f} {(r['frames'] or 0) / r['wall_s']:8.1f} {r['peak_rss_mib']:12.0f} {r['cpu_s']:6.1f}")  # fmt: skip
     print(f"load average at end {os.getloadavg()[0]:.1f} (the machine is shared: figures vary with load)")
     return 0
