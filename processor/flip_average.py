@@ -2,9 +2,8 @@
 
 A pose network is not exactly left-right symmetric: the mirror image of a video does not read as the
 mirrored person (on a rendered clip, an arm differed by up to 13°). So each analysed frame also goes
-through a second MediaPipe instance
-mirrored left-right; its landmarks are mirrored back (x -> -x, left and right landmarks swapped) and
-averaged with the original's. This is the "flip test" of keypoint estimation (Xiao et al., Simple
+through a second MediaPipe instance mirrored left-right; its landmarks are mirrored back (x -> -x,
+left and right landmarks swapped) and averaged with the original's. This is the "flip test" of keypoint estimation (Xiao et al., Simple
 Baselines for Human Pose Estimation, ECCV 2018).
 
 Measured on the six rendered clips by ``bench/skeleton_accuracy.py`` (balanced, mean absolute
@@ -24,17 +23,18 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from processor.model import N_LANDMARKS
+from processor.model import LANDMARKS, N_LANDMARKS
 
 # MediaPipe Pose landmark pairs (left, right): eyes (inner, centre, outer), ears, mouth, then every
-# limb point from the shoulders (11, 12) to the feet (31, 32).
+# limb point from the shoulders (11, 12) to the feet (31, 32). LANDMARKS names only some of them.
 _PAIRS = [(1, 4), (2, 5), (3, 6), (7, 8), (9, 10)] + [(i, i + 1) for i in range(11, N_LANDMARKS, 2)]
 MIRROR_INDEX = np.arange(N_LANDMARKS)
 for _l, _r in _PAIRS:
     MIRROR_INDEX[_l], MIRROR_INDEX[_r] = _r, _l
 
 SAME_PERSON_TORSO = 0.5  # mid-hip and mid-shoulder may differ by this many torso lengths
-_SHOULDERS, _HIPS = (11, 12), (23, 24)
+_SHOULDERS = (LANDMARKS["left_shoulder"], LANDMARKS["right_shoulder"])
+_HIPS = (LANDMARKS["left_hip"], LANDMARKS["right_hip"])
 
 
 @dataclass

@@ -48,9 +48,7 @@ class _Segment:
 @dataclass
 class _SegmentResult:
     time_s: np.ndarray
-    world: np.ndarray
-    image: np.ndarray
-    visibility: np.ndarray
+    landmarks: Landmarks
     flip_disagreed: int = 0  # frames where the mirrored pass followed another person
 
 
@@ -142,13 +140,7 @@ def _run_segment(seg: _Segment, on_frame: Callable[[], None] | None = None) -> _
     found, disagreed = original.landmarks(), 0
     if mirrored is not None and times:
         found, disagreed = flip_average(found, mirrored.landmarks(), *size)
-    return _SegmentResult(
-        time_s=np.asarray(times, np.float64),
-        world=found.world,
-        image=found.image,
-        visibility=found.visibility,
-        flip_disagreed=disagreed,
-    )
+    return _SegmentResult(np.asarray(times, np.float64), found, disagreed)
 
 
 def plan_segments(info: VideoInfo, fps: float, max_side: int, processes: int, flip: bool = False) -> list[_Segment]:
@@ -229,9 +221,9 @@ def estimate_pose(
     # cut: say so, so the report can tell a damaged file from a person walking out of the picture.
     last = float(times[-1]) if len(times) else 0.0
     truncated = info.duration_s - last > max(1.0, 3.0 / fps)
-    image = np.concatenate([r.image for r in results])
-    visibility = np.concatenate([r.visibility for r in results])
-    world = np.concatenate([r.world for r in results])
+    image = np.concatenate([r.landmarks.image for r in results])
+    visibility = np.concatenate([r.landmarks.visibility for r in results])
+    world = np.concatenate([r.landmarks.world for r in results])
     if anchor:
         world = anchor_to_image(world, image, visibility, info.width, info.height)
     seq = PoseSequence(
