@@ -86,6 +86,14 @@ class Claim:
     nonce: str = ""  # identifies this claim (the same worker may claim a video twice over time)
 
 
+@dataclass(frozen=True)
+class Lookup:
+    """What the last ``claim_next`` saw besides a claim: work that is there but could not be taken yet."""
+
+    waiting: tuple[VideoFile, ...] = ()  # claimable, not settled yet (still changing, or just seen)
+    backed_off: int = 0  # processable videos given up because our claim write outlasted the pause
+
+
 class VideoQueue:
     def __init__(
         self,
@@ -112,6 +120,8 @@ class VideoQueue:
         self.monotonic = monotonic
         self.claim_pause = settings.claim_pause if claim_pause is None else float(claim_pause)
         self.lease = timedelta(seconds=settings.lease_seconds)
+        self.last_lookup = Lookup()
+        self._backed_off = 0
         if settings.lease_seconds <= 2 * self.claim_pause:
             raise ValueError(
                 f"drive.lease_seconds ({settings.lease_seconds}) must exceed twice drive.claim_pause "
@@ -136,14 +146,18 @@ class VideoQueue:
 
     def claim_next(self) -> Claim | None:
         """Sweep, then claim the first processable video that this worker wins; None if none."""
+        self.last_lookup, self._backed_off = Lookup(), 0
         videos = self.storage.list_videos(Folder.INBOX)
         self.sweep(videos)
         sel = self.settle.select(videos, self.clock(), self.settings.max_attempts)
-        for video in sel.process:
-            claim = self._try_claim(video)
-            if claim is not None:
-                return claim
-        return None
+        try:
+            for video in sel.process:
+                claim = self._try_claim(video)
+                if claim is not None:
+                    return claim
+            return None
+        finally:
+            self.last_lookup = Lookup(tuple(sel.waiting), self._backed_off)
 
     def _try_claim(self, listed: VideoFile) -> Claim | None:
         started = self.monotonic()
@@ -185,6 +199,7 @@ class VideoQueue:
                 "claim write on %s took %.2fs, not under the %.2fs pause: undoing it", listed.name, gap, self.claim_pause
             )
             self._undo_claim(listed.id, nonce, fresh.properties)
+            self._backed_off += 1
             return None
         self.sleep(self.claim_pause)
         try:

@@ -45,6 +45,8 @@ DOWNLOAD_SPAN, ANALYSIS_START, ANALYSIS_SPAN, UPLOAD_AT = 10, 10, 80, 95
 DISK_MARGIN = 200 * 1024 * 1024
 # Consecutive storage errors while looking for work before the worker gives up.
 MAX_LOOKUP_ERRORS = 5
+# Consecutive looks whose claim writes all outlasted drive.claim_pause before the worker gives up.
+MAX_SLOW_CLAIMS = 5
 
 
 def output_names(video_name: str) -> tuple[str, str, str]:
@@ -135,8 +137,7 @@ class _Worker:
         self._storage = storage
         self.scratch_root = Path(settings.worker.scratch_dir).expanduser().resolve() / _safe(self.worker_id)
         self.poll = min(5.0, max(0.2, settings.worker.idle_grace / 5, settings.drive.settle_seconds / 5))
-        # A fresh worker's settle tracker needs settle_seconds to see any video settled.
-        self.grace = max(settings.worker.idle_grace, settings.drive.settle_seconds + 2 * self.poll)
+        self.grace = max(settings.worker.idle_grace, 2 * self.poll)
         self.started = time.monotonic()
         self.deadline = self.started + settings.launcher.max_lifetime
         self.stop = threading.Event()
@@ -213,10 +214,12 @@ class _Worker:
         from drive.storage import StorageError
 
         idle_since = time.monotonic()
-        errors = 0
+        errors = slow_claims = 0
+        due: dict[str, float] = {}  # unsettled video id -> until when it may keep an idle worker
         while not self.stop.is_set():
             if time.monotonic() >= self.deadline:
                 raise Shutdown("launcher.max_lifetime reached", release=False)
+            looked_at = time.monotonic()
             try:
                 claim = queue.claim_next()
                 errors = 0
@@ -232,11 +235,32 @@ class _Worker:
                 self.stop.wait(min(60.0, self.poll * 2**errors))
                 continue
             if claim is None:
-                if time.monotonic() - idle_since >= self.grace:
-                    log.info("queue empty for %.0f s: worker %s exits", self.grace, self.worker_id)
+                now = time.monotonic()
+                look = queue.last_lookup
+                if look.backed_off:
+                    # The video is there; only our claim write was slow (a loaded machine or API).
+                    slow_claims += 1
+                    if slow_claims >= MAX_SLOW_CLAIMS:
+                        log.error(
+                            "worker %s stops: claim writes took longer than drive.claim_pause (%.1f s) %d times "
+                            "in a row, so no claim could be made safely; raise drive.claim_pause",
+                            self.worker_id, queue.claim_pause, slow_claims,
+                        )  # fmt: skip
+                        return EXIT_FATAL
+                    idle_since = now
+                else:
+                    slow_claims = 0
+                # A video still settling (every video, for a fresh worker's tracker) keeps the worker for
+                # one settle period from when it was first seen, plus the grace, plus two more looks
+                # however slow the listing is; a file that never stops changing holds it no longer.
+                margin = max(self.grace, 2 * (self.poll + now - looked_at))
+                due = {v.id: due.get(v.id, now + self.settings.drive.settle_seconds + margin) for v in look.waiting}
+                if now - idle_since >= self.grace and now >= max(due.values(), default=now):
+                    log.info("queue empty for %.0f s: worker %s exits", now - idle_since, self.worker_id)
                     return EXIT_OK
                 self.stop.wait(self.poll)
                 continue
+            slow_claims = 0
             try:
                 fatal = self._process(queue, storage, claim)
             finally:

@@ -229,3 +229,79 @@ def test_a_misconfigured_standard_stops_the_worker_before_claiming(tmp_path, cap
     assert run_worker(settings, analyze=quick_analyze, install_signals=False) == EXIT_FATAL
     assert "cannot start" in caplog.text and "nv999" in caplog.text
     assert state_of(open_storage(settings), Folder.INBOX, "v.mp4").attempts == 0  # untouched
+
+
+class SlowStore:
+    """The local store with slow listings and/or slow claim writes, as a loaded machine or Drive gives."""
+
+    def __init__(self, store, list_delay=0.0, slow_claims=0, claim_delay=0.0):
+        self._store, self.list_delay, self.slow_claims, self.claim_delay = store, list_delay, slow_claims, claim_delay
+        self.claim_writes = 0
+
+    def __getattr__(self, name):
+        return getattr(self._store, name)
+
+    def list_videos(self, *args, **kw):
+        time.sleep(self.list_delay)
+        return self._store.list_videos(*args, **kw)
+
+    def update_properties(self, file_id, props):
+        if props.get("hf_state") == "claimed":
+            self.claim_writes += 1
+            if self.slow_claims is None or self.claim_writes <= self.slow_claims:
+                time.sleep(self.claim_delay)
+        return self._store.update_properties(file_id, props)
+
+
+def test_slow_listings_do_not_end_a_fresh_worker_before_its_video_settles(tmp_path):
+    """A fresh worker first sees the video unsettled; listings of 0.6 s must not run out its grace."""
+    settings = make_settings(tmp_path, drive={"settle_seconds": 1.0}, worker={"idle_grace": 1.0})
+    add_video(settings, "v.mp4")
+    store = SlowStore(open_storage(settings), list_delay=0.6)
+    assert run_worker(settings, analyze=quick_analyze, storage=store, install_signals=False) == EXIT_OK
+    assert folder(settings, "Done") == ["v.mp4"]
+
+
+def test_a_claim_write_slower_than_the_pause_is_undone_and_tried_again(tmp_path, caplog):
+    settings = make_settings(tmp_path, worker={"idle_grace": 0.3})
+    add_video(settings, "v.mp4")
+    store = SlowStore(open_storage(settings), slow_claims=2, claim_delay=0.5)
+    assert run_worker(settings, analyze=quick_analyze, storage=store, install_signals=False) == EXIT_OK
+    assert folder(settings, "Done") == ["v.mp4"]
+    assert store.claim_writes == 3
+    assert sum("not under the 0.25s pause" in r.getMessage() for r in caplog.records) == 2
+
+
+def test_claim_writes_that_are_always_too_slow_end_the_worker_with_the_remedy(tmp_path, caplog):
+    settings = make_settings(tmp_path, worker={"idle_grace": 0.3})
+    add_video(settings, "v.mp4")
+    store = SlowStore(open_storage(settings), slow_claims=None, claim_delay=0.3)
+    assert run_worker(settings, analyze=quick_analyze, storage=store, install_signals=False) == EXIT_FATAL
+    st = state_of(open_storage(settings), Folder.INBOX, "v.mp4")
+    assert st.state is State.PENDING and st.attempts == 0  # every slow claim was undone
+    [error] = [r.getMessage() for r in caplog.records if r.levelname == "ERROR"]
+    assert "drive.claim_pause" in error and "5 times" in error
+
+
+def test_a_video_that_never_settles_does_not_keep_the_worker(tmp_path):
+    """A file still growing holds an idle worker for one settle period past the grace, not longer."""
+    settings = make_settings(tmp_path, drive={"settle_seconds": 1.0}, worker={"idle_grace": 0.5})
+    path = add_video(settings, "growing.mp4")
+    stop = threading.Event()
+
+    def grow():
+        while not stop.wait(0.1):
+            with path.open("ab") as fh:
+                fh.write(b"\x00" * 1000)
+
+    writer = threading.Thread(target=grow, daemon=True)
+    writer.start()
+    try:
+        t0 = time.monotonic()
+        assert run_worker(settings, analyze=quick_analyze, install_signals=False) == EXIT_OK
+        elapsed = time.monotonic() - t0
+    finally:
+        stop.set()
+        writer.join()
+    assert folder(settings, "inbox") == ["growing.mp4"]
+    assert 1.0 <= elapsed < 10
