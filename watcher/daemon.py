@@ -1,7 +1,9 @@
 """`hotfolder watch`: the APScheduler poll loop, the web page thread, and `--once`.
 
 One interval job runs ``watcher.poll.poll`` (max_instances=1, coalesced, generous misfire grace);
-"Check now" on the web page moves that job's next run to now, so two polls never overlap.
+"Check now" on the web page starts a poll at once; a click while a poll runs asks that poll to run
+once more when it ends (its listing may predate the click), so two polls never overlap and no click
+is lost, however many arrive.
 """
 
 from __future__ import annotations
@@ -98,9 +100,36 @@ class WatcherService:
         self.background: threading.Thread | None = None
         self.web_server = None  # set by run_watch when the page is served
         self.noticed: list = []  # outcomes seen by `--once` polls, in order
+        self._state = threading.Lock()  # guards the three flags below
+        self._running = False
+        self._again = False
+        self._closed = False
 
     # -- the job --------------------------------------------------------------------------------
     def run_poll(self) -> PollResult | None:
+        """One poll, or none if one is running: that one then runs once more (the scheduler's job and
+        "Check now" both come here)."""
+        with self._state:
+            if self._closed:
+                return None
+            if self._running:
+                self._again = True
+                return None
+            self._running = True
+        try:
+            while True:
+                result = self._poll()
+                with self._state:  # deciding and clearing in one step: a click in between is not lost
+                    if not self._again or self._closed:
+                        self._running = False
+                        return result
+                    self._again = False
+        except BaseException:
+            with self._state:
+                self._running = False
+            raise
+
+    def _poll(self) -> PollResult | None:
         try:
             self.last_result = poll(self.ctx)
             return self.last_result
@@ -108,20 +137,25 @@ class WatcherService:
             log.exception("poll failed; the next one runs as scheduled")
             return None
 
+    def close(self) -> None:
+        """No poll starts after this; one that is running finishes (run_watch then closes the history)."""
+        with self._state:
+            self._closed = True
+
     # -- web actions ----------------------------------------------------------------------------
     def overview(self) -> ov.Overview:
         events = [ov.EventRow(e.at, e.kind, e.message) for e in self.ctx.history.recent_events(30)]
         return replace(self.ctx.overview, events=events)
 
     def check_now(self) -> str:
-        if self.scheduler is not None:
-            # Through the scheduler: with max_instances=1 a poll already running is never doubled.
-            self.scheduler.modify_job(JOB_ID, next_run_time=datetime.now(timezone.utc))
-        elif not self.ctx.lock.locked():  # no scheduler (tests, tools): one poll in the background
-            self.background = threading.Thread(target=self.run_poll, name="hotfolder-check-now", daemon=True)
-            self.background.start()
-        else:
-            return "A check is already running."
+        with self._state:
+            if self._closed:
+                return "The watcher is stopping."
+            if self._running:
+                self._again = True
+                return "Checking the folder again as soon as the check that is running ends; reload in a few seconds."
+        self.background = threading.Thread(target=self.run_poll, name="hotfolder-check-now", daemon=True)
+        self.background.start()
         return "Checking the folder now; reload in a few seconds."
 
     def retry(self, file_id: str) -> str:
@@ -204,6 +238,7 @@ def run_watch(settings: Settings, service: WatcherService | None = None, stop_ev
         if web_server is not None:
             web_server.stop()
         # Let a poll that was running finish its bookkeeping before the history closes.
+        service.close()
         with service.ctx.lock:
             service.ctx.history.close()
     log.info("watcher stopped")

@@ -14,12 +14,14 @@ class SlowStorage(MemoryStorage):
         super().__init__()
         self.running = 0
         self.max_running = 0
+        self.started: list[float] = []  # monotonic start of each listing
         self.guard = threading.Lock()
 
     def list_videos(self, folder=None):
         with self.guard:
             self.running += 1
             self.max_running = max(self.max_running, self.running)
+            self.started.append(time.monotonic())
         time.sleep(0.3)
         with self.guard:
             self.running -= 1
@@ -63,28 +65,37 @@ def test_scheduler_job_and_check_now_never_overlap(tmp_path):
         assert job.max_instances == 1 and job.coalesce and job.misfire_grace_time >= 60
         assert job.trigger.interval.total_seconds() == 3600
         assert str(service.scheduler.timezone) == "UTC"
-        assert wait_until(lambda: storage.running == 0)
+        assert wait_until(lambda: not service._running), "the first poll ends"
         before = storage.calls["list_videos:inbox"]
-        for _ in range(10):  # impatient clicks on "Check now"
-            assert "Checking" in service.check_now()
+        messages = []
+        for _ in range(10):  # impatient clicks on "Check now", most of them while a poll runs
+            messages.append(service.check_now())
             time.sleep(0.05)
-        assert wait_until(lambda: storage.calls["list_videos:inbox"] > before)
-        time.sleep(1.0)
+        last_click = time.monotonic()
+        assert messages[0].startswith("Checking the folder now")
+        assert any("as soon as the check that is running ends" in m for m in messages[1:])
+        assert wait_until(lambda: storage.started[-1] > last_click), "a poll starts after the last click"
+        assert wait_until(lambda: storage.running == 0 and not service._running)
+        time.sleep(0.5)
         assert storage.max_running == 1, "two polls ran at once"
-        assert storage.calls["list_videos:inbox"] - before <= 3, "clicks coalesce instead of queueing polls"
+        # 10 clicks in 0.5 s over 0.3-s polls: the click's poll, then one more per poll that clicks hit.
+        assert 2 <= storage.calls["list_videos:inbox"] - before <= 3, "clicks coalesce instead of queueing polls"
     finally:
         stop.set()
         thread.join(10)
     assert not thread.is_alive(), "the daemon stops cleanly"
 
 
-def test_check_now_without_scheduler_runs_one_poll_in_background(tmp_path):
+def test_check_now_during_a_poll_runs_one_more_and_none_after_close(tmp_path):
     storage = SlowStorage()
     _, service = service_for(tmp_path, storage)
-    assert "Checking" in service.check_now()
-    assert wait_until(lambda: service.ctx.lock.locked())
-    assert service.check_now() == "A check is already running."
-    assert wait_until(lambda: service.last_result is not None)
+    assert service.check_now().startswith("Checking the folder now")
+    assert wait_until(lambda: storage.running == 1)
+    assert "as soon as the check that is running ends" in service.check_now()
+    assert wait_until(lambda: storage.calls["list_videos:inbox"] == 2 and not service._running)
+    assert service.last_result is not None and storage.max_running == 1
+    service.close()
+    assert service.check_now() == "The watcher is stopping." and service.run_poll() is None
 
 
 def test_a_busy_web_port_does_not_stop_the_watcher(tmp_path, caplog):
