@@ -137,6 +137,11 @@ class WatcherService:
             log.exception("poll failed; the next one runs as scheduled")
             return None
 
+    @property
+    def checking(self) -> bool:
+        """True while a poll runs (including the follow-up a click asked for)."""
+        return self._running
+
     def close(self) -> None:
         """No poll starts after this; one that is running finishes (run_watch then closes the history)."""
         with self._state:

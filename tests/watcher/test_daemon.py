@@ -65,7 +65,7 @@ def test_scheduler_job_and_check_now_never_overlap(tmp_path):
         assert job.max_instances == 1 and job.coalesce and job.misfire_grace_time >= 60
         assert job.trigger.interval.total_seconds() == 3600
         assert str(service.scheduler.timezone) == "UTC"
-        assert wait_until(lambda: not service._running), "the first poll ends"
+        assert wait_until(lambda: not service.checking), "the first poll ends"
         before = storage.calls["list_videos:inbox"]
         messages = []
         for _ in range(10):  # impatient clicks on "Check now", most of them while a poll runs
@@ -75,7 +75,7 @@ def test_scheduler_job_and_check_now_never_overlap(tmp_path):
         assert messages[0].startswith("Checking the folder now")
         assert any("as soon as the check that is running ends" in m for m in messages[1:])
         assert wait_until(lambda: storage.started[-1] > last_click), "a poll starts after the last click"
-        assert wait_until(lambda: storage.running == 0 and not service._running)
+        assert wait_until(lambda: storage.running == 0 and not service.checking)
         time.sleep(0.5)
         assert storage.max_running == 1, "two polls ran at once"
         # 10 clicks in 0.5 s over 0.3-s polls: the click's poll, then one more per poll that clicks hit.
@@ -92,7 +92,7 @@ def test_check_now_during_a_poll_runs_one_more_and_none_after_close(tmp_path):
     assert service.check_now().startswith("Checking the folder now")
     assert wait_until(lambda: storage.running == 1)
     assert "as soon as the check that is running ends" in service.check_now()
-    assert wait_until(lambda: storage.calls["list_videos:inbox"] == 2 and not service._running)
+    assert wait_until(lambda: storage.calls["list_videos:inbox"] == 2 and not service.checking)
     assert service.last_result is not None and storage.max_running == 1
     service.close()
     assert service.check_now() == "The watcher is stopping." and service.run_poll() is None
