@@ -1,0 +1,223 @@
+"""Per-frame angles -> seconds per NV 361 catalogue row -> minutes per shift -> category.
+
+Every episode of every signal (``processor.episodes``) goes to at most one row: the row of its signal
+and zone whose work (static if held > 4 s, else dynamic), frequency class, condition and support match.
+Episodes that match no row (e.g. a dynamic trunk flexion of 40–60°, which the catalogue does not list)
+are kept in the episode list with no row. A row's minutes per shift are its seconds ÷ the seconds its
+signal was measured × the work time (or the operation's minutes, in a time study).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from processor.episodes import Episode, find_episodes, frame_durations
+from processor.nv361 import CatalogueRow, load_catalogue
+from processor.nv361.category import WorkTime, category, limits
+from processor.nv361.signals import SIGNALS, Signal
+
+SIDE_BEND_ROW_DEG = 20.0
+HEAD_FLEXION_ROW_MAX_DEG = 40.0
+HEAD_EXTENSION_ROW_MIN_DEG = -15.0
+
+
+@dataclass(frozen=True)
+class RowEpisode:
+    signal: str
+    zone: str
+    row_id: str | None  # None: no catalogue row for this posture
+    start_s: float
+    duration_s: float
+    static: bool
+    per_min: float
+    low: float
+    high: float
+
+
+@dataclass(frozen=True)
+class RowResult:
+    row: CatalogueRow
+    status: str  # "measured" | "not_from_video" | "not_measured" (signal absent) | "not_applicable" (support)
+    seconds: float
+    analysed_s: float  # seconds the row's signal was measured
+    episodes: int
+    longest_s: float
+
+    @property
+    def measured(self) -> bool:
+        return self.status in ("measured", "not_applicable")
+
+
+@dataclass(frozen=True)
+class CatalogueResult:
+    duration_s: float
+    analysed_s: float  # frames where at least one signal was measured
+    signal_analysed_s: dict[str, float]
+    rows: tuple[RowResult, ...]
+    episodes: tuple[RowEpisode, ...]
+    supported: frozenset[str]
+
+    def row(self, row_id: str) -> RowResult:
+        return next(r for r in self.rows if r.row.id == row_id)
+
+
+def _condition(row: CatalogueRow, ep: Episode, df: pd.DataFrame) -> bool:
+    if row.condition == "high_le40":
+        return ep.high <= HEAD_FLEXION_ROW_MAX_DEG
+    if row.condition == "low_ge-15":
+        return ep.low >= HEAD_EXTENSION_ROW_MIN_DEG
+    if row.condition == "side_gt20":
+        side = df["trunk_side_bend_deg"].to_numpy(dtype=float)[ep.start:ep.stop] if "trunk_side_bend_deg" in df else []
+        return bool(len(side)) and bool(np.nanmax(np.abs(side)) > SIDE_BEND_ROW_DEG)
+    return True
+
+
+def match_row(rows: tuple[CatalogueRow, ...], signal: Signal, ep: Episode, df: pd.DataFrame,
+              supported: frozenset[str]) -> CatalogueRow | None:
+    """The one catalogue row an episode belongs to, or None; more than one is a catalogue error."""
+    zone = signal.zones[ep.zone]
+    found = [
+        r for r in rows
+        if r.signal == signal.key and r.zone == zone and r.measurable and r.static == ep.static
+        and (ep.static or r.high_frequency == ep.high_frequency)
+        and r.applies_with(supported) and _condition(r, ep, df)
+    ]  # fmt: skip
+    if len(found) > 1:
+        raise AssertionError(f"episode of {signal.key}/{zone} matches rows {[r.id for r in found]}")
+    return found[0] if found else None
+
+
+def evaluate_catalogue(df: pd.DataFrame, supported: frozenset[str] = frozenset(),
+                       duration_s: float | None = None, rows: tuple[CatalogueRow, ...] | None = None) -> CatalogueResult:
+    """Seconds per catalogue row in a per-frame angle table (columns as ``ANGLE_COLUMNS``; missing = not measured)."""
+    rows = rows or load_catalogue()
+    t = df["time_s"].to_numpy(dtype=float) if len(df) else np.zeros(0)
+    dt = frame_durations(t)
+    if len(t) == 1 and duration_s:
+        dt = np.array([float(duration_s)])
+    if duration_s is None:
+        duration_s = float(t[-1] - t[0] + dt[-1]) if len(t) else 0.0
+    seconds = {r.id: 0.0 for r in rows}
+    counts = {r.id: 0 for r in rows}
+    longest = {r.id: 0.0 for r in rows}
+    analysed: dict[str, float] = {}
+    any_measured = np.zeros(len(t), bool)
+    episodes: list[RowEpisode] = []
+    for signal in SIGNALS.values():
+        values, zones = signal.evaluate(df)
+        eps, final = find_episodes(t, values, signal.borders, zones=zones) if len(t) else ([], np.zeros(0, int))
+        measured = final >= 0
+        any_measured |= measured
+        analysed[signal.key] = float(dt[measured].sum())
+        for ep in eps:
+            row = match_row(rows, signal, ep, df, supported)
+            dur = float(dt[ep.start:ep.stop].sum())
+            if row is not None:
+                seconds[row.id] += dur
+                counts[row.id] += 1
+                longest[row.id] = max(longest[row.id], dur)
+            episodes.append(RowEpisode(signal.key, signal.zones[ep.zone], row.id if row else None, ep.start_s,
+                                       dur, ep.static, ep.per_min, ep.low, ep.high))
+    results = []
+    for r in rows:
+        a = analysed.get(r.signal, 0.0)
+        if not r.measurable:
+            status = "not_from_video"
+        elif a <= 0:
+            status = "not_measured"
+        elif not r.applies_with(supported):
+            status = "not_applicable"
+        else:
+            status = "measured"
+        results.append(RowResult(r, status, seconds[r.id], a, counts[r.id], longest[r.id]))
+    episodes.sort(key=lambda e: (e.start_s, e.signal))
+    return CatalogueResult(
+        duration_s=float(duration_s), analysed_s=float(dt[any_measured].sum()), signal_analysed_s=analysed,
+        rows=tuple(results), episodes=tuple(episodes), supported=frozenset(supported),
+    )
+
+
+# -- minutes per shift and the category ---------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class RowAssessment:
+    row: CatalogueRow
+    minutes: float | None  # None: not assessed (not measured / not from video)
+    category: int | None
+    limits: tuple[float, float]  # (end of category 1, end of category 2), corrected for the work time
+
+
+@dataclass(frozen=True)
+class Assessment:
+    work: WorkTime
+    rows: tuple[RowAssessment, ...]
+    category: int | None  # None when no row was assessed
+    deciding: tuple[str, ...]  # ids of the rows that set the category (when it is above 1)
+    pp_minutes: float  # the regulation's summary rule, for information
+    n_minutes: float
+
+    def row(self, row_id: str) -> RowAssessment:
+        return next(r for r in self.rows if r.row.id == row_id)
+
+
+def row_minutes(result: CatalogueResult, work_minutes: float) -> dict[str, float | None]:
+    """Minutes per shift of every row: seconds ÷ the signal's measured seconds × the work time."""
+    out: dict[str, float | None] = {}
+    for r in result.rows:
+        if r.status in ("measured", "not_applicable") and r.analysed_s > 0:
+            out[r.row.id] = r.seconds / r.analysed_s * work_minutes
+        else:
+            out[r.row.id] = None
+    return out
+
+
+def assess(minutes: dict[str, float | None], work: WorkTime, rows: tuple[CatalogueRow, ...] | None = None) -> Assessment:
+    """Category per row and for the whole (a video, or a position's averaged minutes)."""
+    rows = rows or load_catalogue()
+    out = []
+    for r in rows:
+        m = minutes.get(r.id)
+        lim = limits(r.row_class, work.coefficient)
+        out.append(RowAssessment(r, m, category(m, r.row_class, work.coefficient) if m is not None else None, lim))
+    cats = [a.category for a in out if a.category is not None]
+    top = max(cats) if cats else None
+    deciding = tuple(a.row.id for a in out if top is not None and top > 1 and a.category == top)
+    return Assessment(
+        work=work, rows=tuple(out), category=top, deciding=deciding,
+        pp_minutes=sum(a.minutes or 0.0 for a in out if a.row.row_class == "PP"),
+        n_minutes=sum(a.minutes or 0.0 for a in out if a.row.row_class == "N"),
+    )
+
+
+PART_NAMES = {
+    "en": {"trunk": "trunk", "head_neck": "head and neck", "arm_right": "right arm", "arm_left": "left arm",
+           "legs": "lower limbs", "other": "other"},
+    "cs": {"trunk": "trup", "head_neck": "hlava a krk", "arm_right": "pravá horní končetina",
+           "arm_left": "levá horní končetina", "legs": "dolní končetiny", "other": "ostatní"},
+}
+WORK_NAMES = {"en": {"static": "static", "dynamic": "dynamic"}, "cs": {"static": "statická", "dynamic": "dynamická"}}
+
+
+def sentence(a: Assessment, lang: str) -> str:
+    """The overall assessment in one sentence, naming the rows that set the category."""
+    cs = lang == "cs"
+    if a.category is None:
+        return ("Žádnou položku katalogu nebylo možné z videa posoudit." if cs
+                else "No catalogue row could be assessed from the video.")
+    if a.category == 1:
+        return ("Doba žádné pracovní polohy nepřekračuje limity kategorie 1; navržená kategorie: 1." if cs
+                else "No working posture exceeds the limits of category 1; proposed category: 1.")
+    by_row = {r.row.id: r for r in a.rows}
+    items = []
+    for rid in a.deciding:
+        ra = by_row[rid]
+        items.append(f"{ra.row.text(lang)} ({PART_NAMES[lang][ra.row.part]}, {WORK_NAMES[lang][ra.row.work]}, "
+                     f"{ra.minutes:.0f} min)")
+    joined = "; ".join(items)
+    if cs:
+        return f"Navržená kategorie {a.category}: rozhodují položky {joined}."
+    return f"Proposed category {a.category}, set by: {joined}."

@@ -1,0 +1,107 @@
+"""The machine-readable per-video result: ``<stem> - summary.json`` (schema in the README, "summary.json").
+
+It carries everything a time study needs to re-evaluate a video without analysing it again: per row
+the seconds in the posture and the seconds its signal was measured.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from dataclasses import dataclass
+from pathlib import Path
+
+from processor import episodes as ep_rules
+from processor.nv361 import STANDARD_NAME
+from processor.nv361.evaluate import Assessment, CatalogueResult, sentence
+
+SCHEMA = "ergo-hotfolder/summary/1"
+
+
+def _num(x: float | None, digits: int = 3) -> float | None:
+    return None if x is None or (isinstance(x, float) and math.isnan(x)) else round(float(x), digits)
+
+
+def method_parameters() -> dict:
+    return {
+        "hysteresis_deg": ep_rules.HYSTERESIS_DEG,
+        "min_episode_s": ep_rules.MIN_EPISODE_S,
+        "static_after_s": ep_rules.STATIC_AFTER_S,
+        "frequency_window_s": ep_rules.FREQUENCY_WINDOW_S,
+        "high_frequency_per_min": ep_rules.HIGH_FREQUENCY_PER_MIN,
+    }
+
+
+def catalogue_summary(video: str, result: CatalogueResult, assessment: Assessment | None, *,
+                      analysed_at: str | None = None, angle_source: str | None = None,
+                      measured_share: dict[str, float] | None = None) -> dict:
+    """The summary JSON object of one video under the NV 361 catalogue."""
+    by_id = {a.row.id: a for a in assessment.rows} if assessment else {}
+    rows = []
+    for r in result.rows:
+        item = {
+            "id": r.row.id, "part": r.row.part, "class": r.row.row_class, "work": r.row.work,
+            "frequency": r.row.frequency or None, "measured": r.measured, "status": r.status,
+            "seconds": _num(r.seconds), "analysed_seconds": _num(r.analysed_s), "episodes": r.episodes,
+            "longest_seconds": _num(r.longest_s),
+        }  # fmt: skip
+        if assessment:
+            a = by_id[r.row.id]
+            item.update(minutes_per_shift=_num(a.minutes, 2), category=a.category)
+        rows.append(item)
+    out: dict = {
+        "schema": SCHEMA, "standard": STANDARD_NAME, "video": video, "analysed_at": analysed_at,
+        "angle_source": angle_source, "duration_seconds": _num(result.duration_s),
+        "analysed_seconds": _num(result.analysed_s), "supported": sorted(result.supported),
+        "measured_share": {k: _num(v, 4) for k, v in (measured_share or {}).items()},
+        "method": method_parameters(), "rows": rows,
+    }  # fmt: skip
+    if assessment:
+        w = assessment.work
+        out.update(
+            work_minutes=w.minutes, work_minutes_source=w.source, coefficient=w.coefficient,
+            coefficient_in_table=w.in_table, category=assessment.category, category_rows=list(assessment.deciding),
+            sentence_cs=sentence(assessment, "cs"), sentence_en=sentence(assessment, "en"),
+            pp_minutes=_num(assessment.pp_minutes, 2), n_minutes=_num(assessment.n_minutes, 2),
+        )
+    return out
+
+
+def write_json(obj: dict, path: Path) -> Path:
+    path = Path(path)
+    tmp = path.with_name(path.name + ".part")
+    tmp.write_text(json.dumps(obj, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
+    tmp.replace(path)
+    return path
+
+
+class SummaryError(ValueError):
+    """A summary file cannot be used (not JSON, another standard, missing fields); names the file."""
+
+
+@dataclass(frozen=True)
+class RowSeconds:
+    seconds: float
+    analysed_s: float
+    measured: bool
+
+
+def read_summary(path_or_obj: Path | dict, name: str | None = None) -> tuple[str, dict[str, RowSeconds]]:
+    """(video name, per-row seconds) of a catalogue summary; ``SummaryError`` names what is wrong."""
+    where = name or (path_or_obj.name if isinstance(path_or_obj, Path) else "summary")
+    if isinstance(path_or_obj, Path):
+        try:
+            obj = json.loads(path_or_obj.read_text(encoding="utf-8"))
+        except (OSError, ValueError) as exc:
+            raise SummaryError(f"{where} cannot be read as JSON ({exc})") from None
+    else:
+        obj = path_or_obj
+    if not isinstance(obj, dict) or obj.get("standard") != STANDARD_NAME or not isinstance(obj.get("rows"), list):
+        raise SummaryError(f"{where} is not an NV 361 catalogue summary")
+    rows = {}
+    for r in obj["rows"]:
+        try:
+            rows[r["id"]] = RowSeconds(float(r["seconds"] or 0.0), float(r["analysed_seconds"] or 0.0), bool(r["measured"]))
+        except (KeyError, TypeError, ValueError):
+            raise SummaryError(f"{where}: a row without id, seconds, analysed_seconds or measured") from None
+    return str(obj.get("video") or where), rows
