@@ -93,7 +93,11 @@ class AnalysisSettings(Section):
     quality: Literal["fast", "balanced", "accurate"] = "balanced"
     lang: Literal["en", "cs"] = "en"
     preview: bool = False
-    shift_hours: float = Field(8.0, gt=0)
+    shift_hours: float = Field(8.0, gt=0)  # zone profiles (iso11226, en1005-4, ...): the shift a video samples
+    # NV 361 catalogue without a time study: the work time (shift minus meal break, minutes) a single
+    # video stands for, and the body parts marked as supported ("trunk", "head", "arm").
+    work_minutes: float = Field(480.0, gt=0, le=1440)
+    supported: list[Literal["trunk", "head", "arm"]] = []
     # A path, or "drive:<file id>"; empty: skeleton mode on the landmarks.
     smplx_model: str = ""
     camera_pitch_deg: float | None = None

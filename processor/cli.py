@@ -25,12 +25,43 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--quality", choices=("fast", "balanced", "accurate"), help="analysis preset")
     p.add_argument("--lang", choices=("en", "cs"), help="report language")
     p.add_argument("--preview", action="store_true", default=None, help="also write an annotated preview MP4")
-    p.add_argument("--shift-hours", type=float, help="shift length the video is a sample of")
+    p.add_argument("--shift-hours", type=float, help="zone profiles: shift length the video is a sample of")
+    p.add_argument("--work-minutes", type=float, metavar="MIN",
+                   help="nv361: the work time (shift minus meal break) the video stands for (default 480)")
+    p.add_argument("--supported", metavar="PARTS",
+                   help="nv361: body parts the worker rests on, e.g. 'trunk,arm' (trunk, head, arm)")
     p.add_argument("--camera-pitch", type=float, metavar="DEG", help="camera pitch override (degrees, + looking down)")
     p.add_argument("--body-model", metavar="PATH", help="SMPL-X model file (default: skeleton mode)")
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
     p.set_defaults(func=run_analyze)
     register_work(sub)
+    register_evaluate(sub)
+
+
+def register_evaluate(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser(
+        "evaluate",
+        help="evaluate per-frame angle CSVs (and optionally a time study) without analysing any video",
+        description="Re-evaluate '<stem> - angles.csv' files written by 'analyze' or a worker (columns missing "
+        "from a CSV are 'not measured') with a standard: writes '<stem> - ergonomics.xlsx' and "
+        "'<stem> - summary.json' per CSV. With --time-study (nv361), also the position workbook and its JSON "
+        "from the CSVs of the videos the time study names.",
+    )
+    p.add_argument("csv", nargs="+", metavar="CSV", help="per-frame angle CSV file(s)")
+    p.add_argument("-o", "--output", metavar="DIR", help="output folder (default: each CSV's folder)")
+    p.add_argument("--standard", help="nv361 (default), iso11226, iso11226-shift, en1005-4, legacy, or a .toml file")
+    p.add_argument("--time-study", metavar="XLSX", help="nv361: a time-study file naming the videos of a position")
+    p.add_argument("--lang", choices=("en", "cs"), help="report language")
+    p.add_argument("--shift-hours", type=float, help="zone profiles: shift length the recording is a sample of")
+    p.add_argument("--work-minutes", type=float, metavar="MIN", help="nv361 without a time study: the work time")
+    p.add_argument("--supported", metavar="PARTS", help="nv361 without a time study: e.g. 'trunk,arm'")
+    p.set_defaults(func=run_evaluate)
+
+
+def run_evaluate(args: argparse.Namespace, settings) -> int:
+    from processor.evaluate_cli import evaluate_command
+
+    return evaluate_command(args, settings)
 
 
 def register_work(sub: argparse._SubParsersAction) -> None:
@@ -57,9 +88,30 @@ def _fail(message: str) -> int:
     return 2
 
 
+def common_options(args: argparse.Namespace, settings) -> dict:
+    """Options shared by ``analyze`` and ``evaluate``: command line over the [analysis] settings.
+
+    Raises ValueError with the option and what is wrong."""
+    from processor.nv361 import parse_supported
+
+    a = settings.analysis
+    shift = args.shift_hours if args.shift_hours is not None else a.shift_hours
+    if not shift > 0:
+        raise ValueError("--shift-hours must be greater than 0")
+    work = args.work_minutes if args.work_minutes is not None else a.work_minutes
+    if not 0 < work <= 1440:
+        raise ValueError("--work-minutes must be between 1 and 1440")
+    # The 480-min default is stated as a default in the report; any other value as a setting.
+    explicit = args.work_minutes is not None or "work_minutes" in a.model_fields_set
+    supported = parse_supported(args.supported if args.supported is not None else list(a.supported))
+    return {"standard": args.standard or a.standard, "lang": args.lang or a.lang, "shift_hours": shift,
+            "work_minutes": work if explicit else None, "supported": supported}
+
+
 def run_analyze(args: argparse.Namespace, settings) -> int:
     from processor.model import AnalysisOptions, VideoError
-    from processor.standards import StandardError, load_standard
+    from processor.nv361 import check_standard
+    from processor.standards import StandardError
 
     a = settings.analysis
     body_model = args.body_model or a.smplx_model
@@ -69,21 +121,20 @@ def run_analyze(args: argparse.Namespace, settings) -> int:
         body_model = ""
     if body_model and not Path(body_model).expanduser().is_file():
         return _fail(f"the body model file {body_model} does not exist.")
-    shift = args.shift_hours if args.shift_hours is not None else a.shift_hours
-    if not shift > 0:
-        return _fail("--shift-hours must be greater than 0.")
+    try:
+        common = common_options(args, settings)
+    except ValueError as exc:
+        return _fail(f"{exc}.")
     options = AnalysisOptions(
-        standard=args.standard or a.standard,
+        **common,
         quality=args.quality or a.quality,
-        lang=args.lang or a.lang,
         preview=a.preview if args.preview is None else True,
-        shift_hours=shift,
         body_model=Path(body_model).expanduser() if body_model else None,
         camera_pitch_deg=args.camera_pitch if args.camera_pitch is not None else a.camera_pitch_deg,
         processes=a.processes,
     )
     try:
-        load_standard(options.standard)
+        check_standard(options.standard)
     except StandardError as exc:
         return _fail(f"{exc}.")
     video = Path(args.video).expanduser()
@@ -119,6 +170,8 @@ def run_analyze(args: argparse.Namespace, settings) -> int:
         print(f"No person was found in {video.name}; the report says so.")
     print(f"{result.report_xlsx}")
     print(f"{result.angles_csv}")
+    if result.summary_json:
+        print(f"{result.summary_json}")
     if result.preview_mp4:
         print(f"{result.preview_mp4}")
     print(f"overall: {result.overall_verdict.replace('_', ' ')} "

@@ -10,9 +10,10 @@ report's Method sheet give the same text):
    posture, not ten. The first frame after a gap takes its zone plainly. A ramp through a border is
    delayed by the same time on the way in and on the way out, so durations are not biased.
 2. **Blips are not postures.** A stay in a zone shorter than ``MIN_EPISODE_S`` that is an *excursion*
-   (it returns to the side it came from, or touches a gap) is given to its neighbours (first half to
-   the one before, second half to the one after). A short stay *between* a lower and a higher zone is a
-   real passage and is kept. Repeated until nothing changes.
+   (it returns to the side it came from, or touches a gap or an end of the recording) is given to its
+   neighbours (first half to the one before, second half to the one after), the shortest first. A
+   short stay *between* a lower and a higher zone is a real passage and is kept. Repeated until
+   nothing changes.
 3. **Episodes.** An episode is one unbroken stay in a zone; a gap in the measurement (not measured for
    longer than cleaning fills) ends it. Its duration is the time of its frames
    (``frame_durations``).
@@ -20,10 +21,10 @@ report's Method sheet give the same text):
    static posture in NV 361/2007 and EN 1005-4) is static; the fluctuation allowed within it is the
    zone plus the hysteresis. Otherwise it is dynamic.
 5. **Frequency.** For each episode, the movements into its zone per minute are counted in a window of
-   ``FREQUENCY_WINDOW_S`` (60 s) starting half a window before the episode's start: the episodes of
-   the same zone that start in that window, divided by the measured time in the window. A video
-   shorter than the window is one window. A dynamic episode is in the ``>= 2/min`` class when that rate
-   is at least 2.
+   ``FREQUENCY_WINDOW_S`` (60 s) starting half a window before the episode's start (moved inside the
+   recording at its ends): the episodes of the same zone that start in that window, divided by the
+   measured time in the window. A recording shorter than the window is one window. A dynamic episode
+   is in the ``>= 2/min`` class when that rate is at least 2.
 """
 
 from __future__ import annotations
@@ -131,9 +132,10 @@ def remove_blips(zones: np.ndarray, dt: np.ndarray, min_s: float = MIN_EPISODE_S
         return z
     while True:
         runs = _runs(z)
-        changed = False
+        blips = []
         for k, (zone, a, b) in enumerate(runs):
-            if zone < 0 or float(dt[a:b].sum()) >= min_s - 1e-9:
+            dur = float(dt[a:b].sum())
+            if zone < 0 or dur >= min_s - 1e-9:
                 continue
             prev = runs[k - 1][0] if k > 0 else -1
             nxt = runs[k + 1][0] if k + 1 < len(runs) else -1
@@ -141,17 +143,17 @@ def remove_blips(zones: np.ndarray, dt: np.ndarray, min_s: float = MIN_EPISODE_S
                 continue  # a passage between a lower and a higher zone: real time in this zone
             if prev < 0 and nxt < 0:
                 continue  # an isolated measured stretch: nothing to give it to
-            if prev < 0:
-                z[a:b] = nxt
-            elif nxt < 0:
-                z[a:b] = prev
-            else:
-                mid = a + (b - a + 1) // 2
-                z[a:mid], z[mid:b] = prev, nxt
-            changed = True
-            break  # runs changed: recompute them
-        if not changed:
+            blips.append((dur, a, b, prev, nxt))
+        if not blips:
             return z
+        _, a, b, prev, nxt = min(blips)  # the shortest first: a blip inside a short stay goes before the stay
+        if prev < 0:
+            z[a:b] = nxt
+        elif nxt < 0:
+            z[a:b] = prev
+        else:
+            mid = a + (b - a + 1) // 2
+            z[a:mid], z[mid:b] = prev, nxt
 
 
 def find_episodes(
@@ -180,10 +182,11 @@ def find_episodes(
         seg = seg[~np.isnan(seg)] if len(seg) else seg
         lo, hi = (float(seg.min()), float(seg.max())) if len(seg) else (float("nan"), float("nan"))
         start = float(t[a])
-        if span <= window_s + 1e-6:
+        if t[-1] + dt[-1] - t[0] <= window_s + 1e-6:
             count, minutes = len(starts[zone]), span / 60.0
         else:
-            w0 = start - window_s / 2
+            # centred on the episode's start, moved inside the recording at its ends
+            w0 = min(max(start - window_s / 2, float(t[0])), float(t[-1] + dt[-1]) - window_s)
             w1 = w0 + window_s
             count = int(((starts[zone] >= w0) & (starts[zone] < w1)).sum())
             minutes = float(dt[measured & (t >= w0) & (t < w1)].sum()) / 60.0

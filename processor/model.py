@@ -25,7 +25,8 @@ LANDMARKS = {
 }  # fmt: skip
 N_LANDMARKS = 33
 
-# The per-frame angle contract (also the CSV's columns), degrees; NaN = not measured.
+# The per-frame angle contract (also the CSV's columns), degrees unless the name says otherwise (the two
+# *_ratio columns are unitless, the confidence_* ones 0..1); NaN = not measured.
 ANGLE_COLUMNS = (
     "time_s",
     "trunk_flexion_deg",
@@ -41,6 +42,12 @@ ANGLE_COLUMNS = (
     "elbow_flexion_right_deg",
     "knee_flexion_left_deg",
     "knee_flexion_right_deg",
+    "head_side_bend_deg",
+    "head_rotation_deg",
+    "upper_arm_extension_left_deg",
+    "upper_arm_extension_right_deg",
+    "hip_height_ratio",  # not degrees: heights over the leg length (processor.angles)
+    "knee_height_ratio",
     "confidence_trunk",
     "confidence_neck",
     "confidence_arm_left",
@@ -99,6 +106,25 @@ class PoseSequence:
 
 
 @dataclass(frozen=True)
+class OutputNames:
+    """The files one video's analysis writes, named after the video (the only home of these names)."""
+
+    report: str
+    angles: str
+    preview: str
+    summary: str
+
+    @classmethod
+    def of(cls, video_name: str) -> "OutputNames":
+        stem = Path(video_name).stem or video_name
+        return cls(f"{stem} - ergonomics.xlsx", f"{stem} - angles.csv", f"{stem} - preview.mp4",
+                   f"{stem} - summary.json")
+
+
+DEFAULT_WORK_MINUTES = 480.0  # the reference work time of NV 361/2007 (table 8 coefficient 1.000)
+
+
+@dataclass(frozen=True)
 class AnalysisOptions:
     standard: str = "nv361"
     quality: Quality = "balanced"
@@ -108,6 +134,10 @@ class AnalysisOptions:
     body_model: Path | None = None  # SMPL-X model file; None: skeleton mode on the landmarks
     camera_pitch_deg: float | None = None  # None: estimate the vertical from the video
     processes: int = 0  # 0: one per core
+    # NV 361 catalogue: the work time a single video is extrapolated to (None: the 480-min default,
+    # stated in the report), and body parts marked as supported ("trunk", "head", "arm").
+    work_minutes: float | None = None
+    supported: frozenset[str] = frozenset()
 
 
 @dataclass(frozen=True)
@@ -123,3 +153,4 @@ class AnalysisResult:
     verdicts: dict[str, str]  # body part -> verdict key (e.g. "acceptable", "conditionally_acceptable", "unacceptable", "not_assessed")
     overall_verdict: str
     angle_source: str = "mediapipe"
+    summary_json: Path | None = None

@@ -9,15 +9,19 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
+from dataclasses import replace
 from datetime import datetime, timezone
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
-from processor.model import ANGLE_COLUMNS, AnalysisOptions, AnalysisResult, PoseSequence, VideoError
+from processor.model import (
+    ANGLE_COLUMNS, DEFAULT_WORK_MINUTES, AnalysisOptions, AnalysisResult, OutputNames, PoseSequence, VideoError,
+)
 from processor.report_data import ReportData
 from processor.report_labels import label
+from processor.nv361 import check_standard, is_catalogue
 from processor.standards import load_standard
 from processor.time_analysis import analyse_times
 
@@ -29,10 +33,10 @@ _POSE = (0.02, 0.85)
 _FIT = (0.85, 0.92)
 
 
-def output_paths(video: Path, out_dir: Path) -> tuple[Path, Path, Path]:
-    stem = video.stem
-    return (out_dir / f"{stem} - ergonomics.xlsx", out_dir / f"{stem} - angles.csv",
-            out_dir / f"{stem} - preview.mp4")
+def output_paths(video: Path, out_dir: Path) -> tuple[Path, Path, Path, Path]:
+    """Report, CSV, preview and summary JSON paths in ``out_dir`` (names: ``OutputNames``)."""
+    n = OutputNames.of(video.name)
+    return out_dir / n.report, out_dir / n.angles, out_dir / n.preview, out_dir / n.summary
 
 
 def _sub(progress: Progress | None, lo: float, hi: float) -> Progress | None:
@@ -65,10 +69,14 @@ def analyze_video(path: str | Path, out_dir: str | Path, options: AnalysisOption
     video = Path(path)
     if not video.is_file():
         raise VideoError(f"{video.name} does not exist or is not a file.")
-    standard = load_standard(options.standard)  # fail fast on a bad profile, before the slow part
+    catalogue = is_catalogue(options.standard)
+    # fail fast on a bad profile, before the slow part
+    standard = None if catalogue else load_standard(options.standard)
+    if catalogue:
+        check_standard(options.standard)
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
-    xlsx, csv, mp4 = output_paths(video, out)
+    xlsx, csv, mp4, summary_json = output_paths(video, out)
 
     info = probe(video)  # bad input fails here, before the heavy imports below
     if options.body_model is not None:
@@ -81,6 +89,7 @@ def analyze_video(path: str | Path, out_dir: str | Path, options: AnalysisOption
     from processor.pose import estimate_pose
     from processor.report_csv import write_csv
     from processor.report_excel import write_excel
+    from processor.report_json import profile_summary, write_json
 
     if progress:
         progress(_POSE[0])
@@ -100,10 +109,12 @@ def analyze_video(path: str | Path, out_dir: str | Path, options: AnalysisOption
         meta.update(_flat("fit", {k: v for k, v in pose.meta.items() if f"pose_{k}" not in meta}))
     person_found = bool(len(pose)) and bool(pose.detected.any())
 
+    measured_share: dict[str, float] = {}
     if person_found:
         angles = remove_neutral_offsets(compute_angles(pose, camera_pitch_deg=options.camera_pitch_deg), pose.source)
         cleaned = clean_angles(angles, duration_s=info.duration_s or None)
         angles = cleaned.df
+        measured_share = dict(cleaned.part_share)
         meta["cleaning_analysed_share"] = round(float(cleaned.analysed_share), 4)
         meta.update(_flat("angles", angles.attrs))  # e.g. how the vertical was found
     else:
@@ -119,30 +130,90 @@ def analyze_video(path: str | Path, out_dir: str | Path, options: AnalysisOption
             truncated = info.duration_s > 1.0 and decoded < 0.9 * info.duration_s
         if truncated:
             notes.append(label(options.lang, "truncated", decoded=decoded, duration=info.duration_s))
-    analysis = analyse_times(angles, standard, options.shift_hours, duration_s=info.duration_s or None)
+    analysed_at = datetime.now(timezone.utc)
+    write_csv(angles, csv)
+    if catalogue:
+        result = _report_catalogue(video, info, options, angles, person_found, pose.source, meta, notes,
+                                   measured_share, analysed_at, xlsx, csv, summary_json)
+    else:
+        analysis = analyse_times(angles, standard, options.shift_hours, duration_s=info.duration_s or None)
+        data = ReportData(
+            video=video, info=info, analysed_at=analysed_at, options=options,
+            standard=standard, analysis=analysis, angles=angles, person_found=person_found,
+            angle_source=pose.source, meta=meta, notes=tuple(notes),
+        )
+        write_excel(data, xlsx)
+        write_json(profile_summary(video.name, analysis, analysed_at.isoformat(), pose.source, measured_share),
+                   summary_json)
+        result = AnalysisResult(
+            video=video, report_xlsx=xlsx, angles_csv=csv, preview_mp4=None,
+            duration_s=analysis.duration_s, analysed_share=analysis.analysed_share,
+            person_found=person_found, standard=standard.name, verdicts=analysis.verdicts,
+            overall_verdict=analysis.overall_verdict, angle_source=pose.source, summary_json=summary_json,
+        )
     if progress:
         progress(0.95)
-
-    data = ReportData(
-        video=video, info=info, analysed_at=datetime.now(timezone.utc), options=options,
-        standard=standard, analysis=analysis, angles=angles, person_found=person_found,
-        angle_source=pose.source, meta=meta, notes=tuple(notes),
-    )
-    write_csv(angles, csv)
-    write_excel(data, xlsx)
     preview = None
     if options.preview and person_found:
+        from processor.nv361.evaluate import frame_levels as catalogue_frame_levels
         from processor.preview import write_preview
 
         try:
-            preview = write_preview(video, pose, angles, standard, mp4)
+            levels = catalogue_frame_levels(angles) if catalogue else None
+            preview = write_preview(video, pose, angles, standard, mp4, levels=levels)
         except Exception as exc:  # a preview is a courtesy: the report stands without it
             log.warning("preview of %s failed: %s", video.name, exc)
     if progress:
         progress(1.0)
-    return AnalysisResult(
-        video=video, report_xlsx=xlsx, angles_csv=csv, preview_mp4=preview,
-        duration_s=analysis.duration_s, analysed_share=analysis.analysed_share,
-        person_found=person_found, standard=standard.name, verdicts=analysis.verdicts,
-        overall_verdict=analysis.overall_verdict, angle_source=pose.source,
+    return replace(result, preview_mp4=preview)
+
+
+def work_time_of(options: AnalysisOptions):
+    """The work time a single video (no time study) is extrapolated to, and where it came from."""
+    from processor.nv361.category import work_time
+
+    if options.work_minutes is None:
+        return work_time(DEFAULT_WORK_MINUTES, "default")
+    return work_time(options.work_minutes, "setting")
+
+
+def _report_catalogue(video, info, options, angles, person_found, source, meta, notes, measured_share,
+                      analysed_at, xlsx, csv, summary_json) -> AnalysisResult:
+    """The NV 361 catalogue path: seconds per row, minutes for the work time, category, workbook, JSON."""
+    from processor.nv361.evaluate import assess, evaluate_catalogue, row_minutes
+    from processor.nv361.summary import catalogue_summary
+    from processor.report_catalogue import CatalogueReportData, write_catalogue_excel
+    from processor.report_json import write_json
+
+    result = evaluate_catalogue(angles, options.supported, duration_s=info.duration_s or None)
+    work = work_time_of(options)
+    assessment = assess(row_minutes(result, work.minutes), work)
+    data = CatalogueReportData(
+        video=video, info=info, analysed_at=analysed_at, options=options, result=result,
+        assessment=assessment, angles=angles, person_found=person_found, angle_source=source, meta=meta,
+        notes=tuple(notes), measured_share=measured_share,
     )
+    write_catalogue_excel(data, xlsx)
+    write_json(catalogue_summary(video.name, result, assessment, analysed_at=analysed_at.isoformat(),
+                                 angle_source=source, measured_share=measured_share), summary_json)
+    verdicts = part_categories(assessment)
+    overall = f"category_{assessment.category}" if assessment.category else "not_assessed"
+    return AnalysisResult(
+        video=video, report_xlsx=xlsx, angles_csv=csv, preview_mp4=None, duration_s=result.duration_s,
+        analysed_share=min(1.0, result.analysed_s / result.duration_s) if result.duration_s > 0 else 0.0,
+        person_found=person_found, standard=options.standard, verdicts=verdicts, overall_verdict=overall,
+        angle_source=source, summary_json=summary_json,
+    )
+
+
+def part_categories(assessment) -> dict[str, str]:
+    """Per catalogue body part, the highest category of its rows (``category_<n>``), for notifications."""
+    out: dict[str, str] = {}
+    for ra in assessment.rows:
+        if ra.category is None:
+            continue
+        key = ra.row.part
+        best = out.get(key)
+        if best is None or int(best[-1]) < ra.category:
+            out[key] = f"category_{ra.category}"
+    return out

@@ -42,8 +42,10 @@ def frame_levels(angles: pd.DataFrame, standard: Standard) -> list[str | None]:
     return [LEVELS[w] if w >= 0 else None for w in worst]
 
 
-def write_preview(video: Path, pose: PoseSequence, angles: pd.DataFrame, standard: Standard,
-                  path: Path) -> Path:
+def write_preview(video: Path, pose: PoseSequence, angles: pd.DataFrame, standard: Standard | None,
+                  path: Path, levels: list[str | None] | None = None) -> Path:
+    """The annotated preview; ``levels`` (per analysed frame) instead of a zone profile's levels
+    for the NV 361 catalogue (``processor.nv361.evaluate.frame_levels``)."""
     import cv2  # heavy: only when a preview is asked for
 
     cap = cv2.VideoCapture(str(video))
@@ -52,7 +54,8 @@ def write_preview(video: Path, pose: PoseSequence, angles: pd.DataFrame, standar
     fps = cap.get(cv2.CAP_PROP_FPS) or 25.0
     if not math.isfinite(fps) or fps <= 0 or fps > 240:
         fps = 25.0
-    levels = frame_levels(angles, standard)
+    if levels is None:
+        levels = frame_levels(angles, standard)
     times = np.asarray(pose.time_s, dtype=float)
     values = {col: angles[col].to_numpy(dtype=float) for col, _ in SHOWN}
     index = {name: LANDMARKS[name] for edge in EDGES for name in edge}

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import math
 import platform
+from dataclasses import dataclass
 from importlib import metadata
 from pathlib import Path
 
@@ -210,38 +211,68 @@ def _angles(ws, data: ReportData) -> None:
     ws.freeze_panes = "B2"
 
 
+@dataclass(frozen=True)
+class ChartSpec:
+    """One angle-over-time chart: the series and its zone bands (upper border, level, legend name)."""
+
+    title: str
+    values: np.ndarray  # one per row of the time column (already thinned)
+    bands: tuple[tuple[float, str, str], ...]  # highest border first
+    lo: float
+    hi: float
+
+
+def chart_range(values: np.ndarray, floor_at_zero: bool) -> tuple[float, float] | None:
+    finite = values[np.isfinite(values)]
+    if len(finite) == 0:
+        return None
+    lo = 0.0 if floor_at_zero else min(-30.0, math.floor(finite.min() / 10) * 10)
+    return lo, max(90.0, math.ceil(finite.max() / 10) * 10)
+
+
+def thin(df, column_values: np.ndarray) -> np.ndarray:
+    step = max(1, math.ceil(len(df) / MAX_CHART_POINTS))
+    return column_values[::step]
+
+
 def _charts(ws, data_ws, data: ReportData, lang: str) -> None:
     """Per body part: the angle over time on zone bands. The data sits on the chart-data sheet."""
     df = data.angles
-    n = len(df)
-    step = max(1, math.ceil(n / MAX_CHART_POINTS))
-    t = df["time_s"].to_numpy(dtype=float)[::step] if n else np.zeros(0)
+    specs = []
+    for p in data.analysis.parts:
+        part = data.standard.part(p.key)
+        y = thin(df, df[part.column].to_numpy(dtype=float)) if len(df) else np.zeros(0)
+        if part.absolute:
+            y = np.abs(y)
+        rng = chart_range(y, part.absolute or "upper_arm" in part.key)
+        if rng is None:
+            continue
+        lo, hi = rng
+        bands = tuple((min(z.hi, hi), z.level, f"{zone_label(lang, z.key)} ({label(lang, z.level)})")
+                      for z in reversed(part.zones) if z.hi > lo)
+        specs.append(ChartSpec(part_label(lang, p.key), y, bands, lo, hi))
+    angle_charts(ws, data_ws, df, specs, lang)
+
+
+def angle_charts(ws, data_ws, df, specs: list[ChartSpec], lang: str) -> None:
+    """Write the time column and each spec's bands and series to ``data_ws``, the charts to ``ws``."""
+    t = thin(df, df["time_s"].to_numpy(dtype=float)) if len(df) else np.zeros(0)
     data_ws.cell(row=1, column=1, value=label(lang, "time_axis"))
     for i, v in enumerate(t, start=2):
         data_ws.cell(row=i, column=1, value=float(v)).number_format = "0.0"
     col = 2
     anchor_row = 1
-    for p in data.analysis.parts:
-        part = data.standard.part(p.key)
-        y = df[part.column].to_numpy(dtype=float)[::step] if n else np.zeros(0)
-        if part.absolute:
-            y = np.abs(y)
-        finite = y[np.isfinite(y)]
-        if len(finite) == 0:
-            continue
-        lo = 0.0 if (part.absolute or "upper_arm" in part.key) else min(-30.0, math.floor(finite.min() / 10) * 10)
-        hi = max(90.0, math.ceil(finite.max() / 10) * 10)
+    for spec in specs:
         # Bands, highest boundary first: each area fills from the axis minimum up to its zone's
         # upper boundary, so the later (lower) ones paint over and leave visible stripes.
-        bands = [(min(z.hi, hi), z.level, z.key) for z in reversed(part.zones) if z.hi > lo]
         first = col
-        for top, level, zkey in bands:
-            data_ws.cell(row=1, column=col, value=f"{zone_label(lang, zkey)} ({label(lang, level)})")
+        for top, _level, name in spec.bands:
+            data_ws.cell(row=1, column=col, value=name)
             for i in range(len(t)):
                 data_ws.cell(row=i + 2, column=col, value=float(top))
             col += 1
-        data_ws.cell(row=1, column=col, value=part_label(lang, p.key))
-        for i, v in enumerate(y, start=2):
+        data_ws.cell(row=1, column=col, value=spec.title)
+        for i, v in enumerate(spec.values, start=2):
             data_ws.cell(row=i, column=col, value=None if math.isnan(v) else float(v)).number_format = "0.0"
         cats = Reference(data_ws, min_col=1, min_row=2, max_row=len(t) + 1)
 
@@ -249,7 +280,7 @@ def _charts(ws, data_ws, data: ReportData, lang: str) -> None:
         area.grouping = "standard"
         area.add_data(Reference(data_ws, min_col=first, max_col=col - 1, min_row=1, max_row=len(t) + 1),
                       titles_from_data=True)
-        for series, (_, level, _) in zip(area.series, bands):
+        for series, (_, level, _) in zip(area.series, spec.bands):
             series.graphicalProperties.solidFill = BAND[level]
             series.graphicalProperties.line.noFill = True
         area.set_categories(cats)
@@ -261,11 +292,11 @@ def _charts(ws, data_ws, data: ReportData, lang: str) -> None:
         s.graphicalProperties.line.solidFill = "1F4E79"
         s.graphicalProperties.line.width = 15000
         s.smooth = False
-        area.title = label(lang, "chart_angle", part=part_label(lang, p.key))
+        area.title = label(lang, "chart_angle", part=spec.title)
         area.y_axis.title = label(lang, "angle_deg")
         area.x_axis.title = label(lang, "time_axis")
-        area.y_axis.scaling.min = lo
-        area.y_axis.scaling.max = hi
+        area.y_axis.scaling.min = spec.lo
+        area.y_axis.scaling.max = spec.hi
         area.x_axis.crosses = "min"
         area.x_axis.tickLblSkip = max(1, len(t) // 10)
         area.x_axis.number_format = "0"

@@ -23,7 +23,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Callable, MutableMapping
 
 from config.settings import Settings
-from processor.model import AnalysisOptions, AnalysisResult, VideoError
+from processor.model import AnalysisOptions, AnalysisResult, OutputNames, VideoError
 from processor.worker_env import worker_identity
 
 if TYPE_CHECKING:
@@ -37,6 +37,7 @@ AnalyzeFn = Callable[[Path, Path, AnalysisOptions, Callable[[float], None] | Non
 XLSX_MIME = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 CSV_MIME = "text/csv"
 MP4_MIME = "video/mp4"
+JSON_MIME = "application/json"
 # Exit codes of `hotfolder work`.
 EXIT_OK, EXIT_FATAL, EXIT_SIGTERM = 0, 1, 143
 # Progress (%) split between the stages.
@@ -49,10 +50,6 @@ MAX_LOOKUP_ERRORS = 5
 MAX_SLOW_CLAIMS = 5
 
 
-def output_names(video_name: str) -> tuple[str, str, str]:
-    """Report, CSV and preview names for a video: ``<stem> - ergonomics.xlsx`` etc."""
-    stem = Path(video_name).stem or video_name
-    return f"{stem} - ergonomics.xlsx", f"{stem} - angles.csv", f"{stem} - preview.mp4"
 
 
 class Shutdown(BaseException):
@@ -337,6 +334,8 @@ class _Worker:
         return AnalysisOptions(
             standard=a.standard, quality=a.quality, lang=a.lang, preview=a.preview, shift_hours=a.shift_hours,
             body_model=self.body_model, camera_pitch_deg=a.camera_pitch_deg, processes=a.processes,
+            work_minutes=a.work_minutes if "work_minutes" in a.model_fields_set else None,
+            supported=frozenset(a.supported),
         )  # fmt: skip
 
     def _record_verdicts(self, storage: "Storage", video, result: AnalysisResult) -> None:
@@ -349,10 +348,12 @@ class _Worker:
             log.warning("%s: could not record the verdicts on the video (%s); the report has them", video.name, exc)
 
     def _upload(self, storage: "Storage", video, result: AnalysisResult):
-        xlsx_name, csv_name, preview_name = output_names(video.name)
-        outputs = [(result.report_xlsx, xlsx_name, XLSX_MIME), (result.angles_csv, csv_name, CSV_MIME)]
+        names = OutputNames.of(video.name)
+        outputs = [(result.report_xlsx, names.report, XLSX_MIME), (result.angles_csv, names.angles, CSV_MIME)]
+        if result.summary_json is not None:
+            outputs.append((result.summary_json, names.summary, JSON_MIME))
         if result.preview_mp4 is not None:
-            outputs.append((result.preview_mp4, preview_name, MP4_MIME))
+            outputs.append((result.preview_mp4, names.preview, MP4_MIME))
         refs = []
         for local, name, mime in outputs:
             ref = storage.find_output(name, video.id)
@@ -539,7 +540,8 @@ def worker_main(config_file: str | None = None, verbose: bool = False, analyze: 
     return run_worker(settings, analyze=analyze)
 
 
-VERDICT_CODES = {"acceptable": "ok", "conditionally_acceptable": "cond", "unacceptable": "bad", "not_assessed": "na"}
+VERDICT_CODES = {"acceptable": "ok", "conditionally_acceptable": "cond", "unacceptable": "bad", "not_assessed": "na",
+                 "category_1": "k1", "category_2": "k2", "category_3": "k3"}  # k: NV 361 catalogue categories
 
 
 def verdict_properties(result: AnalysisResult) -> dict[str, str]:

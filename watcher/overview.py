@@ -106,7 +106,8 @@ def local_report_path(settings: Settings, report_id: str) -> Path:
 
 
 # The worker's short codes (processor.worker.verdict_properties) back to words.
-VERDICT_WORDS = {"ok": "acceptable", "cond": "conditionally acceptable", "bad": "unacceptable", "na": "not assessed"}
+VERDICT_WORDS = {"ok": "acceptable", "cond": "conditionally acceptable", "bad": "unacceptable", "na": "not assessed",
+                 "k1": "category 1", "k2": "category 2", "k3": "category 3"}
 
 
 def verdicts(props: dict[str, str]) -> list[str]:

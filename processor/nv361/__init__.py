@@ -50,7 +50,7 @@ class CatalogueRow:
 
     @property
     def measurable(self) -> bool:
-        return bool(self.signal) and self.from_video != "no"
+        return bool(self.signal)
 
     @property
     def static(self) -> bool:
@@ -117,3 +117,27 @@ def parse_supported(text: str | list[str] | tuple[str, ...] | None) -> frozenset
     if unknown:
         raise ValueError(f"unknown supported body part(s) {', '.join(sorted(unknown))}; use trunk, head, arm")
     return frozenset(out)
+
+
+def is_catalogue(standard: str) -> bool:
+    """Whether a standard setting names the NV 361 catalogue (every other name is a zone profile)."""
+    return standard == STANDARD_NAME
+
+
+def check_standard(standard: str) -> None:
+    """Fail fast on an unknown standard: the catalogue loads, or the zone profile loads.
+
+    Raises ``processor.standards.StandardError`` with the choices, the catalogue among them.
+    """
+    from processor.standards import StandardError, load_standard
+
+    if is_catalogue(standard):
+        try:
+            load_catalogue()
+        except (CatalogueError, OSError) as exc:
+            raise StandardError(f"the NV 361 catalogue cannot be loaded: {exc}") from None
+        return
+    try:
+        load_standard(standard)
+    except StandardError as exc:
+        raise StandardError(str(exc).replace("choose one of: ", f"choose one of: {STANDARD_NAME}, ")) from None

@@ -40,7 +40,9 @@ class RowEpisode:
 @dataclass(frozen=True)
 class RowResult:
     row: CatalogueRow
-    status: str  # "measured" | "not_from_video" | "not_measured" (signal absent) | "not_applicable" (support)
+    # "measured" | "not_from_video" | "not_measured" (signal absent) | "not_applicable" (the video is marked
+    # supported and the row is about unsupported postures) | "needs_support" (a supported-posture row, video not marked)
+    status: str
     seconds: float
     analysed_s: float  # seconds the row's signal was measured
     episodes: int
@@ -48,7 +50,8 @@ class RowResult:
 
     @property
     def measured(self) -> bool:
-        return self.status in ("measured", "not_applicable")
+        """The row's body part was measured, so its minutes count (0 where the row does not apply)."""
+        return self.status in ("measured", "not_applicable", "needs_support") and self.analysed_s > 0
 
 
 @dataclass(frozen=True)
@@ -129,7 +132,7 @@ def evaluate_catalogue(df: pd.DataFrame, supported: frozenset[str] = frozenset()
         elif a <= 0:
             status = "not_measured"
         elif not r.applies_with(supported):
-            status = "not_applicable"
+            status = "needs_support" if r.support.startswith("supported:") else "not_applicable"
         else:
             status = "measured"
         results.append(RowResult(r, status, seconds[r.id], a, counts[r.id], longest[r.id]))
@@ -168,7 +171,7 @@ def row_minutes(result: CatalogueResult, work_minutes: float) -> dict[str, float
     """Minutes per shift of every row: seconds ÷ the signal's measured seconds × the work time."""
     out: dict[str, float | None] = {}
     for r in result.rows:
-        if r.status in ("measured", "not_applicable") and r.analysed_s > 0:
+        if r.measured:
             out[r.row.id] = r.seconds / r.analysed_s * work_minutes
         else:
             out[r.row.id] = None
@@ -221,3 +224,19 @@ def sentence(a: Assessment, lang: str) -> str:
     if cs:
         return f"Navržená kategorie {a.category}: rozhodují položky {joined}."
     return f"Proposed category {a.category}, set by: {joined}."
+
+
+def frame_levels(df: pd.DataFrame, rows: tuple[CatalogueRow, ...] | None = None) -> list[str | None]:
+    """Per frame, the most severe class of any catalogue row whose signal zone the frame is in:
+    "unacceptable" (an N row), "conditional" (PP rows only), "acceptable", or None (nothing measured).
+    For the preview's colour bar; static/dynamic is not known frame by frame, so any row of the zone counts."""
+    rows = rows or load_catalogue()
+    rank = np.full(len(df), -1)
+    for signal in SIGNALS.values():
+        _, zones = signal.evaluate(df)
+        for zi, zone in enumerate(signal.zones):
+            classes = {r.row_class for r in rows if r.signal == signal.key and r.zone == zone and r.measurable}
+            level = 2 if "N" in classes else 1 if classes else 0
+            rank = np.where(zones == zi, np.maximum(rank, level), rank)
+    names = ("acceptable", "conditional", "unacceptable")
+    return [names[r] if r >= 0 else None for r in rank]

@@ -7,7 +7,6 @@ the seconds in the posture and the seconds its signal was measured.
 from __future__ import annotations
 
 import json
-import math
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -15,11 +14,8 @@ from processor import episodes as ep_rules
 from processor.nv361 import STANDARD_NAME
 from processor.nv361.evaluate import Assessment, CatalogueResult, sentence
 
-SCHEMA = "ergo-hotfolder/summary/1"
-
-
-def _num(x: float | None, digits: int = 3) -> float | None:
-    return None if x is None or (isinstance(x, float) and math.isnan(x)) else round(float(x), digits)
+from processor.report_json import SCHEMA, write_json  # noqa: F401 - one writer and schema tag for every summary
+from processor.report_json import num as _num
 
 
 def method_parameters() -> dict:
@@ -65,14 +61,6 @@ def catalogue_summary(video: str, result: CatalogueResult, assessment: Assessmen
             pp_minutes=_num(assessment.pp_minutes, 2), n_minutes=_num(assessment.n_minutes, 2),
         )
     return out
-
-
-def write_json(obj: dict, path: Path) -> Path:
-    path = Path(path)
-    tmp = path.with_name(path.name + ".part")
-    tmp.write_text(json.dumps(obj, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
-    tmp.replace(path)
-    return path
 
 
 class SummaryError(ValueError):
