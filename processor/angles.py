@@ -22,6 +22,39 @@ Angles:
   (0 hanging, 90 horizontal, 180 overhead), whatever the direction (flexion or abduction).
 - ``upper_arm_to_trunk_*_deg``: shoulder -> elbow against the downward trunk line (−T).
 - ``elbow_flexion_*_deg``, ``knee_flexion_*_deg``: 0 = straight.
+- ``head_side_bend_deg`` (NV 361 "úklon hlavy"): E = left ear -> right ear, S = the shoulder line, in the
+  trunk's frontal plane (spanned by T̂ and S): ``asin(Ŝ·T̂) − asin(Ê·T̂)``, + = head tilted toward the
+  subject's right (right ear down), 0 when the ear line is parallel to the shoulder line. The angle of
+  each line out of the plane normal to T̂ is unchanged by a head rotation about T̂, so a turned head does
+  not inflate it (an in-plane atan2 of the projected ear line would, like the trunk side bend above);
+  for lines in the frontal plane it is the angle between them. Relative to the shoulder line, not to
+  T̂ alone: on the rendered clips the T̂-only form read 7–12° for a neutral head in side and 45° views.
+- ``head_rotation_deg`` (NV 361 "rotace hlavy"): E and S projected on the plane normal to T̂, the signed
+  angle from S to E about T̂; + = face turned toward the subject's left (right ear forward), as
+  ``trunk_twist_deg``. Ears only: MediaPipe labels the left and right ear, so the sign needs no helper.
+  The nose direction against T̂ × S gives the same angle on an exact skeleton; on the six rendered clips
+  (true rotation 0) its 95th percentile |error| was 4–5° in front views but 13–15° in side views and
+  23–39° at 45° (ears: 13–14°, 7–9°, 23–25°), and the mean of the two was no better than the ears alone
+  in side views, so the nose is not used.
+- ``upper_arm_extension_*_deg`` (NV 361 "zapažení"): ``asin(â·(−Ft))``, â = shoulder -> elbow, Ft the
+  trunk's forward axis (T̂ × R, as for the neck): how far the upper arm points behind the trunk's frontal
+  plane. + behind, − in front (a forward elevation reads negative), 0 hanging along the trunk or
+  abducted purely sideways. The frontal plane is the pelvis's (R, as for the neck), so with the
+  shoulders turned by τ against the hips an arm held out sideways reads about ±τ (turned to the left:
+  left arm +τ, right arm −τ).
+- ``hip_height_ratio``: (mid-hip − the lower ankle)·U over the frame's leg length (mean of the left and
+  right thigh + shank 3D lengths, so the person's size and distance cancel): ~1 standing, ~0.5 kneeling
+  upright or sitting on a chair, ~0.3–0.45 deep squat, ~0–0.3 lying (NV 361 "vkleče, v dřepu, vleže").
+- ``knee_height_ratio``: the lower knee's height above the lower ankle along U, same leg length: ~0.5
+  standing or sitting, ~0 with a knee on the floor; with the hip ratio it tells kneeling from sitting.
+  Heights need the vertical U (below): a wrong vertical tilts them.
+  One camera: depth (along the camera axis) is MediaPipe's weakest coordinate, so head rotation (the ears
+  move in depth when the camera faces the person) and arm extension (the arm swings in depth in a front
+  view) are weak where the motion is along the camera axis; both head angles are also weak at 45°, where
+  one ear is hidden. On the six rendered clips (no head tilt or turn, no arm behind the body), cleaned,
+  95th percentile |value|: head side bend 8–10° in side and front views, 16–18° at 45° (medians −3.2 to
+  +0.3°); head rotation as above (medians −10 to −12° at 45°); arm extension read at most +14° "behind"
+  in front views, at most +3° in side and 45° views. Standing: hip ratio 0.94–1.16, knee ratio 0.43–0.57.
 - ``confidence_*``: mean MediaPipe visibility of the landmarks each part uses (0..1).
 
 Left and right are the subject's anatomical sides: MediaPipe's ``left_*`` landmarks are the subject's
@@ -79,6 +112,21 @@ def _dot(a: np.ndarray, b: np.ndarray) -> np.ndarray:
 def _angle(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     """Unsigned angle between vectors, degrees."""
     return np.degrees(np.arccos(np.clip(_dot(_unit(a), _unit(b)), -1.0, 1.0)))
+
+
+def _tilt_from_plane(v: np.ndarray, normal: np.ndarray) -> np.ndarray:
+    """Signed angle of v out of the plane with the unit ``normal``, degrees (+ toward the normal)."""
+    return np.degrees(np.arcsin(np.clip(_dot(_unit(v), normal), -1.0, 1.0)))
+
+
+def _project_out(v: np.ndarray, axis: np.ndarray) -> np.ndarray:
+    """v without its component along the unit ``axis``."""
+    return v - _dot(v, axis)[..., None] * axis
+
+
+def _signed_about(a: np.ndarray, b: np.ndarray, axis: np.ndarray) -> np.ndarray:
+    """Angle from a to b (both perpendicular to the unit ``axis``), signed about it (right hand), degrees."""
+    return np.degrees(np.arctan2(_dot(np.cross(a, b), axis), _dot(a, b)))
 
 
 def _mid(w: np.ndarray, a: str, b: str) -> np.ndarray:
@@ -160,6 +208,11 @@ def compute_angles(pose: PoseSequence, camera_pitch_deg: float | None = None) ->
     neck = np.degrees(np.arctan2(_dot(N, Ft), _dot(N, Th)))
     head = np.degrees(np.arctan2(_dot(N, F), _dot(N, U)))
 
+    # head against the trunk: the ear line against the shoulder line (see the module docstring)
+    ear_line = p("right_ear") - p("left_ear")
+    head_side = _tilt_from_plane(sh_line, Th) - _tilt_from_plane(ear_line, Th)
+    head_rot = _signed_about(_project_out(sh_line, Th), _project_out(ear_line, Th), Th)
+
     cols: dict[str, np.ndarray] = {
         "time_s": np.asarray(pose.time_s, dtype=np.float64),
         "trunk_flexion_deg": trunk_flexion,
@@ -167,6 +220,8 @@ def compute_angles(pose: PoseSequence, camera_pitch_deg: float | None = None) ->
         "trunk_twist_deg": twist,
         "neck_flexion_deg": neck,
         "head_inclination_deg": head,
+        "head_side_bend_deg": head_side,
+        "head_rotation_deg": head_rot,
     }
     for side in ("left", "right"):
         arm = p(f"{side}_elbow") - p(f"{side}_shoulder")
@@ -177,6 +232,20 @@ def compute_angles(pose: PoseSequence, camera_pitch_deg: float | None = None) ->
         cols[f"upper_arm_to_trunk_{side}_deg"] = _angle(arm, -T)
         cols[f"elbow_flexion_{side}_deg"] = _angle(arm, forearm)
         cols[f"knee_flexion_{side}_deg"] = _angle(thigh, shank)
+        cols[f"upper_arm_extension_{side}_deg"] = _tilt_from_plane(arm, -Ft)
+
+    # heights along U above the lower ankle, over the frame's leg length (thigh + shank, mean of sides)
+    def leg(side: str) -> np.ndarray:
+        return np.linalg.norm(p(f"{side}_knee") - p(f"{side}_hip"), axis=-1) + np.linalg.norm(
+            p(f"{side}_ankle") - p(f"{side}_knee"), axis=-1
+        )
+
+    leg_len = (leg("left") + leg("right")) / 2.0
+    floor = np.minimum(_dot(p("left_ankle"), U), _dot(p("right_ankle"), U))
+    knee_low = np.minimum(_dot(p("left_knee"), U), _dot(p("right_knee"), U))
+    with np.errstate(invalid="ignore", divide="ignore"):
+        cols["hip_height_ratio"] = (_dot(mid_hip, U) - floor) / leg_len
+        cols["knee_height_ratio"] = (knee_low - floor) / leg_len
 
     def conf(*names: str) -> np.ndarray:
         return vis[:, [L[n] for n in names]].mean(axis=1)

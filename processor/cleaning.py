@@ -25,21 +25,35 @@ import numpy as np
 import pandas as pd
 from scipy.signal import savgol_filter
 
+# The first column of each part decides whether the part counts as measured (``part_share``).
 PARTS: dict[str, tuple[str, tuple[str, ...]]] = {
     "trunk": ("confidence_trunk", ("trunk_flexion_deg", "trunk_side_bend_deg", "trunk_twist_deg")),
-    "neck": ("confidence_neck", ("neck_flexion_deg", "head_inclination_deg")),
+    "neck": (
+        "confidence_neck",
+        ("neck_flexion_deg", "head_inclination_deg", "head_side_bend_deg", "head_rotation_deg"),
+    ),
     "arm_left": (
         "confidence_arm_left",
-        ("upper_arm_elevation_left_deg", "upper_arm_to_trunk_left_deg", "elbow_flexion_left_deg"),
+        ("upper_arm_elevation_left_deg", "upper_arm_to_trunk_left_deg", "elbow_flexion_left_deg",
+         "upper_arm_extension_left_deg"),
     ),
     "arm_right": (
         "confidence_arm_right",
-        ("upper_arm_elevation_right_deg", "upper_arm_to_trunk_right_deg", "elbow_flexion_right_deg"),
+        ("upper_arm_elevation_right_deg", "upper_arm_to_trunk_right_deg", "elbow_flexion_right_deg",
+         "upper_arm_extension_right_deg"),
     ),
-    "legs": ("confidence_legs", ("knee_flexion_left_deg", "knee_flexion_right_deg")),
-}
-# Angles that also depend on the trunk (the neck is measured against the trunk line, arms to it).
-TRUNK_DEPENDENT = ("neck_flexion_deg", "upper_arm_to_trunk_left_deg", "upper_arm_to_trunk_right_deg")
+    "legs": (
+        "confidence_legs",
+        ("knee_flexion_left_deg", "knee_flexion_right_deg", "hip_height_ratio", "knee_height_ratio"),
+    ),
+}  # fmt: skip
+# Angles that also depend on the trunk (measured against the trunk line, its frontal plane or the
+# shoulder line): the neck and head, and the arms against the trunk.
+TRUNK_DEPENDENT = (
+    "neck_flexion_deg", "head_side_bend_deg", "head_rotation_deg",
+    "upper_arm_to_trunk_left_deg", "upper_arm_to_trunk_right_deg",
+    "upper_arm_extension_left_deg", "upper_arm_extension_right_deg",
+)  # fmt: skip
 
 
 @dataclass
