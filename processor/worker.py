@@ -1,11 +1,17 @@
 """The pod-side worker loop behind ``hotfolder work``: drain the queue, then end (and end the pod).
 
-For each video: claim → download to scratch → analyse → upload the report (and CSV, preview) to
-Reports → mark done → move to Done. A heartbeat thread renews the lease and writes progress while
-the main thread works. Every upload first looks for an output a crashed attempt already uploaded
+For each video: claim → download to scratch → analyse → upload the report (and CSV, summary JSON,
+preview) to Reports → mark done → move to Done. A heartbeat thread renews the lease and writes progress
+while the main thread works. Every upload first looks for an output a crashed attempt already uploaded
 (``find_output``), so nothing is duplicated. On RunPod the worker terminates its own pod in a
 ``finally``: after the idle grace, on SIGTERM (the claim is released first), on fatal errors and when
 ``launcher.max_lifetime`` passes — no path leaves a pod billing.
+
+Time studies (``processor.positions``): before each video is analysed the worker reads the inbox's time
+studies again (only those that changed); a video a study names is analysed with its operation's support
+marks instead of ``analysis.supported``. After each finished video, and once when the queue is empty
+before it exits, the worker brings the position workbooks up to date (``refresh_positions``). Both are
+best effort: a storage error or a broken study is logged (and recorded on the study), never fatal.
 """
 
 from __future__ import annotations
@@ -143,6 +149,7 @@ class _Worker:
         self._lifetime_timer: threading.Timer | None = None
         self.stats = _Stats()
         self.body_model: Path | None = None  # resolved from analysis.smplx_model at start
+        self._studies = None  # processor.positions.TimeStudyCache, made at the first claimed video
 
     # -- the loop ------------------------------------------------------------------------------
 
@@ -181,10 +188,11 @@ class _Worker:
         except StorageError as exc:
             log.error("worker %s cannot open the storage: %s", self.worker_id, exc)
             return EXIT_FATAL
-        from processor.standards import StandardError, load_standard
+        from processor.nv361 import check_standard
+        from processor.standards import StandardError
 
         try:
-            load_standard(self.settings.analysis.standard)  # a bad profile would fail every video
+            check_standard(self.settings.analysis.standard)  # a bad standard would fail every video
         except StandardError as exc:
             log.error("worker %s cannot start: %s", self.worker_id, exc)
             return EXIT_FATAL
@@ -254,6 +262,7 @@ class _Worker:
                 due = {v.id: due.get(v.id, now + self.settings.drive.settle_seconds + margin) for v in look.waiting}
                 if now - idle_since >= self.grace and now >= max(due.values(), default=now):
                     log.info("queue empty for %.0f s: worker %s exits", now - idle_since, self.worker_id)
+                    self._refresh_positions(storage)
                     return EXIT_OK
                 self.stop.wait(self.poll)
                 continue
@@ -281,15 +290,17 @@ class _Worker:
         work.mkdir(parents=True)
         beat = _Heartbeat(queue, claim, self.settings.worker.heartbeat)
         stage = "download"
+        finished = False
         try:
             beat.start()
             self._check_space(work, video.size)
             source = work / ("input" + _safe_suffix(video.name))
             storage.download(video.id, source, progress=beat.download_progress)
             beat.check()
+            self._read_time_studies(storage)
             stage = "analysis"
             beat.set_progress(ANALYSIS_START)
-            result = self.analyze(source, work / "out", beat.analysis_progress)
+            result = self.analyze(source, work / "out", beat.analysis_progress, video.name)
             stage = "upload"
             beat.set_progress(UPLOAD_AT)
             beat.renew_now()  # right before the side effects: still ours?
@@ -299,7 +310,7 @@ class _Worker:
             queue.complete(beat.claim, report)
             self.stats.done += 1
             log.info("%s done: report %s", video.name, report.name)
-            return False
+            finished = True
         except Shutdown as stop:
             beat.stop()
             self._give_up(queue, beat.claim, stop)
@@ -319,24 +330,57 @@ class _Worker:
         finally:
             beat.stop()
             shutil.rmtree(work, ignore_errors=True)
+        if finished:
+            self._refresh_positions(storage)
         return False
 
-    def analyze(self, source: Path, out_dir: Path, progress: Callable[[float], None]) -> AnalysisResult:
+    def analyze(self, source: Path, out_dir: Path, progress: Callable[[float], None],
+                video_name: str | None = None) -> AnalysisResult:
         out_dir.mkdir(parents=True, exist_ok=True)
         if self._analyze is None:
             from processor.pipeline import analyze_video
 
             self._analyze = analyze_video
-        return self._analyze(source, out_dir, self.options(), progress)
+        return self._analyze(source, out_dir, self.options(video_name), progress)
 
-    def options(self) -> AnalysisOptions:
+    def options(self, video_name: str | None = None) -> AnalysisOptions:
+        """The settings' analysis options; for a video a time study names, its operation's support marks."""
         a = self.settings.analysis
+        supported = frozenset(a.supported)
+        if video_name is not None and self._studies is not None:
+            marks = self._studies.supported_for(video_name)
+            if marks is not None:
+                if marks != supported:
+                    log.info("%s: support marks from the time study: %s", video_name, ", ".join(sorted(marks)) or "none")
+                supported = marks
         return AnalysisOptions(
             standard=a.standard, quality=a.quality, lang=a.lang, preview=a.preview, shift_hours=a.shift_hours,
             body_model=self.body_model, camera_pitch_deg=a.camera_pitch_deg, processes=a.processes,
             work_minutes=a.work_minutes if "work_minutes" in a.model_fields_set else None,
-            supported=frozenset(a.supported),
+            supported=supported,
         )  # fmt: skip
+
+    def _read_time_studies(self, storage: "Storage") -> None:
+        """Refresh the parsed time studies (for the support marks); on failure the last ones stay."""
+        from processor.positions import TimeStudyCache
+
+        if self._studies is None:
+            self._studies = TimeStudyCache()
+        try:
+            self._studies.refresh(storage, self.scratch_root / "studies")
+        except Exception as exc:  # noqa: BLE001 - the marks are a refinement; the video is analysed anyway
+            log.warning("could not read the time studies in the inbox (%s); using the last ones read", exc)
+
+    def _refresh_positions(self, storage: "Storage") -> None:
+        """Position workbooks for the time studies whose videos are all done; best effort."""
+        from processor.positions import TimeStudyCache, refresh_positions
+
+        if self._studies is None:
+            self._studies = TimeStudyCache()
+        try:
+            refresh_positions(storage, self.settings, self.scratch_root / "positions", self._studies)
+        except Exception as exc:  # noqa: BLE001 - a position must never stop the queue or fail the worker
+            log.warning("could not bring the position workbooks up to date (%s); the next refresh tries again", exc)
 
     def _record_verdicts(self, storage: "Storage", video, result: AnalysisResult) -> None:
         """Leave the key verdicts on the video for people's notifications; best effort."""
