@@ -17,11 +17,13 @@ $(STAMP): requirements.lock pyproject.toml
 	$(PY) -m pip install -q --no-deps --no-build-isolation -e .
 	touch $(STAMP)
 
-# Debian packages the tests need (Chromium for the browser test, ffmpeg to make test clips).
+# Debian packages the tests need (Chromium for the browser test, ffmpeg to make test clips,
+# LibreOffice Calc to recompute and print the workbooks, poppler-utils to turn printed pages into PNGs).
+DEBS := chromium ffmpeg libreoffice-calc-nogui poppler-utils
 system-deps:
-	@if ! command -v chromium >/dev/null || ! command -v ffmpeg >/dev/null; then \
-	  if [ "$$(id -u)" = 0 ]; then apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q chromium ffmpeg; \
-	  else sudo apt-get update -q && sudo DEBIAN_FRONTEND=noninteractive apt-get install -y -q chromium ffmpeg; fi; \
+	@if ! command -v chromium >/dev/null || ! command -v ffmpeg >/dev/null || ! command -v soffice >/dev/null || ! command -v pdftoppm >/dev/null; then \
+	  if [ "$$(id -u)" = 0 ]; then apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q $(DEBS); \
+	  else sudo apt-get update -q && sudo DEBIAN_FRONTEND=noninteractive apt-get install -y -q $(DEBS); fi; \
 	fi
 
 node-deps:

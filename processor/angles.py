@@ -55,6 +55,10 @@ Angles:
   95th percentile |value|: head side bend 8–10° in side and front views, 16–18° at 45° (medians −3.2 to
   +0.3°); head rotation as above (medians −10 to −12° at 45°); arm extension read at most +14° "behind"
   in front views, at most +3° in side and 45° views. Standing: hip ratio 0.94–1.16, knee ratio 0.43–0.57.
+- ``camera_azimuth_deg``: where the camera stands around the person, from the pelvis's facing direction:
+  0 = in front, +90 = at the subject's left, −90 at the right, ±180 behind (the direction from the
+  pelvis to the camera, projected on the horizontal). It picks the typical measurement error of the view
+  (``processor.accuracy``); it is not smoothed (it wraps at ±180°).
 - ``confidence_*``: mean MediaPipe visibility of the landmarks each part uses (0..1).
 
 Left and right are the subject's anatomical sides: MediaPipe's ``left_*`` landmarks are the subject's
@@ -197,6 +201,10 @@ def compute_angles(pose: PoseSequence, camera_pitch_deg: float | None = None) ->
     F = np.cross(U, R)
 
     trunk_flexion = np.degrees(np.arctan2(_dot(T, F), _dot(T, U)))
+    # the camera sits at the origin looking along +z: from the pelvis it lies toward −z
+    to_cam = np.broadcast_to(np.array([0.0, 0.0, -1.0]), (len(w), 3))
+    to_cam = to_cam - _dot(to_cam, U)[:, None] * U
+    azimuth = np.degrees(np.arctan2(_dot(to_cam, -R), _dot(to_cam, F)))
     trunk_side = np.degrees(np.arcsin(np.clip(_dot(Th, R), -1.0, 1.0)))
 
     sh_line = p("right_shoulder") - p("left_shoulder")
@@ -250,6 +258,7 @@ def compute_angles(pose: PoseSequence, camera_pitch_deg: float | None = None) ->
     def conf(*names: str) -> np.ndarray:
         return vis[:, [L[n] for n in names]].mean(axis=1)
 
+    cols["camera_azimuth_deg"] = azimuth
     cols["confidence_trunk"] = conf("left_shoulder", "right_shoulder", "left_hip", "right_hip")
     cols["confidence_neck"] = conf("left_ear", "right_ear", "left_shoulder", "right_shoulder")
     cols["confidence_arm_left"] = conf("left_shoulder", "left_elbow", "left_wrist")

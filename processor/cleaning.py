@@ -155,6 +155,10 @@ def clean_angles(
             y = _fill_short_gaps(t, out[col].to_numpy(dtype=float), max_gap_s)
             out[col] = _smooth(y, window, smooth_polyorder) if window else y
         masks[part] = ~np.isnan(out[cols[0]].to_numpy(dtype=float))
+    if "camera_azimuth_deg" in out.columns:  # where the camera stands: kept as measured, where the trunk is
+        y = out["camera_azimuth_deg"].to_numpy(dtype=float).copy()
+        y[~masks["trunk"]] = np.nan
+        out["camera_azimuth_deg"] = y
 
     dur = _frame_durations(t, duration_s)
     total = duration_s if duration_s and duration_s > 0 else float(dur.sum())

@@ -62,17 +62,16 @@ def evaluate_one(df: pd.DataFrame, stem: str, out_dir: Path, options: AnalysisOp
     person = bool(len(df)) and bool(np.isfinite(df.drop(columns="time_s").to_numpy(dtype=float)).any())
     duration = None
     if is_catalogue(options.standard):
-        from processor.nv361.evaluate import assess, evaluate_catalogue, row_minutes
+        from processor.nv361.evaluate import evaluate_and_assess
         from processor.nv361.summary import catalogue_summary
         from processor.report_catalogue import CatalogueReportData, write_catalogue_excel
 
-        result = evaluate_catalogue(df, options.supported, duration_s=duration)
-        work = work_time_of(options)
-        assessment = assess(row_minutes(result, work.minutes), work)
+        result, assessment = evaluate_and_assess(df, work_time_of(options), options.supported, duration_s=duration)
         data = CatalogueReportData(video=video, info=None, analysed_at=now, options=options, result=result,
                                    assessment=assessment, angles=df, person_found=person, angle_source="csv")
         write_catalogue_excel(data, out_dir / names.report)
-        summary = catalogue_summary(video.name, result, assessment, analysed_at=now.isoformat(), angle_source="csv")
+        summary = catalogue_summary(video.name, result, assessment, analysed_at=now.isoformat(), angle_source="csv",
+                                    view=data.view)
     else:
         from processor.report_data import ReportData
         from processor.report_excel import write_excel

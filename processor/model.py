@@ -48,6 +48,7 @@ ANGLE_COLUMNS = (
     "upper_arm_extension_right_deg",
     "hip_height_ratio",  # not degrees: heights over the leg length (processor.angles)
     "knee_height_ratio",
+    "camera_azimuth_deg",
     "confidence_trunk",
     "confidence_neck",
     "confidence_arm_left",

@@ -180,14 +180,13 @@ def work_time_of(options: AnalysisOptions):
 def _report_catalogue(video, info, options, angles, person_found, source, meta, notes, measured_share,
                       analysed_at, xlsx, csv, summary_json) -> AnalysisResult:
     """The NV 361 catalogue path: seconds per row, minutes for the work time, category, workbook, JSON."""
-    from processor.nv361.evaluate import assess, evaluate_catalogue, row_minutes
+    from processor.nv361.evaluate import evaluate_and_assess
     from processor.nv361.summary import catalogue_summary
     from processor.report_catalogue import CatalogueReportData, write_catalogue_excel
     from processor.report_json import write_json
 
-    result = evaluate_catalogue(angles, options.supported, duration_s=info.duration_s or None)
-    work = work_time_of(options)
-    assessment = assess(row_minutes(result, work.minutes), work)
+    result, assessment = evaluate_and_assess(angles, work_time_of(options), options.supported,
+                                             duration_s=info.duration_s or None)
     data = CatalogueReportData(
         video=video, info=info, analysed_at=analysed_at, options=options, result=result,
         assessment=assessment, angles=angles, person_found=person_found, angle_source=source, meta=meta,
@@ -195,7 +194,7 @@ def _report_catalogue(video, info, options, angles, person_found, source, meta, 
     )
     write_catalogue_excel(data, xlsx)
     write_json(catalogue_summary(video.name, result, assessment, analysed_at=analysed_at.isoformat(),
-                                 angle_source=source, measured_share=measured_share), summary_json)
+                                 angle_source=source, measured_share=measured_share, view=data.view), summary_json)
     verdicts = part_categories(assessment)
     overall = f"category_{assessment.category}" if assessment.category else "not_assessed"
     return AnalysisResult(

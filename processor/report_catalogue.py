@@ -19,6 +19,7 @@ from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter, quote_sheetname
 
 from processor import episodes as rules
+from processor.accuracy import view_error_table
 from processor.model import AnalysisOptions, VideoInfo
 from processor.nv361 import SOURCE, SOURCE_URL, TITLE
 from processor.nv361 import signals as sig
@@ -48,6 +49,15 @@ class CatalogueReportData:
     meta: dict = field(default_factory=dict)
     notes: tuple[str, ...] = ()
     measured_share: dict[str, float] = field(default_factory=dict)
+
+    @property
+    def view(self) -> str:
+        """The camera's view of the person for most of the video (processor.accuracy)."""
+        from processor.accuracy import main_view
+
+        if "camera_azimuth_deg" not in self.angles.columns:
+            return "unknown"
+        return main_view(self.angles["camera_azimuth_deg"].to_numpy(dtype=float))
 
 
 def write_catalogue_excel(data: CatalogueReportData, path: Path) -> Path:
@@ -181,7 +191,7 @@ def _work_text(row, lang: str) -> str:
 
 
 _COLS = ("row_id", "part", "legal_text", "text_en", "class", "work", "status", "seconds", "measured_s", "episodes",
-         "longest_s", "minutes", "limit1", "limit2", "category")
+         "longest_s", "minutes", "limit1", "limit2", "category", "uncertainty", "borderline")
 
 
 def _catalogue(ws, data: CatalogueReportData, lang: str, work_ref: str, coef_ref: str) -> dict[str, int]:
@@ -208,6 +218,12 @@ def _catalogue(ws, data: CatalogueReportData, lang: str, work_ref: str, coef_ref
                                   f"IF({col['minutes']}{i}<={col['limit2']}{i}+1E-9,2,3))")
         values["limit1"] = f"={lo:g}*{coef_ref}"
         values["limit2"] = f"={hi:g}*{coef_ref}"
+        ra = by_id[r.row.id]
+        if ra.minutes_range is not None:
+            values["uncertainty"] = f"{ra.minutes_range[0]:.1f}–{ra.minutes_range[1]:.1f}"
+            if ra.borderline:
+                c0, c1 = ra.category_range
+                values["borderline"] = label(lang, "borderline_text", lo=c0, hi=c1, work=data.assessment.work.minutes)
         for c, key in enumerate(_COLS, start=1):
             cell = ws.cell(row=i, column=c, value=values.get(key))
             if key in ("legal_text", "text_en"):
@@ -216,12 +232,15 @@ def _catalogue(ws, data: CatalogueReportData, lang: str, work_ref: str, coef_ref
                 cell.number_format = NUM1
         cat = by_id[r.row.id].category
         if cat:
-            _fill(ws.cell(row=i, column=len(_COLS)), {1: "acceptable", 2: "conditionally_acceptable", 3: "unacceptable"}[cat])
+            _fill(ws.cell(row=i, column=_COLS.index("category") + 1),
+                  {1: "acceptable", 2: "conditionally_acceptable", 3: "unacceptable"}[cat])
+        if ra.borderline:
+            _fill(ws.cell(row=i, column=_COLS.index("borderline") + 1), "conditionally_acceptable")
         elif not assessed:
             _fill(ws.cell(row=i, column=_COLS.index("status") + 1), "not_assessed")
     ws.freeze_panes = "C2"
     _widths(ws, {"A": 30, "B": 18, "C": 50, "D": 40, "E": 6, "F": 18, "G": 22, "H": 12, "I": 12, "J": 9,
-                 "K": 12, "L": 12, "M": 11, "N": 11, "O": 10})
+                 "K": 12, "L": 12, "M": 11, "N": 11, "O": 10, "P": 14, "Q": 40})
     if lang == "cs":
         ws.column_dimensions["D"].hidden = True  # the English text is for English readers
     return at
@@ -324,7 +343,7 @@ def method_rules(lang: str) -> list[tuple[str, str]]:
 THRESHOLD_REASONS = {
     "en": [
         ("Extension from −10°", "A single camera cannot tell a few degrees of backward lean from upright; the head's 'up to 15°' row covers −15…−10°."),
-        (f"Head side bend / rotation from {sig.HEAD_NEUTRAL_DEG:g}°", "Every head is a few degrees off the trunk's axes at any moment, and the measured head angles scatter by about that much where the truth is 0°."),
+        (f"Head side bend / rotation from {sig.HEAD_NEUTRAL_DEG:g}°", "Every head is a few degrees off the trunk's axes at any moment, and the measured head angles reach 7–13° (95th percentile) where the truth is 0° in front and side views; in oblique views (one ear hidden) they are left unmeasured."),
         (f"Arm behind the trunk from {sig.ARM_EXTENSION_FROM_DEG:g}°", "A hanging arm swings ±10–15° in walking and handling; counted only while the arm is below horizontal, and never also as elevation."),
         (f"Extreme knee flexion over {sig.KNEE_EXTREME_DEG:g}°", "The normal active knee flexion range ends near 140° (AAOS); 'near the maximum range' = within 10° of it."),
         ("Kneeling / squatting / lying", f"Kneeling: the lower knee at most {sig.KNEEL_KNEE_RATIO:g} leg lengths above the lower ankle; squatting: both knees over {sig.SQUAT_KNEE_DEG:g}° and the hips at most {sig.SQUAT_HIP_RATIO:g} leg lengths above the ankles; lying: the trunk within {sig.LYING_TRUNK_FROM_HORIZONTAL_DEG:g}° of horizontal and the hips at most {sig.LYING_HIP_RATIO:g} leg lengths up."),
@@ -332,7 +351,7 @@ THRESHOLD_REASONS = {
     ],
     "cs": [
         ("Záklon od −10°", "Jedna kamera nerozliší několik stupňů záklonu od vzpřímeného postoje; položka „záklon hlavy do 15°“ pokrývá −15…−10°."),
-        (f"Úklon / rotace hlavy od {sig.HEAD_NEUTRAL_DEG:g}°", "Hlava je vůči osám trupu vždy o několik stupňů vychýlená a měřené úhly hlavy kolísají zhruba o tolik i tam, kde je skutečnost 0°."),
+        (f"Úklon / rotace hlavy od {sig.HEAD_NEUTRAL_DEG:g}°", "Hlava je vůči osám trupu vždy o několik stupňů vychýlená a měřené úhly hlavy dosahují 7–13° (95. percentil) i tam, kde je skutečnost 0° (pohled zepředu a z boku); v šikmém pohledu (jedno ucho skryté) se nehodnotí."),
         (f"Zapažení od {sig.ARM_EXTENSION_FROM_DEG:g}°", "Volně visící paže se při chůzi a manipulaci kývá o ±10–15°; počítá se jen pod vodorovnou a nikdy zároveň jako vzpažení."),
         (f"Extrémní flexe kolena nad {sig.KNEE_EXTREME_DEG:g}°", "Běžný aktivní rozsah flexe kolena končí kolem 140° (AAOS); „blízko maximálního rozsahu“ = do 10° od něj."),
         ("Klek / dřep / leh", f"Klek: nižší koleno nejvýše {sig.KNEEL_KNEE_RATIO:g} délky nohy nad nižším kotníkem; dřep: obě kolena nad {sig.SQUAT_KNEE_DEG:g}° a kyčle nejvýše {sig.SQUAT_HIP_RATIO:g} délky nohy nad kotníky; leh: trup do {sig.LYING_TRUNK_FROM_HORIZONTAL_DEG:g}° od vodorovné a kyčle nejvýše {sig.LYING_HIP_RATIO:g} délky nohy."),
@@ -379,6 +398,12 @@ def _method(ws, data: CatalogueReportData, lang: str) -> None:
         row(label(lang, f"sig_{key}"), f"{signal.definition}; borders {borders}")
     for name, text in THRESHOLD_REASONS.get(lang, THRESHOLD_REASONS["en"]):
         row(name, text)
+    section("method_accuracy")
+    view = data.view
+    row(label(lang, "view_seen"), label(lang, f"view_{view}"))
+    for col, e in view_error_table(view).items():
+        row(col, f"± {e:g}°")
+    row(label(lang, "uncertainty"), label(lang, "uncertainty_text"))
     section("method_angles")
     row(label(lang, "angle_source"), data.angle_source)
     for key, value in sorted(data.meta.items()):

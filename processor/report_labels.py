@@ -190,6 +190,15 @@ LABELS["en"].update({
     "zone_gt20": "> 20°", "zone_gt25": "> 25°", "zone_le15": "up to 15°", "zone_gt15": "> 15°",
     "zone_gt130": "> 130°", "zone_low": "kneeling / squatting / lying", "zone_none": "none",
     "category_1": "category 1", "category_2": "category 2", "category_3": "category 3",
+    "uncertainty": "Minutes within the uncertainty", "borderline": "Borderline",
+    "borderline_text": "category {lo}–{hi} within the measurement uncertainty (for {work:.0f} min); check on the video",
+    "method_accuracy": "Measurement uncertainty", "view_seen": "Camera view of the person (most of the video)",
+    "view_front": "in front (0–30°)", "view_oblique": "oblique (30–70°)", "view_side": "from the side (70–110°)",
+    "view_rear_oblique": "oblique from behind (110–150°)", "view_rear": "from behind (150–180°)",
+    "view_unknown": "unknown",
+    "uncertainty_text": "Typical errors (mean absolute error against the truth on rendered people, this view; "
+                        "processor/accuracy.py). Each row's minutes are recomputed with every angle moved by its "
+                        "typical error down and up; a row whose range crosses a category limit is marked borderline.",
 })
 LABELS["cs"].update({
     "sheet_catalogue": "Katalog NV 361", "sheet_episodes": "Epizody",
@@ -229,4 +238,13 @@ LABELS["cs"].update({
     "zone_gt20": "> 20°", "zone_gt25": "> 25°", "zone_le15": "do 15°", "zone_gt15": "> 15°",
     "zone_gt130": "> 130°", "zone_low": "klek / dřep / leh", "zone_none": "žádné",
     "category_1": "kategorie 1", "category_2": "kategorie 2", "category_3": "kategorie 3",
+    "uncertainty": "Minuty v rámci nejistoty", "borderline": "Hraniční",
+    "borderline_text": "kategorie {lo}–{hi} v rámci nejistoty měření (pro {work:.0f} min); ověřte na videu",
+    "method_accuracy": "Nejistota měření", "view_seen": "Pohled kamery na osobu (většinu videa)",
+    "view_front": "zepředu (0–30°)", "view_oblique": "šikmo (30–70°)", "view_side": "z boku (70–110°)",
+    "view_rear_oblique": "šikmo zezadu (110–150°)", "view_rear": "zezadu (150–180°)",
+    "view_unknown": "neznámý",
+    "uncertainty_text": "Typické chyby (průměrná absolutní chyba proti skutečnosti na renderovaných postavách, tento pohled; "
+                        "processor/accuracy.py). Minuty každé položky se přepočtou se všemi úhly posunutými o typickou chybu "
+                        "dolů i nahoru; položka, jejíž rozsah překročí hranici kategorie, je označena jako hraniční.",
 })

@@ -16,7 +16,7 @@ import pandas as pd
 
 from processor.episodes import Episode, find_episodes, frame_durations
 from processor.nv361 import CatalogueRow, load_catalogue
-from processor.nv361.category import WorkTime, category, limits
+from processor.nv361.category import BASE_LIMITS_MIN, WorkTime, category, limits
 from processor.nv361.signals import SIGNALS, Signal
 
 SIDE_BEND_ROW_DEG = 20.0
@@ -152,6 +152,23 @@ class RowAssessment:
     minutes: float | None  # None: not assessed (not measured / not from video)
     category: int | None
     limits: tuple[float, float]  # (end of category 1, end of category 2), corrected for the work time
+    # the minutes with every angle moved by its typical error down and up (``minutes_range``), and
+    # whether that range crosses a category limit
+    minutes_range: tuple[float, float] | None = None
+
+    @property
+    def category_range(self) -> tuple[int, int] | None:
+        if self.minutes_range is None or self.category is None:
+            return None
+        lo, hi = self.minutes_range
+        c = self.row.row_class
+        k = self.limits[0] / BASE_LIMITS_MIN[c][0]
+        return min(category(lo, c, k), self.category), max(category(hi, c, k), self.category)
+
+    @property
+    def borderline(self) -> bool:
+        r = self.category_range
+        return r is not None and r[0] != r[1]
 
 
 @dataclass(frozen=True)
@@ -166,6 +183,14 @@ class Assessment:
     def row(self, row_id: str) -> RowAssessment:
         return next(r for r in self.rows if r.row.id == row_id)
 
+    @property
+    def category_range(self) -> tuple[int, int] | None:
+        """(lowest, highest) category within the measurement uncertainty; None without ranges."""
+        ranges = [r.category_range for r in self.rows if r.category_range is not None]
+        if self.category is None or not ranges:
+            return None
+        return max(lo for lo, _ in ranges), max(hi for _, hi in ranges)
+
 
 def row_minutes(result: CatalogueResult, work_minutes: float) -> dict[str, float | None]:
     """Minutes per shift of every row: seconds ÷ the signal's measured seconds × the work time."""
@@ -178,14 +203,17 @@ def row_minutes(result: CatalogueResult, work_minutes: float) -> dict[str, float
     return out
 
 
-def assess(minutes: dict[str, float | None], work: WorkTime, rows: tuple[CatalogueRow, ...] | None = None) -> Assessment:
-    """Category per row and for the whole (a video, or a position's averaged minutes)."""
+def assess(minutes: dict[str, float | None], work: WorkTime, rows: tuple[CatalogueRow, ...] | None = None,
+           ranges: dict[str, tuple[float, float]] | None = None) -> Assessment:
+    """Category per row and for the whole (a video, or a position's averaged minutes); ``ranges``: the
+    minutes within the measurement uncertainty (``minutes_ranges``), for the borderline marks."""
     rows = rows or load_catalogue()
     out = []
     for r in rows:
         m = minutes.get(r.id)
         lim = limits(r.row_class, work.coefficient)
-        out.append(RowAssessment(r, m, category(m, r.row_class, work.coefficient) if m is not None else None, lim))
+        rng = (ranges or {}).get(r.id) if m is not None else None
+        out.append(RowAssessment(r, m, category(m, r.row_class, work.coefficient) if m is not None else None, lim, rng))
     cats = [a.category for a in out if a.category is not None]
     top = max(cats) if cats else None
     deciding = tuple(a.row.id for a in out if top is not None and top > 1 and a.category == top)
@@ -194,6 +222,41 @@ def assess(minutes: dict[str, float | None], work: WorkTime, rows: tuple[Catalog
         pp_minutes=sum(a.minutes or 0.0 for a in out if a.row.row_class == "PP"),
         n_minutes=sum(a.minutes or 0.0 for a in out if a.row.row_class == "N"),
     )
+
+
+# Angles whose magnitude the catalogue rates: the typical error moves them away from / toward 0.
+_MAGNITUDES = ("trunk_side_bend_deg", "trunk_twist_deg", "head_side_bend_deg", "head_rotation_deg")
+
+
+def minutes_ranges(df: pd.DataFrame, work_minutes: float, supported: frozenset[str] = frozenset(),
+                   duration_s: float | None = None, rows: tuple[CatalogueRow, ...] | None = None
+                   ) -> dict[str, tuple[float, float]]:
+    """Per row, the minutes per shift with every angle moved by the typical error of the view it was
+    seen from (``processor.accuracy``) downward and then upward: the measurement uncertainty of the row.
+
+    Moving all angles one way at once is the pessimistic reading of a systematic error (the kind a
+    single camera makes: a whole hold reads a few degrees off), which is what can move a posture across
+    a zone border for seconds at a time; random jitter is already absorbed by the hysteresis."""
+    from processor.accuracy import typical_errors
+
+    az = df["camera_azimuth_deg"].to_numpy(dtype=float) if "camera_azimuth_deg" in df.columns else None
+    errors = typical_errors(az, len(df))
+    nominal = row_minutes(evaluate_catalogue(df, supported, duration_s, rows), work_minutes)
+    ends = []
+    for sign in (-1.0, 1.0):
+        moved = df.copy()
+        for col, e in errors.items():
+            if col not in moved.columns:
+                continue
+            v = moved[col].to_numpy(dtype=float)
+            moved[col] = v + sign * e * (np.sign(v) if col in _MAGNITUDES else 1.0)
+        ends.append(row_minutes(evaluate_catalogue(moved, supported, duration_s, rows), work_minutes))
+    out = {}
+    for rid, m in nominal.items():
+        values = [x for x in (m, ends[0][rid], ends[1][rid]) if x is not None]
+        if m is not None:
+            out[rid] = (min(values), max(values))
+    return out
 
 
 PART_NAMES = {
@@ -213,7 +276,7 @@ def sentence(a: Assessment, lang: str) -> str:
                 else "No catalogue row could be assessed from the video.")
     if a.category == 1:
         return ("Doba žádné pracovní polohy nepřekračuje limity kategorie 1; navržená kategorie: 1." if cs
-                else "No working posture exceeds the limits of category 1; proposed category: 1.")
+                else "No working posture exceeds the limits of category 1; proposed category: 1.") + _borderline_note(a, lang)
     by_row = {r.row.id: r for r in a.rows}
     items = []
     for rid in a.deciding:
@@ -222,8 +285,23 @@ def sentence(a: Assessment, lang: str) -> str:
                      f"{ra.minutes:.0f} min)")
     joined = "; ".join(items)
     if cs:
-        return f"Navržená kategorie {a.category}: rozhodují položky {joined}."
-    return f"Proposed category {a.category}, set by: {joined}."
+        text = f"Navržená kategorie {a.category}: rozhodují položky {joined}."
+    else:
+        text = f"Proposed category {a.category}, set by: {joined}."
+    return text + _borderline_note(a, lang)
+
+
+def _borderline_note(a: Assessment, lang: str) -> str:
+    """A sentence when the category could differ within the measurement uncertainty."""
+    rng = a.category_range
+    if rng is None or rng[0] == rng[1]:
+        return ""
+    rows = [r for r in a.rows if r.borderline]
+    if lang == "cs":
+        return (f" V rámci nejistoty měření by kategorie mohla být {rng[0]}–{rng[1]} (hraniční položky: "
+                f"{'; '.join(r.row.text_cs for r in rows)}); ověřte je na videu.")
+    return (f" Within the measurement uncertainty the category could be {rng[0]}–{rng[1]} (borderline rows: "
+            f"{'; '.join(r.row.text_en for r in rows)}); check them on the video.")
 
 
 def frame_levels(df: pd.DataFrame, rows: tuple[CatalogueRow, ...] | None = None) -> list[str | None]:
@@ -240,3 +318,12 @@ def frame_levels(df: pd.DataFrame, rows: tuple[CatalogueRow, ...] | None = None)
             rank = np.where(zones == zi, np.maximum(rank, level), rank)
     names = ("acceptable", "conditional", "unacceptable")
     return [names[r] if r >= 0 else None for r in rank]
+
+
+def evaluate_and_assess(df: pd.DataFrame, work: WorkTime, supported: frozenset[str] = frozenset(),
+                        duration_s: float | None = None) -> tuple[CatalogueResult, Assessment]:
+    """One video's catalogue result and its assessment for ``work``, with the uncertainty ranges."""
+    rows = load_catalogue()
+    result = evaluate_catalogue(df, supported, duration_s, rows)
+    ranges = minutes_ranges(df, work.minutes, supported, duration_s, rows)
+    return result, assess(row_minutes(result, work.minutes), work, rows, ranges)

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from processor import episodes as ep_rules
+from processor.accuracy import view_error_table
 from processor.nv361 import STANDARD_NAME
 from processor.nv361.evaluate import Assessment, CatalogueResult, sentence
 
@@ -30,7 +31,7 @@ def method_parameters() -> dict:
 
 def catalogue_summary(video: str, result: CatalogueResult, assessment: Assessment | None, *,
                       analysed_at: str | None = None, angle_source: str | None = None,
-                      measured_share: dict[str, float] | None = None) -> dict:
+                      measured_share: dict[str, float] | None = None, view: str | None = None) -> dict:
     """The summary JSON object of one video under the NV 361 catalogue."""
     by_id = {a.row.id: a for a in assessment.rows} if assessment else {}
     rows = []
@@ -43,14 +44,17 @@ def catalogue_summary(video: str, result: CatalogueResult, assessment: Assessmen
         }  # fmt: skip
         if assessment:
             a = by_id[r.row.id]
-            item.update(minutes_per_shift=_num(a.minutes, 2), category=a.category)
+            item.update(minutes_per_shift=_num(a.minutes, 2), category=a.category,
+                        minutes_range=[_num(x, 2) for x in a.minutes_range] if a.minutes_range else None,
+                        borderline=a.borderline)
         rows.append(item)
     out: dict = {
         "schema": SCHEMA, "standard": STANDARD_NAME, "video": video, "analysed_at": analysed_at,
         "angle_source": angle_source, "duration_seconds": _num(result.duration_s),
         "analysed_seconds": _num(result.analysed_s), "supported": sorted(result.supported),
         "measured_share": {k: _num(v, 4) for k, v in (measured_share or {}).items()},
-        "method": method_parameters(), "rows": rows,
+        "method": method_parameters(), "view": view,
+        "typical_error_deg": view_error_table(view) if view else None, "rows": rows,
     }  # fmt: skip
     if assessment:
         w = assessment.work
@@ -59,6 +63,7 @@ def catalogue_summary(video: str, result: CatalogueResult, assessment: Assessmen
             coefficient_in_table=w.in_table, category=assessment.category, category_rows=list(assessment.deciding),
             sentence_cs=sentence(assessment, "cs"), sentence_en=sentence(assessment, "en"),
             pp_minutes=_num(assessment.pp_minutes, 2), n_minutes=_num(assessment.n_minutes, 2),
+            category_range=list(assessment.category_range) if assessment.category_range else None,
         )
     return out
 

@@ -1,0 +1,75 @@
+"""How well each quantity is measured from one camera, by the camera's view: the typical errors the report
+states and the borderline marks use.
+
+The figures are mean absolute errors (degrees) of the cleaned angles against the truth on the project's
+rendered people (``tests/data/synthetic``; ``bench/skeleton_accuracy.py`` measures them, balanced preset),
+per view of the camera around the person (``camera_azimuth_deg``: 0 = in front, 90 = at the side,
+180 = behind). They are measurements, not corrections: nothing is subtracted from any angle with them.
+Where a view has no clip, the worse neighbour's figure is used.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+# view class: upper bound of |azimuth| (degrees)
+VIEWS = (("front", 30.0), ("oblique", 70.0), ("side", 110.0), ("rear_oblique", 150.0), ("rear", 180.01))
+
+# Typical error (MAE, degrees) of the quantities the catalogue counts on, per view. Trunk, upper arm
+# and head/neck from the rendered clips (issue 13's table: side/oblique 55–90°: trunk 1.6–3.8, near arm
+# 1.1–7.2, neck 2.0–6.3; frontal 0–30°: 7.7–9.9, 4.0–9.1, 4.5–8.1; from behind 150°: 17.9, 7.3, 4.5), the
+# worst clip of each view. Trunk side bend / twist, head side bend / rotation and arm extension: the
+# 95th-percentile |value| on clips whose truth is 0° halved (processor/angles.py docstring), a
+# conservative stand-in until clips with truth for them exist. Knee flexion: ~2° (README, skeleton).
+TYPICAL_ERROR_DEG: dict[str, dict[str, float]] = {
+    "trunk_flexion_deg": {"front": 9.9, "oblique": 3.8, "side": 3.8, "rear_oblique": 17.9, "rear": 17.9},
+    "trunk_side_bend_deg": {"front": 5.0, "oblique": 5.0, "side": 5.0, "rear_oblique": 5.0, "rear": 5.0},
+    "trunk_twist_deg": {"front": 7.0, "oblique": 7.0, "side": 7.0, "rear_oblique": 7.0, "rear": 7.0},
+    "head_inclination_deg": {"front": 8.1, "oblique": 6.3, "side": 6.3, "rear_oblique": 8.1, "rear": 8.1},
+    "head_side_bend_deg": {"front": 5.0, "oblique": 9.0, "side": 5.0, "rear_oblique": 9.0, "rear": 5.0},
+    "head_rotation_deg": {"front": 7.0, "oblique": 12.5, "side": 4.5, "rear_oblique": 12.5, "rear": 7.0},
+    "upper_arm_elevation_left_deg": {"front": 9.1, "oblique": 7.2, "side": 7.2, "rear_oblique": 7.3, "rear": 7.3},
+    "upper_arm_elevation_right_deg": {"front": 9.1, "oblique": 7.2, "side": 7.2, "rear_oblique": 7.3, "rear": 7.3},
+    "upper_arm_extension_left_deg": {"front": 7.0, "oblique": 2.0, "side": 2.0, "rear_oblique": 7.0, "rear": 7.0},
+    "upper_arm_extension_right_deg": {"front": 7.0, "oblique": 2.0, "side": 2.0, "rear_oblique": 7.0, "rear": 7.0},
+    "knee_flexion_left_deg": {v: 2.0 for v, _ in VIEWS},
+    "knee_flexion_right_deg": {v: 2.0 for v, _ in VIEWS},
+}
+UNKNOWN_VIEW = "unknown"
+
+
+def view_of(azimuth_deg: float) -> str:
+    if azimuth_deg is None or np.isnan(azimuth_deg):
+        return UNKNOWN_VIEW
+    a = abs(float(azimuth_deg))
+    return next(name for name, top in VIEWS if a <= top)
+
+
+def views(azimuth_deg: np.ndarray) -> np.ndarray:
+    """Per frame, the view class (``UNKNOWN_VIEW`` where the azimuth is not known)."""
+    return np.array([view_of(a) for a in np.asarray(azimuth_deg, dtype=float)], dtype=object)
+
+
+def main_view(azimuth_deg: np.ndarray) -> str:
+    """The view that holds most measured frames (``UNKNOWN_VIEW`` if none)."""
+    v = views(azimuth_deg)
+    v = v[v != UNKNOWN_VIEW]
+    if not len(v):
+        return UNKNOWN_VIEW
+    names, counts = np.unique(v.astype(str), return_counts=True)
+    return str(names[np.argmax(counts)])
+
+
+def typical_errors(azimuth_deg: np.ndarray | None, n: int) -> dict[str, np.ndarray]:
+    """Per angle column, the per-frame typical error; an unknown view takes the worst view's figure."""
+    v = views(azimuth_deg) if azimuth_deg is not None else np.full(n, UNKNOWN_VIEW, dtype=object)
+    out = {}
+    for col, table in TYPICAL_ERROR_DEG.items():
+        worst = max(table.values())
+        out[col] = np.array([table.get(x, worst) for x in v], dtype=float)
+    return out
+
+
+def view_error_table(view: str) -> dict[str, float]:
+    """The typical error of every quantity for one view (the Method sheet's statement)."""
+    return {col: table.get(view, max(table.values())) for col, table in TYPICAL_ERROR_DEG.items()}

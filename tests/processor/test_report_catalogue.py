@@ -1,0 +1,121 @@
+"""The per-video NV 361 workbook: all 52 rows with their legal texts, formulas a lab can recompute, and
+what LibreOffice makes of them."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+from datetime import datetime, timezone
+from pathlib import Path
+
+import numpy as np
+import pytest
+from openpyxl import load_workbook
+
+from processor.model import AnalysisOptions
+from processor.nv361 import load_catalogue
+from processor.nv361.category import work_time
+from processor.nv361.evaluate import evaluate_and_assess, sentence
+from processor.report_catalogue import CatalogueReportData, write_catalogue_excel
+from tests.processor.angle_tables import make_angles
+
+BENT = lambda t: np.where((t >= 100) & (t < 130), 70.0, np.where((t >= 200) & (t < 210), 50.0, 0.0))  # noqa: E731
+
+
+def workbook(tmp_path: Path, lang: str = "cs", minutes: float = 480, **series) -> tuple[Path, object]:
+    df = make_angles(300, **(series or {"trunk_flexion_deg": BENT}))
+    result, assessment = evaluate_and_assess(df, work_time(minutes, "default"))
+    data = CatalogueReportData(video=Path("lis 2.mp4"), info=None, analysed_at=datetime.now(timezone.utc),
+                               options=AnalysisOptions(lang=lang), result=result, assessment=assessment,
+                               angles=df, person_found=True, measured_share={"trunk": 1.0})
+    path = write_catalogue_excel(data, tmp_path / f"report-{lang}.xlsx")
+    return path, assessment
+
+
+def test_every_catalogue_row_with_its_legal_text(tmp_path):
+    path, _ = workbook(tmp_path)
+    wb = load_workbook(path)
+    assert wb.sheetnames == ["Souhrn", "Katalog NV 361", "Epizody", "Grafy", "Úhly po snímcích", "Metodika", "Data grafů"]
+    ws = wb["Katalog NV 361"]
+    ids = [ws.cell(row=r, column=1).value for r in range(2, 54)]
+    assert ids == [r.id for r in load_catalogue()]
+    texts = {ws.cell(row=r, column=1).value: ws.cell(row=r, column=3).value for r in range(2, 54)}
+    assert all(texts[r.id] == r.text_cs for r in load_catalogue())
+    status = {ws.cell(row=r, column=1).value: ws.cell(row=r, column=7).value for r in range(2, 54)}
+    assert status["legs.rotation.dyn_ge2"] == "z videa nehodnoceno"
+    assert status["trunk.flex_gt60.static"] == "změřeno"
+
+
+def test_minutes_and_categories_are_formulas_on_the_work_time_cell(tmp_path):
+    path, _ = workbook(tmp_path)
+    wb = load_workbook(path)
+    summary, cat = wb["Souhrn"], wb["Katalog NV 361"]
+    work = next(c for c in summary["B"] if c.value == 480)
+    row = next(r for r in range(2, 54) if cat.cell(row=r, column=1).value == "trunk.flex_gt60.static")
+    minutes = cat.cell(row=row, column=12).value
+    assert minutes.startswith("=") and f"$B${work.row}" in minutes
+    assert cat.cell(row=row, column=8).value == pytest.approx(30.0)
+    assert cat.cell(row=row, column=15).value.startswith("=IF(")
+
+
+def test_english_report(tmp_path):
+    path, _ = workbook(tmp_path, lang="en")
+    wb = load_workbook(path)
+    assert wb.sheetnames[:3] == ["Summary", "Catalogue NV 361", "Episodes"]
+    ws = wb["Catalogue NV 361"]
+    assert ws.cell(row=2, column=4).value == "Trunk flexion over 60°"
+    assert ws.cell(row=2, column=3).value == "Předklon trupu větší než 60°"  # the legal text stays Czech
+
+
+def test_a_row_near_a_limit_is_marked_borderline(tmp_path):
+    # 12.2 s at 62.5° then 5 s at 55°: 19.5 min over 60° (N, category 1 up to 20 min). Seen from the front
+    # (typical trunk error 9.9°) the 55° also reads over 60° when the angles are moved up: 27.5 min,
+    # category 2; moved down, nothing is over 60°. The row is borderline, 1–2.
+    bent = lambda t: np.where((t >= 100) & (t < 112.2), 62.5, np.where((t >= 112.2) & (t < 117.2), 55.0, 0.0))  # noqa: E731
+    path, assessment = workbook(tmp_path, lang="en", trunk_flexion_deg=bent)
+    ra = assessment.row("trunk.flex_gt60.static")
+    assert ra.category == 1 and ra.minutes == pytest.approx(12.2 / 300 * 480)
+    assert ra.minutes_range == pytest.approx((0.0, 17.2 / 300 * 480))
+    assert ra.borderline and ra.category_range == (1, 2)
+    assert assessment.category == 1 and assessment.category_range == (1, 2)
+    assert "could be 1–2" in sentence(assessment, "en")
+    ws = load_workbook(path)["Catalogue NV 361"]
+    r = next(r for r in range(2, 54) if ws.cell(row=r, column=1).value == "trunk.flex_gt60.static")
+    assert ws.cell(row=r, column=17).value.startswith("category 1–2 within the measurement uncertainty")
+    far = assessment.row("arm_R.elev_gt60.static")
+    assert far.minutes == 0.0 and not far.borderline
+
+
+def soffice() -> str:
+    exe = shutil.which("soffice") or shutil.which("libreoffice")
+    assert exe, "LibreOffice (Debian libreoffice-calc-nogui) is installed by `make test`"
+    return exe
+
+
+def recalculated(path: Path, out: Path) -> Path:
+    out.mkdir(exist_ok=True)
+    subprocess.run([soffice(), "--headless", f"-env:UserInstallation=file://{out}/profile", "--convert-to", "xlsx",
+                    "--outdir", str(out), str(path)], check=True, capture_output=True, timeout=180)
+    return out / path.name
+
+
+def test_libreoffice_recomputes_minutes_and_categories_for_another_work_time(tmp_path):
+    path, _ = workbook(tmp_path)
+    wb = load_workbook(path)
+    work = next(c for c in wb["Souhrn"]["B"] if c.value == 480)
+    work.value = 630  # the lab's own work time
+    wb.save(path)
+    values = load_workbook(recalculated(path, tmp_path / "lo"), data_only=True)
+    cat, summary = values["Katalog NV 361"], values["Souhrn"]
+    rows = {cat.cell(row=r, column=1).value: r for r in range(2, 54)}
+    r = rows["trunk.flex_gt60.static"]
+    assert cat.cell(row=r, column=12).value == pytest.approx(30 / 300 * 630)  # 63 min
+    assert cat.cell(row=r, column=13).value == pytest.approx(23.0)  # 20 × 1.150
+    assert cat.cell(row=r, column=14).value == pytest.approx(34.5)  # 30 × 1.150
+    assert cat.cell(row=r, column=15).value == 3
+    r = rows["trunk.flex_40_60.static"]
+    assert cat.cell(row=r, column=12).value == pytest.approx(21.0) and cat.cell(row=r, column=15).value == 1
+    coefficient = next(summary.cell(row=c.row, column=2).value for c in summary["A"] if c.value == "Koeficient podle tabulky č. 8")
+    assert coefficient == pytest.approx(1.15)
+    category = next(summary.cell(row=c.row, column=2).value for c in summary["A"] if c.value == "Navržená kategorie")
+    assert category == 3
