@@ -27,11 +27,12 @@ from tests.processor.angle_tables import make_angles
 minutes, out = float(sys.argv[1]), Path(sys.argv[2])
 df = make_angles(minutes * 60, fps=10, trunk_flexion_deg=lambda t: 35 + 30 * np.sin(t / 5),
                  upper_arm_elevation_right_deg=lambda t: 90 + 80 * np.sin(t / 3))
-std = load_standard("nv361")
+std = load_standard("iso11226-shift")
 t0 = time.perf_counter()
 analysis = analyse_times(df, std)
 t1 = time.perf_counter()
-data = ReportData(Path("bench.mp4"), None, datetime.now(timezone.utc), AnalysisOptions(), std, analysis, df, True)
+data = ReportData(Path("bench.mp4"), None, datetime.now(timezone.utc), AnalysisOptions(standard=std.name), std,
+                  analysis, df, True)
 write_excel(data, out)
 t2 = time.perf_counter()
 rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024

@@ -28,7 +28,7 @@ class StandardError(ValueError):
 
 @dataclass(frozen=True)
 class FrequencyRule:
-    per_min: float  # threshold: movements into the zone per minute of analysed time
+    per_min: float  # threshold: movements into the zone (episodes) per minute of analysed time
     below: str  # level when the frequency is below the threshold
     at_or_above: str
 
@@ -45,7 +45,7 @@ class Zone:
     hold_limit: tuple[tuple[float, float], ...] = ()
     over_hold_level: str = "unacceptable"  # what a hold over the limit makes of the part
     frequency: FrequencyRule | None = None
-    static_after_s: float | None = None  # a hold this long is a static posture...
+    static_after_s: float | None = None  # a hold longer than this is a static posture...
     static_level: str | None = None  # ...rated at least this
 
     def contains(self, value: float) -> bool:
@@ -133,7 +133,9 @@ def available_standards() -> list[str]:
 
 
 def load_standard(name: str) -> Standard:
-    """Load a profile by name (``nv361``, ``iso11226``, ``en1005-4``, ``legacy``) or by file path."""
+    """Load a profile by name (``iso11226``, ``iso11226-shift``, ``en1005-4``, ``legacy``) or by file path.
+
+    ``nv361`` is not a zone profile: the NV 361/2007 catalogue is evaluated by ``processor.nv361``."""
     path = Path(name)
     if path.suffix != ".toml":
         path = PROFILE_DIR / f"{name}.toml"

@@ -1,13 +1,42 @@
 """Time in posture zones: per body part and zone, time, share, episodes, holds, frequency, verdicts.
 
+Episodes follow the shared rules of ``processor.episodes`` (one implementation for every standard):
+
+- **Zones with hysteresis.** A part's zone borders (the ``lo``/``hi`` of its zones, each closed on the
+  side the profile says) become ``episodes.Border`` s; a frame keeps its zone until the rated angle
+  (``|angle|`` for ``absolute`` parts such as side bend and twist) is more than ``HYSTERESIS_DEG``
+  beyond a border, so an angle wobbling around a border is one posture, not many.
+- **Blips removed.** An excursion into a zone shorter than ``MIN_EPISODE_S`` (1 s) is not a posture: it
+  is given back to its neighbours (``remove_blips``) and counts neither as time in that zone nor as an
+  episode, a hold or a movement.
+- **Episodes and holds.** An episode is one unbroken stay in a zone of the final (hysteresis, blips
+  removed) zone sequence; a hold *is* an episode. Time per zone is the time of the frames of the final
+  zone sequence in it. An episode is **static** when held *longer than* the zone's ``static_after_s``
+  (4 s in EN 1005-4; ``episodes.STATIC_AFTER_S`` where the zone sets none), as in ``processor.episodes``.
+- **Frequency (EN 1005-4).** The movements into a zone per minute are that zone's episodes divided by the
+  part's analysed minutes (after hysteresis and blip removal). This mean rate is chosen over the
+  per-episode 60-s window rate (``Episode.per_min``) because a zone profile gives one effective level
+  per zone (the Zones sheet has one row per zone) and treats the video as a sample of the shift, the
+  same premise that extrapolates the zone shares; a windowed rate differs between the episodes of one
+  zone and would need a per-episode level the profiles cannot express. For a video up to 60 s long
+  both are the same number. ``ZoneStats.frequency_per_min`` is the rate the rule used, and the report's
+  Zones sheet shows that field.
+- **ISO 11226 covers static postures only.** Its holding-time limits apply to holds (episodes), rated on
+  each hold's median angle; a dynamic episode (at most 4 s) can never reach a limit (1 minute and
+  more), and brief excursions (under 1 s) are removed before anything is counted, so they no longer
+  create holds, zone time or verdicts. Time of a real episode in a "not recommended" zone is counted
+  whatever its length (a posture of a second or more is not made acceptable by being short).
+
 Each analysed frame stands for the time until the next frame (its presentation timestamp to the
-next one; the last frame gets the median step). A gap longer than twice the median step is not
-credited to anyone. NaN angles are "not analysed": they count in no zone, never as neutral.
+next one; the last frame gets the median step; ``episodes.frame_durations``). A gap longer than twice
+the median step is not credited to anyone. NaN angles are "not analysed": they count in no zone, never
+as neutral, and end an episode.
 
 The video is taken as a sample of the shift: every zone's share of the analysed time is
 extrapolated to ``shift_hours``, and the standard's per-shift limits are checked on those minutes.
-The limits are the standard's absolute minutes (e.g. NV 361/2007: 160 min conditionally acceptable
-and 30 min unacceptable per 8-h shift), and the combined limit is a share of the given shift.
+The limits are the profile's absolute minutes (e.g. ``iso11226-shift``: 160 min conditionally
+acceptable and 30 min unacceptable per 8-h shift), and the combined limit is a share of the given shift.
+The NV 361/2007 catalogue itself is not a zone profile: see ``processor.nv361``.
 """
 
 from __future__ import annotations
@@ -17,13 +46,15 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from processor.episodes import MIN_EPISODE_S, STATIC_AFTER_S, Border, find_episodes
+from processor.episodes import frame_durations as frame_durations  # re-exported: one definition
 from processor.standards import LEVEL_RANK, BodyPart, Standard
 
 VERDICTS = ("acceptable", "conditionally_acceptable", "unacceptable", "not_assessed")
 _LEVEL_TO_VERDICT = {"acceptable": "acceptable", "conditional": "conditionally_acceptable",
                      "unacceptable": "unacceptable"}
 _VERDICT_RANK = {"acceptable": 0, "conditionally_acceptable": 1, "unacceptable": 2}
-LIST_HOLDS_FROM_S = 1.0  # holds shorter than this are not listed (unless over a limit)
+LIST_HOLDS_FROM_S = MIN_EPISODE_S  # holds shorter than this (short passages) are not listed (unless over a limit)
 
 
 @dataclass(frozen=True)
@@ -49,7 +80,7 @@ class Hold:
     median_angle_deg: float
     limit_s: float | None
     over_limit: bool
-    static: bool  # held at least the zone's static_after_s
+    static: bool  # held longer than the zone's static_after_s (STATIC_AFTER_S where it sets none)
 
 
 @dataclass(frozen=True)
@@ -61,10 +92,10 @@ class ZoneStats:
     time_s: float
     share: float  # of the part's analysed time, 0..1
     shift_min: float  # extrapolated to the shift
-    episodes: int
+    episodes: int  # stays in the zone after hysteresis and blip removal
     longest_hold_s: float
     holds_over_limit: int
-    frequency_per_min: float  # entries into the zone per analysed minute
+    frequency_per_min: float  # episodes (movements into the zone) per analysed minute: what the rule used
 
 
 @dataclass(frozen=True)
@@ -102,32 +133,10 @@ class TimeAnalysis:
         return {p.key: p.verdict for p in self.parts}
 
 
-def frame_durations(time_s: np.ndarray) -> np.ndarray:
-    """Seconds each frame stands for (see the module docstring)."""
-    t = np.asarray(time_s, dtype=float)
-    if len(t) == 0:
-        return np.zeros(0)
-    if len(t) == 1:
-        return np.zeros(1)
-    steps = np.diff(t)
-    med = float(np.median(steps[steps > 0])) if np.any(steps > 0) else 0.0
-    dt = np.append(steps, med)
-    return np.where((dt > 0) & (dt <= 2 * med + 1e-9), dt, np.where(dt > 2 * med, med, 0.0))
-
-
-def _runs(idx: np.ndarray) -> list[tuple[int, int, int]]:
-    """(zone index, start, stop) runs of equal values; -1 (not measured) breaks runs and is skipped."""
-    out = []
-    n = len(idx)
-    i = 0
-    while i < n:
-        j = i
-        while j + 1 < n and idx[j + 1] == idx[i]:
-            j += 1
-        if idx[i] >= 0:
-            out.append((int(idx[i]), i, j + 1))
-        i = j + 1
-    return out
+def zone_borders(part: BodyPart) -> tuple[Border, ...]:
+    """The borders between a part's consecutive zones; a value exactly on one belongs to the zone
+    whose side is closed there (the profile's ``lo_closed`` of the upper zone)."""
+    return tuple(Border(at=float(lo.hi), upper_closed=bool(hi.lo_closed)) for lo, hi in zip(part.zones, part.zones[1:]))
 
 
 def _max_level(*levels: str) -> str:
@@ -189,31 +198,34 @@ def _analyse_part(df, part: BodyPart, t, dt, duration_s, standard: Standard, shi
     n = len(t)
     values = df[part.column].to_numpy(dtype=float) if n else np.zeros(0)
     rated = np.abs(values) if part.absolute else values
-    idx = np.full(n, -1, dtype=int)
-    for i, v in enumerate(values):
-        z = part.zone_of(v)
-        if z is not None:
-            idx[i] = z
+    if n:
+        found, idx = find_episodes(t, rated, zone_borders(part))
+    else:
+        found, idx = [], np.zeros(0, dtype=int)
     measured = idx >= 0
     analysed_s = float(dt[measured].sum())
     analysed_min = analysed_s / 60.0
-    runs = _runs(idx)
+
+    # Episodes per zone as (start, stop, seconds); seconds from ``dt`` (a one-frame video's frame
+    # stands for the whole video, which episodes.frame_durations cannot know).
+    episodes: list[list[tuple[int, int, float]]] = [[] for _ in part.zones]
+    for ep in found:
+        episodes[ep.zone].append((ep.start, ep.stop, float(dt[ep.start:ep.stop].sum())))
+
+    def is_static(zone, dur: float) -> bool:
+        after = zone.static_after_s if zone.static_after_s is not None else STATIC_AFTER_S
+        return dur > after + 1e-9  # "longer than", as processor.episodes
 
     # Effective level per zone: the frequency rule, then static holds.
     eff: list[str] = []
     freq: list[float] = []
-    episodes: list[list[tuple[int, int]]] = [[] for _ in part.zones]
-    for zi, a, b in runs:
-        episodes[zi].append((a, b))
     for zi, zone in enumerate(part.zones):
         f = len(episodes[zi]) / analysed_min if analysed_min > 0 else 0.0
         freq.append(f)
         level = zone.level
         if zone.frequency is not None and episodes[zi]:
-            level = zone.frequency.at_or_above if f >= zone.frequency.per_min else zone.frequency.below
-        if zone.static_after_s is not None and any(
-            dt[a:b].sum() >= zone.static_after_s for a, b in episodes[zi]
-        ):
+            level = zone.frequency.at_or_above if f >= zone.frequency.per_min - 1e-9 else zone.frequency.below
+        if zone.static_after_s is not None and any(is_static(zone, d) for _, _, d in episodes[zi]):
             level = _max_level(level, zone.static_level)
         eff.append(level)
 
@@ -225,17 +237,15 @@ def _analyse_part(df, part: BodyPart, t, dt, duration_s, standard: Standard, shi
         time_s = float(dt[idx == zi].sum())
         longest = 0.0
         over = 0
-        for a, b in episodes[zi]:
-            dur = float(dt[a:b].sum())
+        for a, b, dur in episodes[zi]:
             longest = max(longest, dur)
             med = float(np.median(rated[a:b]))
             limit = zone.hold_limit_s(med)
             is_over = limit is not None and dur > limit
             over += is_over
-            static = zone.static_after_s is not None and dur >= zone.static_after_s
-            if eff[zi] != "acceptable" and (is_over or dur >= max(standard.hold_min_s, LIST_HOLDS_FROM_S)):
+            if eff[zi] != "acceptable" and (is_over or dur >= max(standard.hold_min_s, LIST_HOLDS_FROM_S) - 1e-9):
                 holds.append(Hold(part.key, zone.key, eff[zi], float(t[a]), float(t[a]) + dur, dur,
-                                  med, limit, bool(is_over), static))
+                                  med, limit, bool(is_over), is_static(zone, dur)))
         if over:
             verdict_rank = max(verdict_rank, _VERDICT_RANK[_LEVEL_TO_VERDICT[zone.over_hold_level]])
             reasons.append(Reason("hold_over_limit", (("zone", zone.key), ("count", over))))

@@ -19,7 +19,7 @@ from tests.support.sample_videos import sports2d_demo_video  # noqa: F401  (fixt
 SYNTHETIC = Path(__file__).resolve().parents[1] / "data" / "synthetic"
 CLIPS = ["bodyA_side", "bodyB_side", "bodyB_45"]  # side and 45° views: where the angle accuracy spec applies
 SIDE_VIEWS = ["bodyA_side", "bodyB_side"]
-STANDARDS = ["nv361", "iso11226", "en1005-4", "legacy"]
+STANDARDS = ["iso11226-shift", "iso11226", "en1005-4", "legacy"]
 
 
 @pytest.fixture(scope="module")
@@ -92,7 +92,7 @@ def test_the_workbook_of_a_real_run(analysed):
     assert wb["Summary"]["B3"].value == "bodyA_side.mp4"
     assert len(wb["Charts"]._charts) >= 4
     assert wb["Per-frame angles"].max_row == len(measured) + 1
-    assert set(res.verdicts) == {p.key for p in load_standard("nv361").parts}
+    assert set(res.verdicts) == {p.key for p in load_standard("iso11226-shift").parts}
     assert res.overall_verdict in {"acceptable", "conditionally_acceptable", "unacceptable"}
 
 
@@ -104,7 +104,7 @@ def test_sports2d_demo(tmp_path, sports2d_demo_video):
     angles = pd.read_csv(res.angles_csv)
     assert angles["trunk_flexion_deg"].notna().mean() >= 0.90
     # the arms-overhead part: both arms raised far above the shoulders, rated in the highest zone
-    std = load_standard("nv361")
+    std = load_standard("iso11226-shift")
     for key in ("upper_arm_left", "upper_arm_right"):
         part = std.part(key)
         overhead = angles[part.column] >= 120

@@ -23,7 +23,7 @@ def test_preview_writes_every_frame_with_the_zone_colour(tmp_path):
     pose = PoseSequence(time_s=t, world=np.zeros((n, N_LANDMARKS, 3)), image=image,
                         visibility=np.ones((n, N_LANDMARKS)))
     angles = make_angles(2.0, fps=5, trunk_flexion_deg=lambda x: np.where(x < 1.0, 0.0, 75.0))
-    std = load_standard("nv361")
+    std = load_standard("iso11226-shift")
     assert frame_levels(angles, std)[:2] == ["acceptable", "acceptable"]
     assert frame_levels(angles, std)[-1] == "unacceptable"
     out = write_preview(video, pose, angles, std, tmp_path / "clip - preview.mp4")

@@ -18,7 +18,7 @@ from processor.time_analysis import analyse_times
 from tests.processor.angle_tables import make_angles
 
 
-def report(tmp_path: Path, lang="en", standard="nv361", person=True, df=None) -> Path:
+def report(tmp_path: Path, lang="en", standard="iso11226-shift", person=True, df=None) -> Path:
     if df is None:
         df = make_angles(
             60, fps=10,

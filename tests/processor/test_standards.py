@@ -10,13 +10,18 @@ from processor.model import ANGLE_COLUMNS
 from processor.standards import StandardError, available_standards, load_standard, parse_standard
 
 
+SHIFT = "iso11226-shift"  # ISO 11226 thresholds with per-shift limits (the earlier "nv361" profile)
+
+
 def zone_key(standard: str, part: str, value: float) -> str:
     p = load_standard(standard).part(part)
     return p.zones[p.zone_of(value)].key
 
 
 def test_the_four_profiles_are_listed_and_load_with_a_source():
-    assert {"nv361", "iso11226", "en1005-4", "legacy"} <= set(available_standards())
+    assert {"iso11226-shift", "iso11226", "en1005-4", "legacy"} <= set(available_standards())
+    # "nv361" is the regulation's catalogue (processor.nv361), not a zone profile
+    assert "nv361" not in available_standards()
     for name in available_standards():
         s = load_standard(name)
         assert s.name == name
@@ -37,12 +42,12 @@ def test_legacy_bins_are_the_original_tools(part, value, zone):
 
 
 @pytest.mark.parametrize(("standard", "part", "value", "zone"), [
-    ("nv361", "trunk", -10.0, "neutral"), ("nv361", "trunk", -10.1, "extension"), ("nv361", "trunk", 20.0, "neutral"),
-    ("nv361", "trunk", 20.1, "moderate"), ("nv361", "trunk", 60.0, "moderate"), ("nv361", "trunk", 60.1, "severe"),
-    ("nv361", "head", 25.0, "neutral"), ("nv361", "head", 85.0, "moderate"), ("nv361", "head", 86.0, "severe"),
-    ("nv361", "neck", 25.5, "flexed"), ("nv361", "trunk_side", -12.0, "bent"), ("nv361", "trunk_side", 9.0, "neutral"),
-    ("nv361", "upper_arm_left", 20.0, "neutral"), ("nv361", "upper_arm_left", 45.0, "moderate"),
-    ("nv361", "upper_arm_right", 175.0, "severe"),
+    (SHIFT, "trunk", -10.0, "neutral"), (SHIFT, "trunk", -10.1, "extension"), (SHIFT, "trunk", 20.0, "neutral"),
+    (SHIFT, "trunk", 20.1, "moderate"), (SHIFT, "trunk", 60.0, "moderate"), (SHIFT, "trunk", 60.1, "severe"),
+    (SHIFT, "head", 25.0, "neutral"), (SHIFT, "head", 85.0, "moderate"), (SHIFT, "head", 86.0, "severe"),
+    (SHIFT, "neck", 25.5, "flexed"), (SHIFT, "trunk_side", -12.0, "bent"), (SHIFT, "trunk_side", 9.0, "neutral"),
+    (SHIFT, "upper_arm_left", 20.0, "neutral"), (SHIFT, "upper_arm_left", 45.0, "moderate"),
+    (SHIFT, "upper_arm_right", 175.0, "severe"),
     ("iso11226", "trunk", 59.0, "moderate"), ("iso11226", "upper_arm_right", 61.0, "severe"),
     ("en1005-4", "trunk", 30.0, "moderate"), ("en1005-4", "trunk_twist", -15.0, "twisted"),
 ])  # fmt: skip
@@ -51,19 +56,21 @@ def test_zone_boundaries(standard, part, value, zone):
 
 
 def test_nan_is_in_no_zone():
-    assert load_standard("nv361").part("trunk").zone_of(math.nan) is None
+    assert load_standard("iso11226-shift").part("trunk").zone_of(math.nan) is None
 
 
-def test_nv361_levels_and_shift_limits():
-    s = load_standard("nv361")
+def test_iso11226_shift_levels_and_shift_limits():
+    s = load_standard("iso11226-shift")
     assert [z.level for z in s.part("trunk").zones] == ["unacceptable", "acceptable", "conditional", "unacceptable"]
     assert (s.shift_limits.conditional_max_min, s.shift_limits.unacceptable_max_min,
             s.shift_limits.combined_max_share) == (160.0, 30.0, 0.5)
     assert s.not_assessed  # support and force are named as not assessed from video
+    assert s.source.startswith("NOT the NV 361/2007 catalogue")
+    assert "'nv361'" in s.title and "nv361" in s.title_cs
 
 
 def test_hold_limit_is_interpolated_on_the_angle():
-    trunk = load_standard("nv361").part("trunk")
+    trunk = load_standard("iso11226-shift").part("trunk")
     moderate = trunk.zones[trunk.zone_of(40.0)]
     assert moderate.hold_limit_s(20.0) == 240.0
     assert moderate.hold_limit_s(40.0) == pytest.approx(150.0)
@@ -74,7 +81,7 @@ def test_hold_limit_is_interpolated_on_the_angle():
 
 
 def test_unknown_standard_names_the_choices():
-    with pytest.raises(StandardError, match="unknown standard 'osha'.*nv361"):
+    with pytest.raises(StandardError, match="unknown standard 'osha'.*iso11226-shift"):
         load_standard("osha")
 
 
