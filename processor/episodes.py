@@ -9,11 +9,12 @@ report's Method sheet give the same text):
    ``HYSTERESIS_DEG`` beyond the border (a Schmitt trigger): an angle wobbling ±2° around 60° is one
    posture, not ten. The first frame after a gap takes its zone plainly. A ramp through a border is
    delayed by the same time on the way in and on the way out, so durations are not biased.
-2. **Blips are not postures.** A stay in a zone shorter than ``MIN_EPISODE_S`` that is an *excursion*
-   (it returns to the side it came from, or touches a gap or an end of the recording) is given to its
-   neighbours (first half to the one before, second half to the one after), the shortest first. A
-   short stay *between* a lower and a higher zone is a real passage and is kept. Repeated until
-   nothing changes.
+2. **Blips are not postures.** A stay in a zone shorter than ``MIN_EPISODE_S`` is not a posture: its
+   time is given to its neighbours (first half to the one before, second half to the one after; all
+   of it to the only measured neighbour next to a gap or an end of the recording), the shortest stay
+   first, until every stay is at least that long. This removes pose-estimation glitches, and it keeps a
+   quick movement through a zone (an arm swung up past 40–60° to 90°) from counting as a movement into
+   that zone.
 3. **Episodes.** An episode is one unbroken stay in a zone; a gap in the measurement (not measured for
    longer than cleaning fills) ends it. Its duration is the time of its frames
    (``frame_durations``).
@@ -126,34 +127,78 @@ def _runs(zones: np.ndarray) -> list[list[int]]:
 
 
 def remove_blips(zones: np.ndarray, dt: np.ndarray, min_s: float = MIN_EPISODE_S) -> np.ndarray:
-    """Rule 2 on a zone sequence (-1 = not measured); returns a new sequence."""
+    """Rule 2 on a zone sequence (-1 = not measured); returns a new sequence.
+
+    The shortest stay goes first; its time is split between its measured neighbours (all of it to the
+    only one next to a gap or an end); equal neighbours then join. A heap of stays and a linked list of
+    runs keep it O(n log n), whatever the length of the recording.
+    """
+    import heapq
+
     z = np.asarray(zones, dtype=int).copy()
-    if min_s <= 0:
+    if min_s <= 0 or len(z) == 0:
         return z
-    while True:
-        runs = _runs(z)
-        blips = []
-        for k, (zone, a, b) in enumerate(runs):
-            dur = float(dt[a:b].sum())
-            if zone < 0 or dur >= min_s - 1e-9:
-                continue
-            prev = runs[k - 1][0] if k > 0 else -1
-            nxt = runs[k + 1][0] if k + 1 < len(runs) else -1
-            if prev >= 0 and nxt >= 0 and (prev - zone) * (nxt - zone) < 0:
-                continue  # a passage between a lower and a higher zone: real time in this zone
-            if prev < 0 and nxt < 0:
-                continue  # an isolated measured stretch: nothing to give it to
-            blips.append((dur, a, b, prev, nxt))
-        if not blips:
-            return z
-        _, a, b, prev, nxt = min(blips)  # the shortest first: a blip inside a short stay goes before the stay
-        if prev < 0:
-            z[a:b] = nxt
-        elif nxt < 0:
-            z[a:b] = prev
+    cum = np.concatenate([[0.0], np.cumsum(np.asarray(dt, dtype=float))])
+    runs = _runs(z)
+    n = len(runs)
+    zone = [r[0] for r in runs]
+    start = [r[1] for r in runs]
+    stop = [r[2] for r in runs]
+    prev = list(range(-1, n - 1))
+    nxt = list(range(1, n + 1))
+    nxt[-1] = -1
+    alive = [True] * n
+    version = [0] * n
+
+    def dur(i: int) -> float:
+        return float(cum[stop[i]] - cum[start[i]])
+
+    def measured(i: int) -> bool:
+        return i >= 0 and alive[i] and zone[i] >= 0
+
+    heap: list[tuple[float, int, int, int]] = []
+
+    def push(i: int) -> None:
+        if measured(i) and dur(i) < min_s - 1e-9:
+            version[i] += 1
+            heapq.heappush(heap, (dur(i), start[i], i, version[i]))
+
+    for i in range(n):
+        push(i)
+    while heap:
+        _, _, i, ver = heapq.heappop(heap)
+        if not alive[i] or ver != version[i] or dur(i) >= min_s - 1e-9:
+            continue
+        p, q = prev[i], nxt[i]
+        left, right = measured(p), measured(q)
+        if not left and not right:
+            continue  # an isolated measured stretch: nothing to give it to
+        if left and right:
+            mid = start[i] + (stop[i] - start[i] + 1) // 2
+            stop[p], start[q] = mid, mid
+        elif left:
+            stop[p] = stop[i]
         else:
-            mid = a + (b - a + 1) // 2
-            z[a:mid], z[mid:b] = prev, nxt
+            start[q] = start[i]
+        alive[i] = False
+        if p >= 0:
+            nxt[p] = q
+        if q >= 0:
+            prev[q] = p
+        if left and right and zone[p] == zone[q]:  # the neighbours join
+            stop[p] = stop[q]
+            alive[q] = False
+            nxt[p] = nxt[q]
+            if nxt[q] >= 0:
+                prev[nxt[q]] = p
+            q = -1
+        for j in (p, q):
+            push(j)
+    out = np.full(len(z), -1, dtype=int)
+    for i in range(n):
+        if alive[i]:
+            out[start[i]:stop[i]] = zone[i]
+    return out
 
 
 def find_episodes(

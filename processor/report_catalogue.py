@@ -315,8 +315,8 @@ def method_rules(lang: str) -> list[tuple[str, str]]:
         return [
             ("Hystereze", f"Snímek zůstává v pásmu předchozího snímku, dokud úhel nepřekročí hranici pásma o více než {h:g}°: "
                           "úhel kolísající kolem 60° je jedna poloha, ne deset. Náběh přes hranici se zpozdí stejně na vstupu i výstupu, doba se tím nezkreslí."),
-            ("Nejkratší epizoda", f"Pobyt v pásmu kratší než {m:g} s, po kterém se úhel vrací na stranu, odkud přišel (šum odhadu pózy, typicky 2–5 snímků), "
-                                  "připadne sousedním pásmům; krátký průchod mezi nižším a vyšším pásmem se ponechá."),
+            ("Nejkratší epizoda", f"Pobyt v pásmu kratší než {m:g} s není poloha (šum odhadu pózy trvá typicky 2–5 snímků): jeho čas připadne "
+                                  "sousedním pásmům, napůl předchozímu a napůl následujícímu, nejkratší pobyty první. Rychlý průchod pásmem se tak nepočítá jako pohyb do něj."),
             ("Statická / dynamická", f"Epizoda držená déle než {s:g} s je statická (definice NV 361/2007); kolísání uvnitř pásma a hystereze je „mírné kolísání“. Kratší je dynamická."),
             ("Frekvence", f"Pohyby do pásma za minutu: epizody téhož pásma začínající v okně {w:g} s kolem začátku epizody, děleno změřeným časem v okně; "
                           "video kratší než okno je jedno okno. Dynamická epizoda patří do položky ≥ 2/min, je-li frekvence alespoň 2."),
@@ -328,8 +328,8 @@ def method_rules(lang: str) -> list[tuple[str, str]]:
     return [
         ("Hysteresis", f"A frame keeps the zone of the frame before it until the angle is more than {h:g}° beyond the zone's border: "
                        "an angle wobbling around 60° is one posture, not ten. A ramp through a border is delayed equally going in and out, so durations are not biased."),
-        ("Shortest episode", f"A stay in a zone shorter than {m:g} s after which the angle returns to the side it came from (pose-estimation noise, typically 2–5 frames) "
-                             "is given to the neighbouring zones; a short passage between a lower and a higher zone is kept."),
+        ("Shortest episode", f"A stay in a zone shorter than {m:g} s is not a posture (pose-estimation glitches last 2–5 frames): its time goes to "
+                             "the neighbouring zones, half to the one before and half to the one after, the shortest stays first. A quick swing through a zone is not a movement into it."),
         ("Static / dynamic", f"An episode held longer than {s:g} s is static (the definition in NV 361/2007); fluctuation within the zone and the hysteresis is the 'slight fluctuation'. Shorter is dynamic."),
         ("Frequency", f"Movements into the zone per minute: the episodes of the same zone that start in a {w:g}-s window around the episode's start, divided by the measured time in the window; "
                       "a video shorter than the window is one window. A dynamic episode belongs to the >= 2/min row when that rate is at least 2."),

@@ -28,16 +28,27 @@ def test_hysteresis_switches_only_beyond_the_border_plus_two_degrees():
     assert hysteresis_zones(np.array([np.nan, 61.0, np.nan, 41.0]), TRUNK).tolist() == [-1, 2, -1, 1]
 
 
-def test_short_blips_go_to_their_neighbours_and_passages_stay():
+def test_short_stays_go_to_their_neighbours():
     dt = np.full(30, 0.1)
     blip = np.array([0] * 15 + [2] * 3 + [0] * 12)
     assert remove_blips(blip, dt).tolist() == [0] * 30
-    passage = np.array([0] * 15 + [1] * 3 + [2] * 12)  # 0.3 s through 40–60° on the way to > 60°
-    assert remove_blips(passage, dt).tolist() == passage.tolist()
+    passage = np.array([0] * 15 + [1] * 3 + [2] * 12)  # 0.3 s through 40–60° on the way to > 60°: split
+    assert remove_blips(passage, dt).tolist() == [0] * 17 + [2] * 13
+    slow = np.array([0] * 10 + [1] * 10 + [2] * 10)  # a 1-s stay on the way is a posture of its own
+    assert remove_blips(slow, dt).tolist() == slow.tolist()
     edge = np.array([-1] * 5 + [2] * 3 + [0] * 22)  # a blip after a gap joins the stay after it
     assert remove_blips(edge, dt).tolist() == [-1] * 5 + [0] * 25
     inner = np.array([0] * 12 + [1] * 6 + [2] * 2 + [1] * 10)  # a 0.2-s blip inside a short stay goes first
     assert remove_blips(inner, dt).tolist() == [0] * 12 + [1] * 18
+
+
+def test_an_hour_of_an_angle_hovering_at_a_border_leaves_no_stay_under_a_second():
+    t = np.arange(0.0, 3600.0, 0.1)
+    v = 10.0 + np.random.default_rng(0).normal(0.0, 4.0, len(t))
+    out = remove_blips(hysteresis_zones(v, (Border(10.0),)), frame_durations(t))
+    runs = np.flatnonzero(np.diff(out)) + 1
+    lengths = np.diff(np.concatenate([[0], runs, [len(out)]])) * 0.1
+    assert lengths.min() >= 1.0 - 1e-9
 
 
 def test_two_quarter_second_blips_over_ten_degrees_make_no_episode():
