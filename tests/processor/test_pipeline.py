@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import numpy as np
@@ -92,13 +93,39 @@ def test_the_workbook_of_a_real_run(analysed):
     assert wb["Summary"]["B3"].value == "bodyA_side.mp4"
     assert len(wb["Charts"]._charts) >= 4
     assert wb["Per-frame angles"].max_row == len(measured) + 1
-    assert set(res.verdicts) == {p.key for p in load_standard("iso11226-shift").parts}
-    assert res.overall_verdict in {"acceptable", "conditionally_acceptable", "unacceptable"}
+    assert wb["Catalogue NV 361"].max_row == 53
+    assert set(res.verdicts) <= {"trunk", "head_neck", "arm_right", "arm_left", "legs", "other"}
+    assert res.overall_verdict in {"category_1", "category_2", "category_3"}
+    summary = json.loads(res.summary_json.read_text(encoding="utf-8"))
+    assert summary["standard"] == "nv361" and summary["view"] == "side" and len(summary["rows"]) == 52
+
+
+# Seconds per catalogue row from the video vs. from the truth angles (what `hotfolder evaluate` does on
+# the truth CSV): side views within half a second per row, the 45° view within 2 s (its head
+# inclination reads a few degrees low, which shortens the static head-flexion episode; bench/catalogue_rows.py).
+ROW_TOLERANCE_S = {"bodyA_side": 0.5, "bodyB_side": 0.5, "bodyB_45": 2.0}
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("clip", CLIPS)
+def test_catalogue_rows_from_the_video_match_the_truth(analysed, clip):
+    from processor.nv361.evaluate import evaluate_catalogue
+
+    _, measured, truth = analysed[clip]
+    got = evaluate_catalogue(measured)
+    want = evaluate_catalogue(truth.dropna(axis=1, how="all"))  # the truth lacks the newer quantities
+    compared = [(g.row.id, g.seconds, w.seconds) for g, w in zip(got.rows, want.rows)
+                if g.measured and w.measured and (g.seconds or w.seconds)]
+    assert len(compared) >= 4, compared  # trunk, head and both arms occur in every clip
+    worst = max(abs(g - w) for _, g, w in compared)
+    print(clip, [(rid, round(g, 1), round(w, 1)) for rid, g, w in compared], f"worst {worst:.1f} s")
+    assert worst <= ROW_TOLERANCE_S[clip], compared
 
 
 @pytest.mark.slow
 def test_sports2d_demo(tmp_path, sports2d_demo_video):
-    res = analyze_video(sports2d_demo_video, tmp_path, AnalysisOptions(processes=1, preview=True))
+    res = analyze_video(sports2d_demo_video, tmp_path,
+                        AnalysisOptions(processes=1, preview=True, standard="iso11226-shift"))
     assert res.person_found
     assert res.analysed_share >= 0.90
     angles = pd.read_csv(res.angles_csv)
@@ -111,6 +138,12 @@ def test_sports2d_demo(tmp_path, sports2d_demo_video):
         assert overhead.sum() >= 2, key
         assert all(part.zone_of(v) == len(part.zones) - 1 for v in angles.loc[overhead, part.column])
         assert res.verdicts[key] == "unacceptable"
+    # the same angles under the catalogue: both arms raised over 60°
+    from processor.nv361.evaluate import evaluate_catalogue
+
+    rows = evaluate_catalogue(angles)
+    for side in ("R", "L"):
+        assert sum(r.seconds for r in rows.rows if r.row.id.startswith(f"arm_{side}.elev_gt60")) > 0.5
     assert res.preview_mp4 is not None and res.preview_mp4.stat().st_size > 10_000
 
 
