@@ -5,7 +5,9 @@ on first use next to it (in its parent folder; inside it when the parent is not 
 State lives in each inbox item's ``properties``. A shortcut dropped into the inbox is a video too:
 its state and moves apply to the shortcut (the original stays where its owner put it), its
 content, size and checksum come from the target. Outputs carry ``properties.hf_source=<video id>``
-so a report uploaded just before a crash is found again instead of uploaded twice.
+so a report uploaded just before a crash is found again instead of uploaded twice. ``list_files``
+lists the other plain files of a folder (a time study beside the videos); ``replace_output`` gives an
+output new content under the same id (``files.update`` with media).
 """
 
 from __future__ import annotations
@@ -15,6 +17,8 @@ import tempfile
 import threading
 from pathlib import Path
 from typing import Any
+
+from googleapiclient.errors import HttpError
 
 from config.settings import Settings
 from drive.drive_api import Backoff, DriveApi
@@ -41,6 +45,12 @@ def is_video(name: str, mime_type: str | None) -> bool:
     if mime.startswith("video/"):
         return True
     return has_video_extension(name)
+
+
+def _is_plain(item: dict[str, Any]) -> bool:
+    """A file with content of its own that is not a video (no folder, shortcut or Google Doc)."""
+    mime = item.get("mimeType") or ""
+    return not mime.startswith(GOOGLE_APPS_PREFIX) and not is_video(item.get("name", ""), mime)
 
 
 def q_string(value: str) -> str:
@@ -136,6 +146,30 @@ class DriveStore:
                 videos.append(video)
         return videos
 
+    def list_files(self, folder: Folder, suffixes: tuple[str, ...]) -> list[VideoFile]:
+        ends = tuple(x.lower() for x in suffixes)
+        if not ends:
+            return []
+        q = f"{q_string(self.folder_id(folder))} in parents and trashed = false"
+        return [
+            self._to_plain(item)
+            for item in self._list(q)
+            if _is_plain(item) and item.get("name", "").lower().endswith(ends)
+        ]
+
+    def _to_plain(self, item: dict[str, Any]) -> VideoFile:
+        size = item.get("size")
+        return VideoFile(
+            id=item["id"],
+            name=item.get("name", ""),
+            size=int(size) if size is not None else None,
+            md5=item.get("md5Checksum"),
+            mime_type=item.get("mimeType"),
+            modified_time=parse_time(item["modifiedTime"]) if item.get("modifiedTime") else None,
+            properties=dict(item.get("properties") or {}),
+            link=item.get("webViewLink"),
+        )
+
     def _shortcut_targets(self, items: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:
         out: dict[str, dict[str, Any]] = {}
         for item in items:
@@ -198,6 +232,8 @@ class DriveStore:
         )
         video = self._to_video(item, self._shortcut_targets([item]))
         if video is None:
+            if _is_plain(item):  # a file list_files gave (a time study): its properties work the same
+                return self._to_plain(item)
             raise FileGone(f"Drive file {item.get('name')!r} ({file_id}) is not a video")
         return video
 
@@ -230,6 +266,25 @@ class DriveStore:
         if item.get("mimeType", "").startswith(GOOGLE_APPS_PREFIX):
             raise StorageError(f"{item.get('name')!r} is a {item['mimeType']}, not a video file")
         return _download(self.api, item["id"], Path(dest), self.drive.chunk_size, item.get("md5Checksum"), progress)
+
+    def fetch(self, file_id: str, dest: Path) -> Path:
+        item = self._get(file_id)
+        if item.get("trashed"):
+            raise FileGone(f"Drive file {item.get('name')!r} ({file_id}) is in the trash")
+        if item.get("mimeType", "").startswith(GOOGLE_APPS_PREFIX):
+            raise StorageError(f"{item.get('name')!r} is a {item['mimeType']}, not a file that can be downloaded as it is")
+        return _download(self.api, item["id"], Path(dest), self.drive.chunk_size, item.get("md5Checksum"))
+
+    def replace_output(self, ref: ReportRef, local: Path, mime_type: str) -> ReportRef:
+        try:
+            result = _upload(self.api, Path(local), {}, mime_type, self.drive.chunk_size, "id,name,md5Checksum,webViewLink",
+                             file_id=ref.id)
+        except StorageError as exc:
+            cause = exc.__cause__
+            if isinstance(cause, HttpError) and cause.resp.status == 404:
+                raise FileGone(f"Drive file {ref.name!r} ({ref.id}) no longer exists") from exc
+            raise
+        return ReportRef(result["id"], result.get("name", ref.name), result.get("webViewLink") or ref.link)
 
     def find_output(self, name: str, source_id: str) -> ReportRef | None:
         q = (

@@ -10,6 +10,10 @@ Layout under ``settings.local.root``::
 
 Ids: a file in the inbox has its name as id; elsewhere ``"<folder>/<name>"`` (e.g. ``"Done/a.mp4"``).
 So, unlike Drive ids, a local id changes when the file moves; the queue never uses an id after a move.
+Outputs are tagged with their source's id and its sidecar ``uid`` (which moves with the file), so
+``find_output(name, "Done/a.mp4")`` finds what was uploaded for ``"a.mp4"`` before the move, as on Drive.
+Besides videos, ``list_files`` lists other plain files (a time study next to the videos); their
+properties live in the same sidecars.
 
 A sidecar records the inode, size and mtime of its file: when a different file later appears under the
 same name (the user moved the old one away by hand, then dropped a new one), the stale sidecar is
@@ -103,6 +107,16 @@ class LocalStore:
     # ------------------------------------------------------------------ listing
 
     def list_videos(self, folder: Folder = Folder.INBOX) -> list[VideoFile]:
+        return self._scan(folder, lambda path: _is_video(path))
+
+    def list_files(self, folder: Folder, suffixes: tuple[str, ...]) -> list[VideoFile]:
+        ends = tuple(s.lower() for s in suffixes)
+        if not ends:
+            return []
+        return self._scan(folder, lambda path: path.name.lower().endswith(ends) and not _is_video(path), plain=True)
+
+    def _scan(self, folder: Folder, keep, plain: bool = False) -> list[VideoFile]:
+        """Files directly in ``folder`` that ``keep(path)`` accepts (hidden and partial files never)."""
         base = self.path(folder)
         try:
             entries = sorted(os.scandir(base), key=lambda e: e.name)
@@ -112,7 +126,7 @@ class LocalStore:
             entries = sorted(os.scandir(base), key=lambda e: e.name)
         except OSError as exc:
             raise StorageError(f"cannot list {base}: {exc}") from exc
-        videos = []
+        files = []
         self._listing = True
         try:
             for entry in entries:
@@ -121,9 +135,9 @@ class LocalStore:
                 try:
                     if not entry.is_file():  # follows symlinks; directories and sockets are skipped
                         continue
-                    if not _is_video(Path(entry.path)):
+                    if not keep(Path(entry.path)):
                         continue
-                    videos.append(self._view(folder, entry.name))
+                    files.append(self._view(folder, entry.name, plain=plain))
                 except (FileNotFoundError, FileGone):
                     continue  # moved away while we looked
                 except PermissionError as exc:
@@ -132,13 +146,13 @@ class LocalStore:
         finally:
             self._listing = False
             self._prune_md5_cache(folder, {e.name for e in entries})
-        return videos
+        return files
 
     def get_video(self, file_id: str) -> VideoFile:
         folder, name = self._resolve(file_id)
         return self._view(folder, name)
 
-    def _view(self, folder: Folder, name: str) -> VideoFile:
+    def _view(self, folder: Folder, name: str, plain: bool = False) -> VideoFile:
         path = self.path(folder) / name
         try:
             st = path.stat()
@@ -152,7 +166,7 @@ class LocalStore:
             name=name,
             size=st.st_size,
             md5=self._md5(folder, path, st),
-            mime_type=_mime_type(path),
+            mime_type=_plain_mime_type(path) if plain else _mime_type(path),
             modified_time=datetime.fromtimestamp(st.st_mtime, timezone.utc),
             properties=dict(sidecar.get("properties", {})),
             link=str(path),
@@ -178,7 +192,7 @@ class LocalStore:
             sidecar["properties"] = merged
             sidecar.setdefault("uid", secrets.token_hex(8))
             self._write_sidecar(folder, name, st, sidecar)
-        return self._view(folder, name)
+        return self._view(folder, name, plain=not _is_video(self.path(folder) / name))
 
     def _sidecar_path(self, folder: Folder, name: str, suffix: str = ".json") -> Path:
         meta = self.path(folder) / META_DIR
@@ -324,10 +338,15 @@ class LocalStore:
         reports = self.path(Folder.REPORTS)
         for meta in sorted((reports / META_DIR).glob("*.json")):
             data = _read_json(meta)
-            if data.get("output_name") != name or data.get("source_id") != source_id:
+            if data.get("output_name") != name:
                 continue
-            if uid and data.get("source_uid") and data["source_uid"] != uid:
-                continue  # an older file of the same name had that id
+            if uid and data.get("source_uid"):
+                # The uid travels with the file: its outputs are found after it moved to Done or Failed
+                # (its id changed), and an older file of the same name that had this id is not it.
+                if data["source_uid"] != uid:
+                    continue
+            elif data.get("source_id") != source_id:
+                continue
             file_name = data.get("name")
             if isinstance(file_name, str) and (reports / file_name).is_file():
                 return self._report_ref(Folder.REPORTS, file_name)
@@ -360,6 +379,49 @@ class LocalStore:
             with contextlib.suppress(FileNotFoundError):
                 os.unlink(tmp)
         return self._report_ref(Folder.REPORTS, final)
+
+    def fetch(self, file_id: str, dest: Path) -> Path:
+        folder, name = self._resolve(file_id)
+        src = self.path(folder) / name
+        dest = Path(dest)
+        dest.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(prefix="." + dest.name[:100] + ".", suffix=".part", dir=dest.parent)
+        try:
+            with open(src, "rb") as fin, os.fdopen(fd, "wb") as fout:
+                shutil.copyfileobj(fin, fout, self.chunk_size)
+            os.replace(tmp, dest)
+        except (FileNotFoundError, IsADirectoryError) as exc:
+            raise FileGone(f"{file_id} is gone") from exc
+        except OSError as exc:
+            raise StorageError(f"copying {name} to {dest} failed: {exc}") from exc
+        finally:
+            with contextlib.suppress(FileNotFoundError):
+                os.unlink(tmp)
+        return dest
+
+    def replace_output(self, ref: ReportRef, local: Path, mime_type: str) -> ReportRef:
+        folder, name = self._resolve(ref.id)
+        target_dir = self.path(folder)
+        target = target_dir / name
+        if not target.is_file():
+            raise FileGone(f"{ref.id} is gone")
+        tag = _read_json(self._sidecar_path(folder, name))
+        fd, tmp = tempfile.mkstemp(prefix=".upload-", suffix=".part", dir=target_dir)
+        try:
+            os.fchmod(fd, _file_mode())
+            with open(local, "rb") as fin, os.fdopen(fd, "wb") as fout:
+                shutil.copyfileobj(fin, fout, self.chunk_size)
+                fout.flush()
+                os.fsync(fout.fileno())
+            os.replace(tmp, target)
+            if tag.get("name") == name:  # keep the output's tags (source id) for find_output
+                self._write_report_tag(name, target.stat(), {**tag, "mime_type": mime_type})
+        except OSError as exc:
+            raise StorageError(f"replacing {ref.id} failed: {exc}") from exc
+        finally:
+            with contextlib.suppress(FileNotFoundError):
+                os.unlink(tmp)
+        return self._report_ref(folder, name)
 
     def _write_report_tag(self, final: str, st: os.stat_result, tag: dict) -> None:
         data = {**tag, "name": final, "inode": st.st_ino, "size": st.st_size, "mtime_ns": st.st_mtime_ns}
@@ -447,6 +509,11 @@ def _sniff(path: Path) -> str | None:
     if head[:4] in (b"\x00\x00\x01\xba", b"\x00\x00\x01\xb3"):
         return "video/mpeg"
     return None
+
+
+def _plain_mime_type(path: Path) -> str:
+    guessed, _ = mimetypes.guess_type(path.name)
+    return guessed or "application/octet-stream"
 
 
 def _mime_type(path: Path) -> str:

@@ -48,3 +48,14 @@ class Storage(Protocol):
 
     def write_text(self, folder: Folder, name: str, text: str) -> ReportRef:
         """Create or replace a small text file (the ``<name> - error.txt``) in ``folder``."""
+
+    def list_files(self, folder: Folder, suffixes: tuple[str, ...]) -> list[VideoFile]:
+        """Plain files directly in ``folder`` whose names end with one of ``suffixes`` (any case): not
+        videos, folders, shortcuts or Google-native documents; with their properties, which
+        ``update_properties`` changes as for videos. Hidden and partial files are left out as for videos."""
+
+    def fetch(self, file_id: str, dest: Path) -> Path:
+        """Stream any file ``list_files`` returned, or any ``ReportRef.id``, to ``dest``; ``FileGone`` if gone."""
+
+    def replace_output(self, ref: ReportRef, local: Path, mime_type: str) -> ReportRef:
+        """New content for an existing output file, same name, same tags (``find_output`` still finds it)."""

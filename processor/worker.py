@@ -331,7 +331,7 @@ class _Worker:
             beat.stop()
             shutil.rmtree(work, ignore_errors=True)
         if finished:
-            self._refresh_positions(storage)
+            self._refresh_positions(storage, finished=video.name)
         return False
 
     def analyze(self, source: Path, out_dir: Path, progress: Callable[[float], None],
@@ -371,14 +371,14 @@ class _Worker:
         except Exception as exc:  # noqa: BLE001 - the marks are a refinement; the video is analysed anyway
             log.warning("could not read the time studies in the inbox (%s); using the last ones read", exc)
 
-    def _refresh_positions(self, storage: "Storage") -> None:
+    def _refresh_positions(self, storage: "Storage", finished: str | None = None) -> None:
         """Position workbooks for the time studies whose videos are all done; best effort."""
         from processor.positions import TimeStudyCache, refresh_positions
 
         if self._studies is None:
             self._studies = TimeStudyCache()
         try:
-            refresh_positions(storage, self.settings, self.scratch_root / "positions", self._studies)
+            refresh_positions(storage, self.settings, self.scratch_root / "positions", self._studies, finished=finished)
         except Exception as exc:  # noqa: BLE001 - a position must never stop the queue or fail the worker
             log.warning("could not bring the position workbooks up to date (%s); the next refresh tries again", exc)
 

@@ -33,6 +33,8 @@ class Backend:
     read_text: Callable[[Folder, str], str]  # content of a small text file in a folder
     extra: dict[str, Any] = field(default_factory=dict)
     delete_video: Callable[[str], None] | None = None  # delete a video for good (as a user would)
+    # put any file into the inbox with its MIME type (Drive; the local folder has none); returns its id
+    add_file: Callable[[str, bytes, str], str] | None = None
 
 
 def queue_overrides(**drive: Any) -> dict[str, Any]:
@@ -68,8 +70,11 @@ def make_local(request, tmp_path: Path) -> Backend:
     def delete_video(file_id: str) -> None:
         (inbox / file_id).unlink()
 
+    def add_file(name: str, data: bytes, mime_type: str) -> str:
+        return add_video(name, data)
+
     return Backend("local", overrides, settings, storage, add_video, rewrite_video, folder_names, read_text,
-                   delete_video=delete_video)
+                   delete_video=delete_video, add_file=add_file)
 
 
 def make_drive(request, tmp_path: Path) -> Backend:
@@ -98,7 +103,11 @@ def make_drive(request, tmp_path: Path) -> Backend:
         [f] = emu.find(name, storage.folder_id(folder))
         return emu.content(f["id"]).decode("utf-8")
 
-    return Backend("drive", overrides, settings, storage, add_video, rewrite_video, folder_names, read_text, {"emulator": emu}, delete_video=emu.remove)
+    def add_file(name: str, data: bytes, mime_type: str) -> str:
+        return emu.add_file(name, data, mime_type=mime_type)
+
+    return Backend("drive", overrides, settings, storage, add_video, rewrite_video, folder_names, read_text, {"emulator": emu},
+                   delete_video=emu.remove, add_file=add_file)
 
 
 BACKENDS: dict[str, Callable[..., Backend]] = {"local": make_local, "drive": make_drive}

@@ -58,7 +58,7 @@ def test_drains_the_queue_and_cleans_scratch(tmp_path):
     assert folder(settings, "Done") == sorted(sources)
     assert folder(settings, "inbox") == []
     assert folder(settings, "Reports") == sorted(
-        [f"{Path(n).stem} - ergonomics.xlsx" for n in sources] + [f"{Path(n).stem} - angles.csv" for n in sources]
+        f"{Path(n).stem} - {kind}" for n in sources for kind in ("ergonomics.xlsx", "angles.csv", "summary.json")
     )
     import hashlib
 
@@ -114,7 +114,7 @@ def test_an_output_uploaded_before_a_crash_is_reused_not_duplicated(tmp_path):
     earlier.write_bytes(b"uploaded by the attempt that crashed")
     store.upload_output(earlier, "v - ergonomics.xlsx", video.id, "application/octet-stream")
     assert run_worker(settings, analyze=quick_analyze, install_signals=False) == EXIT_OK
-    assert folder(settings, "Reports") == ["v - angles.csv", "v - ergonomics.xlsx"]
+    assert folder(settings, "Reports") == ["v - angles.csv", "v - ergonomics.xlsx", "v - summary.json"]
     assert (Path(settings.local.root) / "Reports" / "v - ergonomics.xlsx").read_bytes() == earlier.read_bytes()
 
 
