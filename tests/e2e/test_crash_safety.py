@@ -27,6 +27,7 @@ from pod_launcher.local_launcher import REGISTRY, LocalLauncher
 from pod_launcher.reaper import reap
 from processor.worker_env import build_worker_env
 from tests.support.quick_analyzer import report_source
+from processor.model import OutputNames
 
 pytestmark = pytest.mark.slow
 ROOT = Path(__file__).resolve().parents[2]
@@ -129,8 +130,8 @@ class DriveSide:
 
 
 def expected_reports(md5):
-    stems = [Path(n).stem for n in md5]
-    return sorted([f"{s} - ergonomics.xlsx" for s in stems] + [f"{s} - angles.csv" for s in stems])
+    names = [OutputNames.of(n) for n in md5]
+    return sorted([o.report for o in names] + [o.angles for o in names] + [o.summary for o in names])
 
 
 def add_videos(side, names):

@@ -87,7 +87,8 @@ def test_five_videos_one_pod_five_reports_pod_gone(drive_emulator, runpod_emulat
 
     reports, done = folder_named(drive_emulator, "Reports"), folder_named(drive_emulator, "Done")
     stems = [os.path.splitext(n)[0] for n in VIDEOS]
-    assert children(drive_emulator, reports) == sorted([f"{s} - angles.csv" for s in stems] + [f"{s} - ergonomics.xlsx" for s in stems])
+    assert children(drive_emulator, reports) == sorted(
+        [f"{s} - angles.csv" for s in stems] + [f"{s} - ergonomics.xlsx" for s in stems] + [f"{s} - summary.json" for s in stems])
     assert children(drive_emulator, done) == sorted(VIDEOS)
     assert children(drive_emulator, drive_emulator.folder_id) == []
     for name, fid in ids.items():
@@ -182,4 +183,4 @@ def test_real_pipeline_five_clips_one_pod(drive_emulator, runpod_emulator, tmp_p
         xlsx.write_bytes(drive_emulator.content(state.report_id))
         assert len(load_workbook(xlsx, read_only=True).sheetnames) >= 2
     reports = drive_emulator.children(folder_named(drive_emulator, "Reports"))
-    assert len(reports) == 10 and len(drive_emulator.children(folder_named(drive_emulator, "Done"))) == 5
+    assert len(reports) == 15 and len(drive_emulator.children(folder_named(drive_emulator, "Done"))) == 5  # xlsx, csv, json
