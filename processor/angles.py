@@ -4,7 +4,8 @@ Axes (all unit vectors, per frame):
 - ``U`` gravity vertical, pointing up (see "The vertical" below);
 - ``R`` the subject's right: the horizontal component of left hip -> right hip;
 - ``F = U × R`` forward, horizontal, the way the pelvis faces;
-- ``T`` the trunk line, mid-hip -> mid-shoulder.
+- ``T`` the trunk line, mid-hip -> mid-shoulder; for MediaPipe landmarks its depth is first bounded by the
+  person's trunk length and the trunk's extension range (``processor.trunk_depth``).
 
 Angles:
 - ``trunk_flexion_deg = atan2(T·F, T·U)``: + forward, − backward (extension); keeps counting past 90°.
@@ -86,6 +87,7 @@ import numpy as np
 import pandas as pd
 
 from processor.model import ANGLE_COLUMNS, LANDMARKS, PoseSequence
+from processor.trunk_depth import correct_trunk_depth
 
 L = LANDMARKS
 CAMERA_UP = np.array([0.0, -1.0, 0.0])
@@ -176,8 +178,12 @@ def estimate_vertical(world: np.ndarray) -> tuple[np.ndarray, dict]:
     return up, info
 
 
-def compute_angles(pose: PoseSequence, camera_pitch_deg: float | None = None) -> pd.DataFrame:
-    """The per-frame angle table (``ANGLE_COLUMNS``); NaN where no person was found."""
+def compute_angles(pose: PoseSequence, camera_pitch_deg: float | None = None, trunk_depth: bool = True) -> pd.DataFrame:
+    """The per-frame angle table (``ANGLE_COLUMNS``); NaN where no person was found.
+
+    ``trunk_depth``: correct the trunk line's depth (``processor.trunk_depth``) for MediaPipe landmarks;
+    False gives the uncorrected skeleton (the accuracy benchmark compares both).
+    """
     w = np.asarray(pose.world, dtype=np.float64)
     vis = np.asarray(pose.visibility, dtype=np.float64)
     if camera_pitch_deg is not None:
@@ -190,15 +196,21 @@ def compute_angles(pose: PoseSequence, camera_pitch_deg: float | None = None) ->
     def p(name: str) -> np.ndarray:
         return w[:, L[name]]
 
+    # R and F come from the hips, which the trunk-depth correction leaves where they are
+    hip_line = p("right_hip") - p("left_hip")
+    R = _unit(hip_line - _dot(hip_line, U)[:, None] * U)
+    F = np.cross(U, R)
+    dinfo: dict = {"method": "not corrected"}
+    if trunk_depth and pose.source == "mediapipe":
+        # the trunk line's depth from MediaPipe, bounded by the trunk's length and extension range;
+        # shoulders, head and arms move with it (processor.trunk_depth)
+        w, dinfo = correct_trunk_depth(w, U, F)
+
     mid_sh = _mid(w, "left_shoulder", "right_shoulder")
     mid_hip = _mid(w, "left_hip", "right_hip")
     mid_ear = _mid(w, "left_ear", "right_ear")
     T = mid_sh - mid_hip
     Th = _unit(T)
-
-    hip_line = p("right_hip") - p("left_hip")
-    R = _unit(hip_line - _dot(hip_line, U)[:, None] * U)
-    F = np.cross(U, R)
 
     trunk_flexion = np.degrees(np.arctan2(_dot(T, F), _dot(T, U)))
     # the camera sits at the origin looking along +z: from the pelvis it lies toward −z
@@ -267,6 +279,7 @@ def compute_angles(pose: PoseSequence, camera_pitch_deg: float | None = None) ->
 
     df = pd.DataFrame({c: cols[c] for c in ANGLE_COLUMNS})
     df.attrs["vertical"] = {**vinfo, "up": [round(float(x), 4) for x in up]}
+    df.attrs["trunk_depth"] = dinfo
     df.attrs["source"] = pose.source
     return df
 
