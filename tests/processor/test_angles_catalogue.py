@@ -19,10 +19,18 @@ def one(azimuth=0.0, pitch=0.0, **kw):
     return compute_angles(sequence([skeleton(azimuth=azimuth, pitch=pitch, **kw)]), camera_pitch_deg=pitch).iloc[0]
 
 
-def test_new_columns_sit_before_the_confidences():
-    i = ANGLE_COLUMNS.index("confidence_trunk")
-    assert ANGLE_COLUMNS[i - len(NEW):i] == NEW
-    assert ANGLE_COLUMNS.index("knee_flexion_right_deg") == i - len(NEW) - 1
+def test_new_columns_follow_the_knees_and_precede_the_confidences():
+    i = ANGLE_COLUMNS.index("knee_flexion_right_deg") + 1
+    assert ANGLE_COLUMNS[i:i + len(NEW)] == NEW
+    assert ANGLE_COLUMNS.index("confidence_trunk") > i + len(NEW) - 1
+
+
+@pytest.mark.parametrize("azimuth", [0, 45, 90, 150, 180, -90])
+@pytest.mark.parametrize("pitch", [0, 20])
+def test_camera_azimuth_is_where_the_camera_stands_around_the_person(azimuth, pitch):
+    # 0 in front, +90 at the subject's left (the rendered clips' "side"), ±180 behind
+    got = one(azimuth, pitch)["camera_azimuth_deg"]
+    assert (got - azimuth + 180) % 360 - 180 == pytest.approx(0.0, abs=1e-6)
 
 
 @pytest.mark.parametrize("azimuth,pitch", VIEWS)
