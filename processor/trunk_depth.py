@@ -12,9 +12,11 @@ Two physical bounds correct it; neither is fitted to the test clips.
 
 1. Length (foreshortening). A segment of 3D length ``ℓ`` whose picture is ``|t|`` long has
    ``|T_z| = sqrt(ℓ² − |t|²)`` (weak perspective, the scale of ``processor.anchoring``). The person's
-   own trunk length ``L`` is measured in the same video, in the frames where MediaPipe's 3D trunk lies
-   within ``REFERENCE_MAX_DEG`` of the picture plane: there ``|T| ≈ |t|`` and a depth error δ changes
-   the length only by ``T_z·δ/L`` (second order). The chord hip -> shoulder is not rigid: a flexing spine
+   own trunk length ``L`` is measured in the same video: in the frames where MediaPipe's 3D trunk lies
+   within ``REFERENCE_MAX_DEG`` of the picture plane ``|T| ≈ |t|`` and a depth error δ changes the
+   length only by ``T_z·δ/L`` (second order); in the upright frames the trunk is as far out of the
+   picture plane as the vertical U is, ``L = |t| / sqrt(1 − U_z²)`` (the camera's pitch, from U, with no
+   depth at all). Both read short, never long, so the longer is taken (``reference_length``). The chord hip -> shoulder is not rigid: a flexing spine
    curls and brings the shoulders forward and down, so the chord shortens (the rendered bodies: 4, 12,
    21 % at spine bends of 28, 70, 108°). The trunk is therefore never shorter than
    ``(1 − MAX_CHORD_SHORTENING)·L``, and the depth magnitude is raised to
@@ -70,14 +72,30 @@ def _flexion(T: np.ndarray, F: np.ndarray, U: np.ndarray) -> np.ndarray:
     return np.degrees(np.arctan2(np.einsum("ij,ij->i", T, F), np.einsum("ij,ij->i", T, U)))
 
 
-def reference_length(t: np.ndarray, z: np.ndarray) -> tuple[float, int]:
-    """(L, frames used): the median 3D trunk length over the frames near the picture plane; NaN if too few."""
-    with np.errstate(invalid="ignore"):
+def reference_length(T: np.ndarray, up: np.ndarray) -> tuple[float, int, str]:
+    """(L, frames used, how): the person's trunk length from the frames where the picture shows it best.
+
+    1. Frames whose 3D trunk lies within ``REFERENCE_MAX_DEG`` of the picture plane: the median ``|T|``.
+    2. The upright frames (3D trunk within ``REFERENCE_MAX_DEG`` of U), where the trunk is as far out of
+       the picture plane as the vertical is, ``asin |U_z|``: the median ``|t| / sqrt(1 − U_z²)``, the
+       camera's pitch taken from U (a camera pitched steeply at a person facing it has no frames of 1.).
+    The longer of the two (each has ``REFERENCE_MIN_FRAMES`` frames or is skipped); NaN if neither.
+    """
+    t = np.hypot(T[:, 0], T[:, 1])
+    z = T[:, 2]
+    found: list[tuple[float, int, str]] = []
+    with np.errstate(invalid="ignore", divide="ignore"):
         near = np.degrees(np.arctan2(np.abs(z), t)) < REFERENCE_MAX_DEG
-    n = int(near.sum())
-    if n < REFERENCE_MIN_FRAMES:
-        return float("nan"), n
-    return float(np.median(np.hypot(t[near], z[near]))), n
+        if near.sum() >= REFERENCE_MIN_FRAMES:
+            found.append((float(np.median(np.hypot(t[near], z[near]))), int(near.sum()), "trunk near the picture plane"))
+        cos_up = np.einsum("ij,ij->i", T, up) / np.linalg.norm(T, axis=1)
+        upright = np.degrees(np.arccos(np.clip(cos_up, -1.0, 1.0))) < REFERENCE_MAX_DEG
+        if upright.sum() >= REFERENCE_MIN_FRAMES:
+            lengths = t[upright] / np.sqrt(1.0 - np.clip(up[upright, 2], -0.99, 0.99) ** 2)
+            found.append((float(np.median(lengths)), int(upright.sum()), "upright trunk, camera pitch from the vertical"))
+    # both read short when MediaPipe's depth is shrunk (the first) or the person leans toward the camera
+    # (the second): the longer one is nearer the truth
+    return max(found) if found else (float("nan"), 0, "")
 
 
 def correct_trunk_depth(world: np.ndarray, up: np.ndarray, forward: np.ndarray) -> tuple[np.ndarray, dict]:
@@ -90,12 +108,13 @@ def correct_trunk_depth(world: np.ndarray, up: np.ndarray, forward: np.ndarray) 
     T = _mid(w, "left_shoulder", "right_shoulder") - _mid(w, "left_hip", "right_hip")
     t = np.hypot(T[:, 0], T[:, 1])
     z = T[:, 2]
-    length, n_ref = reference_length(t, z)
+    length, n_ref, how = reference_length(T, np.broadcast_to(up, T.shape))
     info: dict = {"reference_frames": n_ref}
-    if not np.isfinite(length):
-        info["method"] = "not corrected (too few frames with the trunk near the picture plane)"
-        return w, info
-    floor = (1.0 - MAX_CHORD_SHORTENING) * length
+    if np.isfinite(length):
+        info["reference"] = how
+        floor = (1.0 - MAX_CHORD_SHORTENING) * length
+    else:  # no length to bound the depth with: only the sign rule applies
+        floor = 0.0
     with np.errstate(invalid="ignore"):
         magnitude = np.fmax(np.abs(z), np.sqrt(np.clip(floor**2 - t**2, 0.0, None)))
         sign = np.where(z < 0, -1.0, 1.0)
@@ -110,8 +129,10 @@ def correct_trunk_depth(world: np.ndarray, up: np.ndarray, forward: np.ndarray) 
     w[np.ix_(ok, UPPER_BODY, [2])] += shift[ok, None, None]
     raised = ok & (magnitude > np.abs(z) + 1e-12)
     info.update(
-        method="depth bounded by the trunk's length, sign by its extension range (processor.trunk_depth)",
-        trunk_length_m=round(length, 4),
+        method="depth bounded by the trunk's length, sign by its extension range (processor.trunk_depth)"
+        if np.isfinite(length)
+        else "sign by the trunk's extension range only (too few frames with the trunk near the picture plane or upright)",
+        trunk_length_m=round(length, 4) if np.isfinite(length) else None,
         frames_depth_raised=int(raised.sum()),
         frames_sign_flipped=int((flip & ok).sum()),
     )

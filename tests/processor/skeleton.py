@@ -111,3 +111,20 @@ def sequence(frames: list[np.ndarray], vis: float = 0.99) -> PoseSequence:
         image=np.zeros((n, N_LANDMARKS, 2)),
         visibility=np.full((n, N_LANDMARKS), vis),
     )
+
+
+def corrupt_depth(frame: np.ndarray, scale: float = 1.0, flip: bool = False, noise: float = 0.0, seed: int = 0) -> np.ndarray:
+    """A skeleton whose trunk depth is spoilt the way MediaPipe's world landmarks spoil it: the z of the
+    upper body (landmarks 0-22: head, shoulders, arms) relative to the mid-hip scaled by ``scale``
+    (MediaPipe's depth shrinks toward the picture plane), its sign flipped (``flip``: seen from behind
+    the trunk may lean the wrong way), plus Gaussian noise of ``noise`` metres on the shoulders' common
+    depth. x and y (the picture) and the hips and legs stay exact, as the image-anchored skeleton's
+    picture is, so the hip line (the facing direction) is not disturbed."""
+    out = np.array(frame, dtype=np.float64, copy=True)
+    hip_z = (out[L["left_hip"], 2] + out[L["right_hip"], 2]) / 2.0
+    upper = slice(0, 23)
+    z = (out[upper, 2] - hip_z) * scale * (-1.0 if flip else 1.0)
+    if noise:
+        z = z + np.random.default_rng(seed).normal(0.0, noise)
+    out[upper, 2] = hip_z + z
+    return out

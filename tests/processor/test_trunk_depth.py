@@ -1,0 +1,120 @@
+"""processor.trunk_depth on hand-built skeletons: exact picture (x, y), depth spoilt as MediaPipe spoils it.
+
+Each video is a sequence of upright frames (they give the person's trunk length) and flexed frames,
+seen from azimuths 0 (in front), 45, 90 (side), 150 and 180 (behind), with the camera pitched −15
+(up), 0 and 25° (down); the vertical is given (``camera_pitch_deg``), as the pipeline has it when the
+tilt is known or estimated.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+import processor.trunk_depth as td
+from processor.angles import compute_angles
+from tests.processor.skeleton import corrupt_depth, sequence, skeleton
+
+AZIMUTHS = (0, 45, 90, 150, 180)
+PITCHES = (-15, 0, 25)
+FLEXIONS = (0, 0, 0, 0, 0, 0, 10, 30, 50, 70, 90)
+
+
+def flexion(frames, pitch, trunk_depth=True):
+    return compute_angles(sequence(frames), camera_pitch_deg=pitch, trunk_depth=trunk_depth)["trunk_flexion_deg"].to_numpy()
+
+
+def frames(az, pitch, **corrupt):
+    return [corrupt_depth(skeleton(flexion=f, azimuth=az, pitch=pitch), **corrupt) for f in FLEXIONS]
+
+
+@pytest.mark.parametrize("pitch", PITCHES)
+@pytest.mark.parametrize("az", AZIMUTHS)
+def test_exact_depth_is_left_alone(az, pitch):
+    got = flexion(frames(az, pitch), pitch)
+    np.testing.assert_allclose(got, FLEXIONS, atol=1e-6)
+
+
+@pytest.mark.parametrize("pitch", PITCHES)
+@pytest.mark.parametrize("az", AZIMUTHS)
+def test_rigid_trunk_recovers_flexion_from_shrunk_depth(az, pitch, monkeypatch):
+    """A rigid trunk (no chord allowance): the length gives the depth exactly, whatever MediaPipe said."""
+    monkeypatch.setattr(td, "MAX_CHORD_SHORTENING", 0.0)
+    spoilt = frames(az, pitch, scale=0.4)
+    before = flexion(spoilt, pitch, trunk_depth=False)
+    got = flexion(spoilt, pitch)
+    np.testing.assert_allclose(got, FLEXIONS, atol=1e-6)
+    if az in (0, 180):
+        assert np.abs(before - FLEXIONS).max() > 15  # the shrunk depth alone was far off
+
+
+@pytest.mark.parametrize("pitch", PITCHES)
+@pytest.mark.parametrize("az", AZIMUTHS)
+def test_default_bound_never_moves_away_from_the_truth(az, pitch):
+    """With the 25 % chord allowance the depth is raised toward, never past, the truth."""
+    spoilt = frames(az, pitch, scale=0.4)
+    before = np.abs(flexion(spoilt, pitch, trunk_depth=False) - FLEXIONS)
+    after = np.abs(flexion(spoilt, pitch) - FLEXIONS)
+    assert np.all(after <= before + 1e-6)
+    if az in (0, 180) and pitch == 0:  # bent 70° toward or away from a level camera: the bound does most
+        assert after[-2] < 0.5 * before[-2]
+
+
+@pytest.mark.parametrize("pitch", (-15, 0))  # 25° down from behind at 150°: see the report (not turned exactly)
+@pytest.mark.parametrize("az", (0, 150, 180))
+def test_wrong_depth_sign_beyond_the_extension_range_is_turned(az, pitch, monkeypatch):
+    """Depth sign flipped (the trunk read as leaning back): a frame that then reads beyond the 30°
+    extension range comes out forward, exactly (rigid trunk); one within the range keeps the sign."""
+    monkeypatch.setattr(td, "MAX_CHORD_SHORTENING", 0.0)
+    spoilt = frames(az, pitch, flip=True)
+    got = flexion(spoilt, pitch)
+    flexed = flexion(spoilt, pitch, trunk_depth=False) < -td.MAX_EXTENSION_DEG
+    assert flexed.sum() >= 1
+    np.testing.assert_allclose(got[flexed], np.array(FLEXIONS)[flexed], atol=1e-6)
+
+
+def test_small_backward_lean_keeps_mediapipe_sign():
+    """A real backward lean within the extension range stays a backward lean."""
+    seq = [skeleton(flexion=f, azimuth=180) for f in (0, 0, 0, 0, 0, 0, -20, -25)]
+    np.testing.assert_allclose(flexion(seq, 0)[-2:], [-20, -25], atol=1e-6)
+
+
+@pytest.mark.parametrize("az", (90,))
+@pytest.mark.parametrize("pitch", PITCHES)
+def test_side_view_unchanged_even_with_bad_depth(az, pitch):
+    """Seen from the side the picture shows the whole trunk: the bound is empty, nothing changes."""
+    spoilt = frames(az, pitch, scale=0.4, noise=0.02)
+    np.testing.assert_allclose(flexion(spoilt, pitch), flexion(spoilt, pitch, trunk_depth=False), atol=1e-9)
+
+
+def test_noisy_depth_bent_toward_the_camera():
+    """Depth halved and noisy (2 cm), bent 70° toward the camera: nearer the truth, within the chord
+    allowance's reach (a trunk 25 % short read as 70° out of the picture plane)."""
+    spoilt = [corrupt_depth(skeleton(flexion=f, azimuth=0), scale=0.5, noise=0.02, seed=i) for i, f in enumerate(FLEXIONS)]
+    before = flexion(spoilt, 0, trunk_depth=False)
+    got = flexion(spoilt, 0)
+    assert abs(got[-2] - 70) < abs(before[-2] - 70)
+    reach = 70 - np.degrees(np.arctan2(np.sqrt(0.75**2 - np.cos(np.radians(70)) ** 2), np.cos(np.radians(70))))
+    assert abs(got[-2] - 70) <= reach + 1.5
+
+
+def test_no_reference_frames_leaves_the_depth_magnitude():
+    seq = [corrupt_depth(skeleton(flexion=80, azimuth=0), scale=0.4) for _ in range(8)]
+    df = compute_angles(sequence(seq), camera_pitch_deg=0)
+    assert df.attrs["trunk_depth"]["method"].startswith("sign by the trunk's extension range only")
+    np.testing.assert_allclose(df["trunk_flexion_deg"], flexion(seq, 0, trunk_depth=False))
+
+
+def test_head_and_arms_move_with_the_shoulders():
+    """The depth shift carries the head and arms with the shoulders (their vectors from the shoulders
+    stay MediaPipe's); hips and legs stay where they are."""
+    seq = sequence([corrupt_depth(skeleton(flexion=f, azimuth=0, neck=20, arm_l=40), scale=0.4) for f in FLEXIONS])
+    w = seq.world.astype(float)
+    up = np.broadcast_to([0.0, -1.0, 0.0], (len(w), 3))
+    fwd = np.broadcast_to([0.0, 0.0, -1.0], (len(w), 3))
+    out, info = td.correct_trunk_depth(w, up, fwd)
+    assert info["frames_depth_raised"] >= 2
+    sh = 11
+    np.testing.assert_allclose(out[:, :23] - out[:, [sh]], w[:, :23] - w[:, [sh]], atol=1e-12)
+    np.testing.assert_allclose(out[:, 23:], w[:, 23:], atol=1e-12)
+    assert np.abs(out[-2, sh, 2] - w[-2, sh, 2]) > 0.05
