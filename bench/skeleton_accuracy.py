@@ -7,7 +7,9 @@ Each clip in tests/data/synthetic is analysed twice, without and with the flip t
 own world landmarks, ``processor.anchoring``'s skeleton (x, y from the 2D keypoints, depth from the
 world landmarks), and that skeleton with the flip test (what ``balanced`` and ``accurate`` use).
 Prints the mean absolute error in
-degrees against the clip's truth. The left arm faces the camera in the side and 45° views. Neck:
+degrees against the clip's truth; "trunk" is with the trunk-depth correction (``processor.trunk_depth``),
+"trunk before" without it, and "zone%" the share of the time in another NV 361 trunk zone (borders
+−10, 40, 60°) than the truth, before and after. The left arm faces the camera in the side and 45° views. Neck:
 after removing each clip's own first-second offset, frames with the trunk upright (target < 30°).
 """
 
@@ -29,7 +31,8 @@ from processor.model import AnalysisOptions, PoseSequence  # noqa: E402
 from processor.pose import estimate_pose  # noqa: E402
 
 DATA = Path(__file__).resolve().parents[1] / "tests" / "data" / "synthetic"
-CLIPS = [f"{b}_{v}" for b in ("bodyA", "bodyB") for v in ("side", "45", "front")]
+CLIPS = sorted(p.stem for p in DATA.glob("*.mp4") if p.with_suffix(".csv").exists())  # every rendered clip
+ZONES = [-float("inf"), -10.0, 40.0, 60.0, float("inf")]  # NV 361 trunk borders: extension, 40°, 60°
 COLUMNS = {
     "arm L": "upper_arm_elevation_left_deg",
     "arm R": "upper_arm_elevation_right_deg",
@@ -39,10 +42,22 @@ COLUMNS = {
 }
 
 
-def errors(pose: PoseSequence, truth: pd.DataFrame) -> dict[str, float]:
-    cleaned = clean_angles(compute_angles(pose), pose.video.duration_s).df
+def _trunk(pose: PoseSequence, truth: pd.DataFrame, trunk_depth: bool) -> tuple[pd.DataFrame, float, float]:
+    """Merged table, trunk-flexion MAE and the share of time (%) in another NV 361 trunk zone than the truth."""
+    cleaned = clean_angles(compute_angles(pose, trunk_depth=trunk_depth), pose.video.duration_s).df
     m = pd.merge_asof(cleaned, truth, on="time_s", suffixes=("", "_t"), tolerance=0.03, direction="nearest")
+    ok = m["trunk_flexion_deg"].notna() & m["trunk_flexion_deg_t"].notna()
+    got = pd.cut(m.loc[ok, "trunk_flexion_deg"], ZONES, labels=False)
+    want = pd.cut(m.loc[ok, "trunk_flexion_deg_t"], ZONES, labels=False)
+    mae = float((m["trunk_flexion_deg"] - m["trunk_flexion_deg_t"]).abs().mean())
+    return m, mae, float((got != want).mean() * 100)
+
+
+def errors(pose: PoseSequence, truth: pd.DataFrame) -> dict[str, float]:
+    _, trunk_before, zone_before = _trunk(pose, truth, trunk_depth=False)
+    m, trunk_after, zone_after = _trunk(pose, truth, trunk_depth=True)
     out = {name: float((m[col] - m[f"{col}_t"]).abs().mean()) for name, col in COLUMNS.items()}
+    out.update({"trunk before": trunk_before, "zone% before": zone_before, "zone% after": zone_after})
     neck = m["neck_flexion_deg"] - m["neck_flexion_deg_t"]
     neck = neck - neck[m["time_s"] < 1.0].median()
     out["neck"] = float(neck[m["target_trunk_deg"] < 30].abs().mean())
