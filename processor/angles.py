@@ -78,6 +78,9 @@ camera), so a camera pitched down makes an upright person look tilted. ``U`` is 
    6–11° (MediaPipe's depth of the legs is never quite right), so the estimate was worse than the level
    assumption (trunk-flexion MAE side view 2.5/4.6° with the estimate vs 1.9/2.5° level). Without
    enough standing frames the camera is taken as level.
+Only frames whose hips, knees and ankles are all seen (visibility ≥ 0.5) count as standing frames: legs
+hidden behind a bench or a machine are guessed by the network, and a guessed leg must not set the
+vertical of the whole video (the trunk and arms are still measured; the legs' confidence marks them).
 The choice is recorded in ``df.attrs["vertical"]``.
 """
 
@@ -97,6 +100,7 @@ VERTICAL_MIN_FRAMES = 10
 VERTICAL_MIN_SHARE = 0.10
 VERTICAL_MAX_TILT_DEG = 40.0
 VERTICAL_APPLY_MIN_DEG = 15.0
+LEGS_SEEN_MIN = 0.5  # the visibility every leg landmark needs for a frame to help find the vertical
 
 # Neck flexion and head inclination that MediaPipe landmarks read for a neutral, upright head: the
 # medians over the six rendered clips' first second of (measured − truth): neck 7–20°, head 12–16°,
@@ -144,8 +148,12 @@ def vertical_from_pitch(camera_pitch_deg: float) -> np.ndarray:
     return np.array([0.0, -np.cos(p), -np.sin(p)])
 
 
-def estimate_vertical(world: np.ndarray) -> tuple[np.ndarray, dict]:
-    """Gravity "up" in the landmarks' axes from the standing frames, see the module docstring."""
+def estimate_vertical(world: np.ndarray, visibility: np.ndarray | None = None) -> tuple[np.ndarray, dict]:
+    """Gravity "up" in the landmarks' axes from the standing frames, see the module docstring.
+
+    With ``visibility``, only frames whose hips, knees and ankles are all seen (visibility ≥
+    ``LEGS_SEEN_MIN``) count as standing frames: legs hidden behind a bench are guessed by the pose
+    network, and a guessed leg must not set the vertical for the whole video."""
     w = world.astype(np.float64)
     legs = _mid(w, "left_hip", "right_hip") - _mid(w, "left_ankle", "right_ankle")
     trunk = _mid(w, "left_shoulder", "right_shoulder") - _mid(w, "left_hip", "right_hip")
@@ -157,6 +165,9 @@ def estimate_vertical(world: np.ndarray) -> tuple[np.ndarray, dict]:
             & (knee_r < STANDING_KNEE_MAX_DEG)
             & (_angle(trunk, legs) < STANDING_TRUNK_MAX_DEG)
         )
+    if visibility is not None:
+        leg_points = [L[f"{s}_{j}"] for s in ("left", "right") for j in ("hip", "knee", "ankle")]
+        standing &= np.asarray(visibility, dtype=np.float64)[:, leg_points].min(axis=1) >= LEGS_SEEN_MIN
     detected = int(np.isfinite(w[:, 0, 0]).sum())
     n = int(standing.sum())
     info: dict = {"method": "camera level (no standing frames to estimate from)", "standing_frames": n}
@@ -190,7 +201,7 @@ def compute_angles(pose: PoseSequence, camera_pitch_deg: float | None = None, tr
         up = vertical_from_pitch(camera_pitch_deg)
         vinfo = {"method": "camera pitch given", "camera_pitch_deg": float(camera_pitch_deg)}
     else:
-        up, vinfo = estimate_vertical(w)
+        up, vinfo = estimate_vertical(w, vis)
     U = np.broadcast_to(up, (len(w), 3))
 
     def p(name: str) -> np.ndarray:

@@ -104,7 +104,7 @@ def analyze_video(path: str | Path, out_dir: str | Path, options: AnalysisOption
         if options.camera_pitch_deg is not None:
             up = vertical_from_pitch(options.camera_pitch_deg)
         else:
-            up = estimate_vertical(pose.world)[0]
+            up = estimate_vertical(pose.world, pose.visibility)[0]
         pose = fit_body(pose, Path(options.body_model), up=up, progress=_sub(progress, *_FIT))
         meta.update(_flat("fit", {k: v for k, v in pose.meta.items() if f"pose_{k}" not in meta}))
     person_found = bool(len(pose)) and bool(pose.detected.any())

@@ -134,3 +134,22 @@ def test_neutral_offsets_shift_only_the_landmark_head_angles():
     assert df["neck_flexion_deg"].tolist() == [13.0, 40.0], "the input is not changed"
     fitted = remove_neutral_offsets(df, "smplx")
     assert fitted["neck_flexion_deg"].tolist() == [13.0, 40.0] and fitted.attrs["neutral_offsets_deg"] == {}
+
+
+def test_legs_hidden_behind_a_bench_do_not_set_the_vertical():
+    """A camera pitched 25° down sees a standing person whose legs the network only guesses (hidden by a
+    bench): guessed legs leaning 25° the wrong way would tilt every angle; they are not used."""
+    from processor.model import LANDMARKS
+
+    seq = sequence([skeleton(pitch=25)] * 20)
+    seen = estimate_vertical(seq.world, seq.visibility)[1]
+    assert seen["method"].startswith("estimated")
+    hidden = seq.visibility.copy()
+    for name in ("left_knee", "right_knee", "left_ankle", "right_ankle"):
+        hidden[:, LANDMARKS[name]] = 0.1
+    up, info = estimate_vertical(seq.world, hidden)
+    assert np.allclose(up, [0, -1, 0]) and info["method"].startswith("camera level")
+    assert info["standing_frames"] == 0
+    seq.visibility[:] = hidden
+    df = compute_angles(seq)  # the trunk and arms are still measured; the legs' confidence says they are guesses
+    assert df["trunk_flexion_deg"].notna().all() and (df["confidence_legs"] < 0.5).all()
