@@ -165,7 +165,8 @@ def test_real_pipeline_five_clips_one_pod(drive_emulator, runpod_emulator, tmp_p
     pytest.importorskip("processor.pipeline")
     from openpyxl import load_workbook
 
-    clips = sorted((ROOT / "tests" / "data" / "synthetic").glob("*.mp4"))[:5]
+    clips = [ROOT / "tests" / "data" / "synthetic" / f"{c}.mp4"
+             for c in ("bodyA_45", "bodyA_front", "bodyA_side", "bodyB_45", "bodyB_front")]
     assert len(clips) == 5
     settings, _ = watcher_settings(drive_emulator, runpod_emulator, tmp_path, worker={"heartbeat": 2.0})
     ids = {c.name: drive_emulator.add_file(c.name, c) for c in clips}

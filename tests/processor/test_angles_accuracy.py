@@ -27,7 +27,11 @@ ALL_CLIPS = sorted(p.stem for p in DATA.glob("*.mp4") if p.with_suffix(".csv").e
 # measured with the trunk-depth correction (processor.trunk_depth): frontal clips miss the 5° goal,
 # the errors there are MediaPipe's depth near the picture plane (where no foreshortening helps) and the
 # camera's 5° pitch, see the README's accuracy table
-TRUNK_GOAL_MISSED = {"bodyA_front": 6.9, "bodyB_front": 6.2}
+# The clips of the hard cases (tests/data/make_synthetic.py) that still miss it, with the MAE measured
+# (balanced preset, 2026-11-29): frontal and rear work cycles (deep bends toward / away from the camera),
+# the 180° rear view, and the bench that hides the legs and the hips (the trunk line's lower end is guessed).
+TRUNK_GOAL_MISSED = {"bodyA_front": 6.9, "bodyB_front": 6.2, "bodyA_front_cycle": 7.1, "bodyA_rear_cycle": 9.1,
+                     "bodyB_rear": 8.7, "bodyA_bench": 11.6}
 pytestmark = pytest.mark.slow
 
 _cache: dict[str, pd.DataFrame] = {}
