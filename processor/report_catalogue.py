@@ -26,7 +26,8 @@ from processor.nv361 import signals as sig
 from processor.nv361.category import BASE_LIMITS_MIN
 from processor.nv361.evaluate import Assessment, CatalogueResult, sentence
 from processor.report_excel import (
-    BOLD, FILL, NUM1, PCT, ChartSpec, _angles, _fill, _header, _versions, _widths, angle_charts, chart_range, thin,
+    BOLD, FILL, NUM1, PCT, ChartSpec, MethodSheet, _angles, _fill, _header, _versions, _widths, angle_charts,
+    chart_range, thin,
 )  # fmt: skip
 from processor.report_labels import label
 
@@ -362,19 +363,8 @@ THRESHOLD_REASONS = {
 
 def _method(ws, data: CatalogueReportData, lang: str) -> None:
     o = data.options
-    r = 1
-
-    def section(key: str) -> None:
-        nonlocal r
-        r += 1
-        ws.cell(row=r, column=1, value=label(lang, key)).font = Font(bold=True, size=12)
-        r += 1
-
-    def row(name: str, value) -> None:
-        nonlocal r
-        ws.cell(row=r, column=1, value=name).alignment = WRAP
-        ws.cell(row=r, column=2, value=value).alignment = WRAP
-        r += 1
+    sheet = MethodSheet(ws, lang)
+    section, row = sheet.section, sheet.row
 
     section("method_software")
     for name, version in _versions():

@@ -321,22 +321,29 @@ def _versions() -> list[tuple[str, str]]:
     return out
 
 
+class MethodSheet:
+    """Writes the Method sheet top to bottom: headed sections of (name, value) rows."""
+
+    def __init__(self, ws, lang: str):
+        self.ws, self.lang, self.r = ws, lang, 1
+
+    def section(self, key: str) -> None:
+        self.r += 1
+        self.ws.cell(row=self.r, column=1, value=label(self.lang, key)).font = Font(bold=True, size=12)
+        self.r += 1
+
+    def row(self, name: str, value) -> None:
+        wrap = Alignment(wrap_text=True, vertical="top")
+        self.ws.cell(row=self.r, column=1, value=name).alignment = wrap
+        self.ws.cell(row=self.r, column=2, value=value).alignment = wrap
+        self.r += 1
+
+
 def _method(ws, data: ReportData, lang: str) -> None:
     o = data.options
     std = data.standard
-    r = 1
-
-    def section(key: str) -> None:
-        nonlocal r
-        r += 1
-        ws.cell(row=r, column=1, value=label(lang, key)).font = Font(bold=True, size=12)
-        r += 1
-
-    def row(name: str, value) -> None:
-        nonlocal r
-        ws.cell(row=r, column=1, value=name)
-        ws.cell(row=r, column=2, value=value).alignment = Alignment(wrap_text=True, vertical="top")
-        r += 1
+    sheet = MethodSheet(ws, lang)
+    section, row = sheet.section, sheet.row
 
     section("method_software")
     for name, version in _versions():
