@@ -157,12 +157,12 @@ def _summary_rows(ws, data: CatalogueReportData, lang: str, catalogue_title: str
         cell.fill = PatternFill("solid", start_color=CATEGORY_FILL[a.category], end_color=CATEGORY_FILL[a.category])
     row += 1
     ws.cell(row=row, column=1, value=label(lang, "assessment")).font = BOLD
-    ws.cell(row=row, column=2, value=f"{sentence(a, lang)} {label(lang, 'assessment_for', minutes=a.work.minutes)}").alignment = WRAP
+    _long_text(ws, row, f"{sentence(a, lang)} {label(lang, 'assessment_for', minutes=a.work.minutes)}")
     row += 1
     k = a.work.coefficient
     ws.cell(row=row, column=1, value=label(lang, "summary_rule")).font = BOLD
-    ws.cell(row=row, column=2, value=label(lang, "summary_rule_text", pp=a.pp_minutes, pp_lim=160 * k, n=a.n_minutes,
-                                           n_lim=30 * k, half=a.work.minutes / 2)).alignment = WRAP
+    _long_text(ws, row, label(lang, "summary_rule_text", pp=a.pp_minutes, pp_lim=160 * k, n=a.n_minutes,
+                              n_lim=30 * k, half=a.work.minutes / 2))
     row += 2
     ws.cell(row=row, column=1, value=label(lang, "rows_occurred")).font = Font(bold=True, size=12)
     row += 1
@@ -180,6 +180,14 @@ def _summary_rows(ws, data: CatalogueReportData, lang: str, catalogue_title: str
         ws.cell(row=row, column=4, value=r.row.row_class)
         ws.cell(row=row, column=5, value=f"={cat_ref}!{get_column_letter(_COLS.index('minutes') + 1)}{at}").number_format = NUM1
         ws.cell(row=row, column=6, value=f"={cat_ref}!{cat_col}{at}")
+
+
+def _long_text(ws, row: int, text: str, width_chars: int = 70) -> None:
+    """Wrapped text in column B with a row tall enough for it (Excel does not grow rows that openpyxl
+    writes, and LibreOffice draws the overflow over the next row)."""
+    ws.cell(row=row, column=2, value=text).alignment = WRAP
+    lines = max(1, -(-len(text) // width_chars))
+    ws.row_dimensions[row].height = 15 * lines
 
 
 def _part(part: str, lang: str) -> str:
