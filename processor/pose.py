@@ -23,8 +23,12 @@ from dataclasses import dataclass
 import numpy as np
 
 from processor.anchoring import anchor_to_image
-from processor.flip_average import Landmarks, flip_average
+from processor.flip_average import Landmarks, same_person, unmirror
 from processor.model import N_LANDMARKS, AnalysisOptions, PoseSequence, VideoInfo
+from processor.subject import (
+    BINS, N_REGIONS, Detections, IdentityTracker, Observation, choose_subject, crop_box, describe, focal_of,
+    identity_fit, observe, seed,
+)
 from processor.video import iter_frames, preset, probe
 
 WARMUP_S = 1.0  # tracking warm-up analysed before each segment and discarded
@@ -43,13 +47,23 @@ class _Segment:
     end_s: float | None  # None: to the end
     warmup_s: float
     flip: bool = False  # also analyse the mirrored frame and average (processor.flip_average)
+    follow_subject: bool = True  # tell people apart and look for the subject in a crop (processor.subject)
 
 
 @dataclass
 class _SegmentResult:
     time_s: np.ndarray
-    landmarks: Landmarks
+    landmarks: Landmarks  # every detection: one row each (``frame`` says of which analysed frame)
+    frame: np.ndarray  # (M,) index into time_s
+    track: np.ndarray  # (M,) the segment's track id (processor.subject); 0 with follow_subject off
+    centre: np.ndarray  # (M, 2) pixels
+    scale: np.ndarray  # (M,) pixels per metre
+    look: np.ndarray  # (M, regions, bins)
+    box: np.ndarray  # (M, 4) pixels: x0, y0, x1, y1 of the visible landmarks
+    searched: np.ndarray  # (N,) the track a crop looked for in each analysed frame (-1: none)
+    size: tuple[int, int] = (1, 1)  # analysed frame width, height
     flip_disagreed: int = 0  # frames where the mirrored pass followed another person
+    recovered: int = 0  # frames whose subject was found again in a crop (processor.subject)
 
 
 _counter = None  # shared frame counter of the pool's processes (progress reporting)
@@ -61,11 +75,11 @@ def _init_worker(counter) -> None:
     os.environ.setdefault("GLOG_minloglevel", "2")  # MediaPipe's C++ start-up chatter
 
 
-def _new_pose():
+def _new_pose(static: bool = False):
     import mediapipe as mp
 
     return mp.solutions.pose.Pose(
-        static_image_mode=False,
+        static_image_mode=static,
         model_complexity=1,
         smooth_landmarks=True,
         enable_segmentation=False,
@@ -74,14 +88,14 @@ def _new_pose():
     )
 
 
+_Found = tuple[np.ndarray, np.ndarray, np.ndarray]  # world (33, 3), image (33, 2), visibility (33,)
+
+
 class _Tracker:
-    """One MediaPipe instance and the landmarks it found, frame by frame."""
+    """One MediaPipe instance in tracking mode, fed the frames' real times."""
 
     def __init__(self, pose) -> None:
         self.pose = pose
-        self.world: list[np.ndarray] = []
-        self.image: list[np.ndarray] = []
-        self.vis: list[np.ndarray] = []
         self._last_us = -1
 
     def process(self, image: np.ndarray, time_s: float):
@@ -94,67 +108,155 @@ class _Tracker:
         self._last_us = ts_us
         return self.pose.process(image)
 
-    def keep(self, res) -> None:
-        if res.pose_world_landmarks is None or res.pose_landmarks is None:
-            self.world.append(np.full((N_LANDMARKS, 3), np.nan, np.float32))
-            self.image.append(np.full((N_LANDMARKS, 2), np.nan, np.float32))
-            self.vis.append(np.full(N_LANDMARKS, np.nan, np.float32))
-            return
-        wl = res.pose_world_landmarks.landmark
-        il = res.pose_landmarks.landmark
-        self.world.append(np.array([(p.x, p.y, p.z) for p in wl], np.float32))
-        self.image.append(np.array([(p.x, p.y) for p in il], np.float32))
-        self.vis.append(np.array([p.visibility for p in il], np.float32))
 
-    def landmarks(self) -> Landmarks:
-        if not self.world:
-            return Landmarks(
-                np.zeros((0, N_LANDMARKS, 3), np.float32),
-                np.zeros((0, N_LANDMARKS, 2), np.float32),
-                np.zeros((0, N_LANDMARKS), np.float32),
-            )
-        return Landmarks(np.stack(self.world), np.stack(self.image), np.stack(self.vis))
+def _found(res) -> _Found | None:
+    if res is None or res.pose_world_landmarks is None or res.pose_landmarks is None:
+        return None
+    wl = res.pose_world_landmarks.landmark
+    il = res.pose_landmarks.landmark
+    return (
+        np.array([(p.x, p.y, p.z) for p in wl], np.float32),
+        np.array([(p.x, p.y) for p in il], np.float32),
+        np.array([p.visibility for p in il], np.float32),
+    )
+
+
+def _unmirror(found: _Found | None) -> _Found | None:
+    if found is None:
+        return None
+    back = unmirror(Landmarks(found[0][None], found[1][None], found[2][None]))
+    return back.world[0], back.image[0], back.visibility[0]
+
+
+def _merge(original: _Found | None, mirrored: _Found | None, width: int, height: int) -> tuple[list[_Found], bool]:
+    """The frame's detections after the flip test (``processor.flip_average``), and whether the two disagreed.
+
+    Both on the same person: their average; on different people: both, the original's first; one
+    only: that one. The first is what the flip test alone keeps.
+    """
+    if original is None or mirrored is None:
+        return [f for f in (original, mirrored) if f is not None], False
+    if same_person(original[1][None], mirrored[1][None], width, height)[0]:
+        return [tuple((a + b) / 2.0 for a, b in zip(original, mirrored))], False
+    return [original, mirrored], True
+
+
+def _in_crop(found: _Found | None, box, width: int, height: int) -> _Found | None:
+    """Image landmarks found in a crop, expressed in the whole picture (normalised)."""
+    if found is None:
+        return None
+    x0, y0, x1, y1 = box
+    image = found[1].astype(np.float64)
+    image = np.stack([(x0 + image[:, 0] * (x1 - x0)) / width, (y0 + image[:, 1] * (y1 - y0)) / height], axis=1)
+    return found[0], image.astype(np.float32), found[2]
+
+
+def _detect_in_crop(pose, frame: np.ndarray, box, flip: bool) -> list[_Found]:
+    """Static-mode detection (and its mirror) in a crop of the frame, in whole-picture coordinates."""
+    height, width = frame.shape[:2]
+    x0, y0, x1, y1 = (int(round(v)) for v in box)
+    if x1 - x0 < 16 or y1 - y0 < 16:
+        return []
+    crop = np.ascontiguousarray(frame[y0:y1, x0:x1])
+    box = (x0, y0, x1, y1)
+    original = _in_crop(_found(pose.process(crop)), box, width, height)
+    mirrored = None
+    if flip:
+        mirrored = _in_crop(_unmirror(_found(pose.process(np.ascontiguousarray(crop[:, ::-1])))), box, width, height)
+    return _merge(original, mirrored, width, height)[0]
 
 
 def _run_segment(seg: _Segment, on_frame: Callable[[], None] | None = None) -> _SegmentResult:
     times: list[float] = []
+    rows: list[tuple[int, int, _Found, Observation | None]] = []  # frame, track, landmarks, identity
+    searched: list[int] = []
     size = (1, 1)
-    with _new_pose() as pose, (_new_pose() if seg.flip else contextlib.nullcontext()) as mirror_pose:
-        original = _Tracker(pose)
-        mirrored = _Tracker(mirror_pose) if seg.flip else None
+    disagreed = recovered = 0
+    identity: IdentityTracker | None = None
+    crop_pose = None
+    with contextlib.ExitStack() as stack:
+        original = _Tracker(stack.enter_context(_new_pose()))
+        mirrored = _Tracker(stack.enter_context(_new_pose())) if seg.flip else None
         for frame in iter_frames(seg.path, seg.fps, seg.max_side, max(0.0, seg.start_s - seg.warmup_s), seg.end_s):
             size = (frame.image.shape[1], frame.image.shape[0])
             res = original.process(frame.image, frame.time_s)
             res_m = mirrored.process(np.ascontiguousarray(frame.image[:, ::-1]), frame.time_s) if mirrored else None
-            if frame.time_s < seg.start_s - 1e-6:
-                continue  # warm-up frame: it only primes tracking
+            found, disagree = _merge(_found(res), _unmirror(_found(res_m)), *size)
+            warmup = frame.time_s < seg.start_s - 1e-6  # it only primes tracking (and identities)
+            if not seg.follow_subject:
+                if warmup:
+                    continue
+                rows.extend((len(times), 0, f, None) for f in found[:1])  # the flip test's choice
+            else:
+                if identity is None:
+                    identity = IdentityTracker(size[0], size[1], 1.0 / seg.fps)
+                # when the passes disagree, the original's is the frame's detection and the mirrored
+                # one a second chance for the primary (processor.subject)
+                obs = [observe(frame.time_s, *f, frame.image) for f in found]
+                ids = identity.assign(frame.time_s, obs[:1]) + [-1] * (len(obs) - 1)
+                if len(obs) > 1:
+                    ids[1] = identity.recover(obs[1])
+                box = identity.crop_wanted(frame.time_s) if found and not warmup else None
+                target = identity.primary.id if box is not None else -1
+                if box is not None:
+                    if crop_pose is None:
+                        crop_pose = stack.enter_context(_new_pose(static=True))
+                    for f in _detect_in_crop(crop_pose, frame.image, box, seg.flip):
+                        if any(same_person(f[1][None], g[1][None], *size)[0] for g in found):
+                            continue  # whom the main pass found: not a second person
+                        o = observe(frame.time_s, *f, frame.image)
+                        tid = identity.recover(o)
+                        if tid >= 0:
+                            found, obs, ids = found + [f], obs + [o], ids + [tid]
+                            recovered += not warmup
+                            break
+                if warmup:
+                    continue
+                rows.extend((len(times), tid, f, o) for f, o, tid in zip(found, obs, ids) if tid >= 0)
+                searched.append(target)
+            disagreed += disagree
             times.append(frame.time_s)
-            original.keep(res)
-            if mirrored is not None:
-                mirrored.keep(res_m)
             if on_frame is not None:
                 on_frame()
             elif _counter is not None:
                 with _counter.get_lock():
                     _counter.value += 1
-    found, disagreed = original.landmarks(), 0
-    if mirrored is not None and times:
-        found, disagreed = flip_average(found, mirrored.landmarks(), *size)
-    return _SegmentResult(np.asarray(times, np.float64), found, disagreed)
+    n_looks = (N_REGIONS, BINS)
+    landmarks = Landmarks(
+        np.array([r[2][0] for r in rows], np.float32).reshape(-1, N_LANDMARKS, 3),
+        np.array([r[2][1] for r in rows], np.float32).reshape(-1, N_LANDMARKS, 2),
+        np.array([r[2][2] for r in rows], np.float32).reshape(-1, N_LANDMARKS),
+    )
+    return _SegmentResult(
+        time_s=np.asarray(times, np.float64),
+        landmarks=landmarks,
+        frame=np.array([r[0] for r in rows], np.int64),
+        track=np.array([r[1] for r in rows], np.int64),
+        centre=np.array([r[3].centre if r[3] else (np.nan, np.nan) for r in rows], np.float64).reshape(-1, 2),
+        scale=np.array([r[3].scale if r[3] else np.nan for r in rows], np.float64),
+        look=np.array([r[3].look if r[3] else np.full(n_looks, np.nan) for r in rows], np.float32).reshape(-1, *n_looks),
+        box=np.array([r[3].box if r[3] else (np.nan,) * 4 for r in rows], np.float64).reshape(-1, 4),
+        searched=np.asarray(searched if seg.follow_subject else [-1] * len(times), np.int64),
+        size=size,
+        flip_disagreed=disagreed,
+        recovered=recovered,
+    )
 
 
-def plan_segments(info: VideoInfo, fps: float, max_side: int, processes: int, flip: bool = False) -> list[_Segment]:
+def plan_segments(
+    info: VideoInfo, fps: float, max_side: int, processes: int, flip: bool = False, follow_subject: bool = True
+) -> list[_Segment]:
     """Cut the video into time segments whose boundaries lie on the analysis grid."""
     duration = info.duration_s
     n = 1
     if processes > 1:
         n = max(1, min(processes * SEGMENTS_PER_PROCESS, int(duration // MIN_SEGMENT_S)))
     if n == 1:
-        return [_Segment(str(info.path), fps, max_side, 0.0, None, 0.0, flip)]
+        return [_Segment(str(info.path), fps, max_side, 0.0, None, 0.0, flip, follow_subject)]
     step = 1.0 / fps
     bounds = [math.floor(duration * i / n / step) * step for i in range(n)] + [None]
     return [
-        _Segment(str(info.path), fps, max_side, bounds[i], bounds[i + 1], WARMUP_S if i else 0.0, flip)
+        _Segment(str(info.path), fps, max_side, bounds[i], bounds[i + 1], WARMUP_S if i else 0.0, flip, follow_subject)
         for i in range(n)
     ]
 
@@ -163,15 +265,112 @@ def resolve_processes(requested: int) -> int:
     return requested if requested and requested > 0 else (os.cpu_count() or 1)
 
 
+def _search(seg: _Segment, frames: np.ndarray, times: np.ndarray, start: tuple[Observation, np.ndarray],
+            others: dict[int, list[np.ndarray]]) -> list[tuple[int, _Found, Observation]]:
+    """Look for the subject in a crop around where they were last seen, in the analysed frames
+    ``frames`` (consecutive, at ``times``), from ``start`` (their observation and look model).
+
+    For the frames where someone else was found instead and the segment did not look for the subject
+    (it never knew them: its MediaPipe instance started on someone else). ``others``: the image
+    landmarks found in each frame, which a crop detection must not be.
+    """
+    ref, look = start
+    step = 1.0 / seg.fps
+    out: list[tuple[int, _Found, Observation]] = []
+    pending = dict(zip(np.floor(times / step + 1e-6).astype(np.int64).tolist(), frames.tolist()))  # as iter_frames
+    with _new_pose(static=True) as pose:
+        for frame in iter_frames(seg.path, seg.fps, seg.max_side, float(times[0]), float(times[-1]) + step / 2):
+            index = pending.get(frame.index)
+            if index is None:
+                continue
+            height, width = frame.image.shape[:2]
+            box = crop_box(ref.box, width, height)
+            for f in _detect_in_crop(pose, frame.image, box, seg.flip):
+                if any(same_person(f[1][None], g[None], width, height)[0] for g in others.get(index, [])):
+                    continue
+                o = observe(frame.time_s, *f, frame.image)
+                if o is not None and identity_fit(ref, look, o, focal_of(width, height)) is not None:
+                    out.append((index, f, o))
+                    ref = o
+                    break
+    return out
+
+
+def _the_subject(results: list[_SegmentResult], segments: list[_Segment], times: np.ndarray, fps: float,
+                 follow: bool):
+    """Per analysed frame the subject's landmarks (NaN where not found), and what to report about it."""
+    n = len(times)
+    world = np.full((n, N_LANDMARKS, 3), np.nan, np.float32)
+    image = np.full((n, N_LANDMARKS, 2), np.nan, np.float32)
+    visibility = np.full((n, N_LANDMARKS), np.nan, np.float32)
+    offsets = np.cumsum([0] + [len(r.time_s) for r in results])[:-1]
+    frame = np.concatenate([r.frame + o for r, o in zip(results, offsets)]).astype(np.int64)
+    lm = Landmarks(*(np.concatenate([getattr(r.landmarks, k) for r in results]) for k in ("world", "image", "visibility")))
+    detected = np.zeros(n, bool)
+    detected[frame] = True
+    if not follow:
+        row = np.full(n, -1, np.int64)
+        row[frame[::-1]] = np.arange(len(frame))[::-1]  # the first detection of each frame
+        meta: dict = {"subject_choice": "off: whoever MediaPipe found"}
+    else:
+        # track ids unique over the video: segment k's ids follow segment k-1's
+        track_offsets = np.cumsum([0] + [int(r.track.max()) + 1 if len(r.track) else 0 for r in results])[:-1]
+        det = Detections(
+            frame=frame,
+            track=np.concatenate([r.track + o for r, o in zip(results, track_offsets)]).astype(np.int64),
+            t=times[frame] if len(frame) else np.zeros(0),
+            centre=np.concatenate([r.centre for r in results]),
+            scale=np.concatenate([r.scale for r in results]),
+            look=np.concatenate([r.look for r in results]).astype(np.float64),
+            box=np.concatenate([r.box for r in results]),
+        )
+        width, height = results[0].size
+        step = 1.0 / fps
+        choice = choose_subject(det, n, width, height, step)
+        recovered = int(sum(r.recovered for r in results))
+        # frames where someone else was found and the segment did not look for the subject
+        searched = np.concatenate([np.where(r.searched >= 0, r.searched + o, -1) for r, o in zip(results, track_offsets)])
+        unsearched = detected & (choice.row < 0) & ~np.isin(searched, list(choice.tracks))
+        extra: list[tuple[int, _Found]] = []
+        if choice.tracks and unsearched.any():
+            others: dict[int, list[np.ndarray]] = {}
+            for i, fi in enumerate(frame):
+                others.setdefault(int(fi), []).append(lm.image[i])
+            seg_of = np.concatenate([np.full(len(r.time_s), k) for k, r in enumerate(results)])
+            idx = np.flatnonzero(unsearched)
+            for run in np.split(idx, np.flatnonzero((np.diff(idx) > 1) | (np.diff(seg_of[idx]) != 0)) + 1):
+                start = seed(det, choice, int(run[0]))
+                if start is not None:
+                    found = _search(segments[int(seg_of[run[0]])], run, times[run], start, others)
+                    extra.extend((i, f) for i, f, _ in found)
+        row = choice.row.copy()
+        if extra:
+            base = len(lm.world)
+            lm = Landmarks(*(np.concatenate([getattr(lm, k), np.stack([f[j] for _, f in extra])])
+                             for j, k in enumerate(("world", "image", "visibility"))))
+            for j, (i, _) in enumerate(extra):
+                row[i] = base + j
+            choice.row = row
+        meta = describe(choice, times, detected, step)
+        meta["subject_recovered_frames"] = recovered + len(extra)
+    keep = row >= 0
+    world[keep], image[keep], visibility[keep] = lm.world[row[keep]], lm.image[row[keep]], lm.visibility[row[keep]]
+    return world, image, visibility, meta
+
+
 def estimate_pose(
     path: str | os.PathLike[str],
     options: AnalysisOptions = AnalysisOptions(),
     progress: Progress | None = None,
     anchor: bool = True,
     flip: bool | None = None,
+    follow_subject: bool = True,
 ) -> PoseSequence:
-    """Landmarks of the most prominent person in every analysis frame (NaN rows where none is found).
+    """Landmarks of the person being assessed in every analysis frame (NaN rows where they are not found).
 
+    The subject is the person present longest and most central, followed by identity from frame to
+    frame; frames where MediaPipe found someone else instead are left empty (``processor.subject``).
+    ``follow_subject=False`` keeps whoever MediaPipe found (the behaviour before, for comparisons).
     ``anchor=False`` keeps MediaPipe's own world landmarks instead of the image-anchored skeleton
     (``processor.anchoring``); ``flip`` overrides the quality preset's flip test
     (``processor.flip_average``). Only the accuracy benchmark uses either.
@@ -183,7 +382,7 @@ def estimate_pose(
     fps = min(p.fps, info.fps) if info.fps > 0 else p.fps
     processes = resolve_processes(options.processes)
     flip = p.flip if flip is None else flip
-    segments = plan_segments(info, fps, p.max_side, processes, flip)
+    segments = plan_segments(info, fps, p.max_side, processes, flip, follow_subject)
     expected = max(1, int(info.duration_s * fps))
     started = time.monotonic()
 
@@ -221,9 +420,7 @@ def estimate_pose(
     # cut: say so, so the report can tell a damaged file from a person walking out of the picture.
     last = float(times[-1]) if len(times) else 0.0
     truncated = info.duration_s - last > max(1.0, 3.0 / fps)
-    image = np.concatenate([r.landmarks.image for r in results])
-    visibility = np.concatenate([r.landmarks.visibility for r in results])
-    world = np.concatenate([r.landmarks.world for r in results])
+    world, image, visibility, subject_meta = _the_subject(results, segments, times, fps, follow_subject)
     if anchor:
         world = anchor_to_image(world, image, visibility, info.width, info.height)
     seq = PoseSequence(
@@ -250,6 +447,7 @@ def estimate_pose(
             else "MediaPipe world landmarks",
             "decoded_until_s": round(last, 3),
             "truncated": bool(truncated),
+            **subject_meta,
         },
     )
     if progress is not None:
