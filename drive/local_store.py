@@ -306,6 +306,11 @@ class LocalStore:
 
     def download(self, file_id: str, dest: Path, progress: ProgressFn | None = None) -> Path:
         video = self.get_video(file_id)
+        return self._copy_out(file_id, dest, progress, size=video.size, md5=video.md5)
+
+    def _copy_out(self, file_id: str, dest: Path, progress: ProgressFn | None = None,
+                  size: int | None = None, md5: str | None = None) -> Path:
+        """Copy a stored file to ``dest`` in chunks via a temporary file; with ``md5``, verified."""
         folder, name = self._resolve(file_id)
         src = self.path(folder) / name
         dest = Path(dest)
@@ -320,11 +325,11 @@ class LocalStore:
                     digest.update(chunk)
                     done += len(chunk)
                     if progress:
-                        progress(done, video.size)
-            if digest.hexdigest() != video.md5:
+                        progress(done, size)
+            if md5 is not None and digest.hexdigest() != md5:
                 raise StorageError(f"{name} changed while it was being copied (checksum mismatch)")
             os.replace(tmp, dest)
-        except FileNotFoundError as exc:
+        except (FileNotFoundError, IsADirectoryError) as exc:
             raise FileGone(f"{file_id} is gone") from exc
         except OSError as exc:
             raise StorageError(f"copying {name} to {dest} failed: {exc}") from exc
@@ -381,23 +386,7 @@ class LocalStore:
         return self._report_ref(Folder.REPORTS, final)
 
     def fetch(self, file_id: str, dest: Path) -> Path:
-        folder, name = self._resolve(file_id)
-        src = self.path(folder) / name
-        dest = Path(dest)
-        dest.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(prefix="." + dest.name[:100] + ".", suffix=".part", dir=dest.parent)
-        try:
-            with open(src, "rb") as fin, os.fdopen(fd, "wb") as fout:
-                shutil.copyfileobj(fin, fout, self.chunk_size)
-            os.replace(tmp, dest)
-        except (FileNotFoundError, IsADirectoryError) as exc:
-            raise FileGone(f"{file_id} is gone") from exc
-        except OSError as exc:
-            raise StorageError(f"copying {name} to {dest} failed: {exc}") from exc
-        finally:
-            with contextlib.suppress(FileNotFoundError):
-                os.unlink(tmp)
-        return dest
+        return self._copy_out(file_id, dest)
 
     def replace_output(self, ref: ReportRef, local: Path, mime_type: str) -> ReportRef:
         folder, name = self._resolve(ref.id)
