@@ -18,6 +18,7 @@ from drive.model import Folder
 from drive.storage import StorageError
 from processor.positions import ERROR_KEY, MD5_KEY, REPORT_KEY, WAITING_KEY, TimeStudyCache, refresh_positions
 from processor.worker import EXIT_OK, run_worker
+from tests.processor.test_worker import make_settings  # the worker tests' local-folder settings
 from tests.support.quick_analyzer import QUICK_ROW, QUICK_SHARE, quick_analyze
 
 STUDY = "časový snímek svářeč.xlsx"
@@ -30,18 +31,6 @@ def clean_env(monkeypatch):
     for key in list(os.environ):
         if key.startswith(("HOTFOLDER_", "RUNPOD_", "HF_TEST_")):
             monkeypatch.delenv(key)
-
-
-def make_settings(tmp_path, **over):
-    sections = {
-        "local": {"root": str(tmp_path / "data")},
-        "drive": {"settle_seconds": 0, "lease_seconds": 5, "claim_pause": 0.25, "max_attempts": 3, "chunk_size": 262144},
-        "worker": {"scratch_dir": str(tmp_path / "scratch"), "idle_grace": 0.3, "heartbeat": 0.1},
-        "watcher": {"state_dir": str(tmp_path / "state")},
-    }
-    for key, value in over.items():
-        sections.setdefault(key, {}).update(value)
-    return load_settings(**sections)
 
 
 def root(settings) -> Path:
