@@ -248,3 +248,261 @@ LABELS["cs"].update({
                         "processor/accuracy.py). Minuty každé položky se přepočtou se všemi úhly posunutými o typickou chybu "
                         "dolů i nahoru; položka, jejíž rozsah překročí hranici kategorie, je označena jako hraniční.",
 })
+
+
+# Issue 17: printable summary, protocol metadata, keyframes, column headers for people, the position
+# workbook's wording (``pos_*``) and everything the Method sheets show.
+ANGLE_HEADERS = {
+    "en": {
+        "time_s": "Time (s)", "trunk_flexion_deg": "Trunk flexion (°)", "trunk_side_bend_deg": "Trunk side bend (°)",
+        "trunk_twist_deg": "Trunk twist (°)", "neck_flexion_deg": "Neck flexion (°)",
+        "head_inclination_deg": "Head inclination (°)", "upper_arm_elevation_left_deg": "Left upper-arm elevation (°)",
+        "upper_arm_elevation_right_deg": "Right upper-arm elevation (°)",
+        "upper_arm_to_trunk_left_deg": "Left upper arm to trunk (°)", "upper_arm_to_trunk_right_deg": "Right upper arm to trunk (°)",
+        "elbow_flexion_left_deg": "Left elbow flexion (°)", "elbow_flexion_right_deg": "Right elbow flexion (°)",
+        "knee_flexion_left_deg": "Left knee flexion (°)", "knee_flexion_right_deg": "Right knee flexion (°)",
+        "head_side_bend_deg": "Head side bend (°)", "head_rotation_deg": "Head rotation (°)",
+        "upper_arm_extension_left_deg": "Left arm behind the trunk (°)",
+        "upper_arm_extension_right_deg": "Right arm behind the trunk (°)",
+        "hip_height_ratio": "Hip height (leg lengths)", "knee_height_ratio": "Knee height (leg lengths)",
+        "camera_azimuth_deg": "Camera direction to the person (°)", "confidence_trunk": "Confidence: trunk",
+        "confidence_neck": "Confidence: neck", "confidence_arm_left": "Confidence: left arm",
+        "confidence_arm_right": "Confidence: right arm", "confidence_legs": "Confidence: legs",
+    },
+    "cs": {
+        "time_s": "Čas (s)", "trunk_flexion_deg": "Předklon trupu (°)", "trunk_side_bend_deg": "Úklon trupu (°)",
+        "trunk_twist_deg": "Rotace trupu (°)", "neck_flexion_deg": "Předklon krku (°)",
+        "head_inclination_deg": "Sklon hlavy (°)", "upper_arm_elevation_left_deg": "Zvednutí levé paže (°)",
+        "upper_arm_elevation_right_deg": "Zvednutí pravé paže (°)",
+        "upper_arm_to_trunk_left_deg": "Levá paže vůči trupu (°)", "upper_arm_to_trunk_right_deg": "Pravá paže vůči trupu (°)",
+        "elbow_flexion_left_deg": "Flexe levého lokte (°)", "elbow_flexion_right_deg": "Flexe pravého lokte (°)",
+        "knee_flexion_left_deg": "Flexe levého kolena (°)", "knee_flexion_right_deg": "Flexe pravého kolena (°)",
+        "head_side_bend_deg": "Úklon hlavy (°)", "head_rotation_deg": "Rotace hlavy (°)",
+        "upper_arm_extension_left_deg": "Zapažení levé paže (°)", "upper_arm_extension_right_deg": "Zapažení pravé paže (°)",
+        "hip_height_ratio": "Výška kyčlí (délky nohy)", "knee_height_ratio": "Výška kolen (délky nohy)",
+        "camera_azimuth_deg": "Směr kamery k osobě (°)", "confidence_trunk": "Spolehlivost: trup",
+        "confidence_neck": "Spolehlivost: krk", "confidence_arm_left": "Spolehlivost: levá paže",
+        "confidence_arm_right": "Spolehlivost: pravá paže", "confidence_legs": "Spolehlivost: dolní končetiny",
+    },
+}
+for _lang, _table in ANGLE_HEADERS.items():
+    LABELS[_lang].update({f"col_{k}": v for k, v in _table.items()})
+
+LABELS["en"].update({
+    "sheet_keyframes": "Keyframes",
+    "footer_page": "Page &P of &N", "printed_hint": "Raw data: not printed (see the CSV for all values).",
+    # the one-page summary
+    "summary_standard": "Assessed under", "meta_block": "Protocol data", "meta_company": "Company",
+    "meta_ico": "Company ID (IČO)", "meta_position": "Position", "meta_workplace": "Workplace",
+    "meta_workers": "Worker (initials)", "meta_date": "Measurement date", "meta_measured_by": "Measured by",
+    "meta_camera": "Camera position", "meta_time_study": "Time study (file)",
+    "meta_from_study": "from the time study {name}", "measurement_block": "Video and measurement",
+    "measured_parts": "Share of the video measured",
+    "result_block": "Result", "uncertainty_block": "Measurement uncertainty",
+    "uncertainty_statement": "Angles from one video camera, seen {view}. Typical errors in this view: trunk ± {trunk:g}°, "
+                             "head ± {head:g}°, upper arms ± {arm:g}° (processor/accuracy.py, against rendered people of "
+                             "known posture). Minutes per shift are extrapolated from {seconds:.0f} s of analysed video to "
+                             "the work time; rows marked borderline could fall in another category within these errors.",
+    "signature_block": "Measured and evaluated by", "sig_name": "Name", "sig_date": "Date", "sig_signature": "Signature",
+    "col_minutes_shift": "Minutes per shift", "col_category": "Category",
+    "borderline_mark": "borderline {lo}–{hi}",
+    "camera_view": "{view}, about {height} the person",
+    # keyframes
+    "keyframes_title": "The worst moment of the rows that set the category (faces blurred)",
+    "keyframes_title_1": "The worst moment of the rows that occurred most (faces blurred)",
+    "keyframes_title_noblur": "The worst moment of the rows that set the category",
+    "keyframe_caption": "{row} — {time}, {quantity} {value}",
+    "keyframes_none": "No catalogue posture occurred, so there is no keyframe.",
+    "no_blur_note": "Faces are not blurred (setting analysis.blur_faces = false).",
+    # charts
+    "time_axis_mmss": "Time (min:s)",
+    # Method sheet: technical record
+    "method_record": "Technical record of the processing (values as the software wrote them)",
+    "sigdef_trunk_flexion": "trunk flexion (trunk line against the vertical in the sagittal plane, + forward)",
+    "sigdef_trunk_bend_twist": "the larger of |trunk side bend| and |trunk twist|",
+    "sigdef_head_flexion": "head inclination (ear–shoulder line against the vertical, + forward)",
+    "sigdef_head_bend_rot": "the larger of |head side bend| and |head rotation|, both relative to the trunk",
+    "sigdef_arm_R": "right upper-arm elevation against the vertical; 'behind' = behind the trunk by more than 20° while below horizontal",
+    "sigdef_arm_L": "left upper-arm elevation against the vertical; 'behind' = behind the trunk by more than 20° while below horizontal",
+    "sigdef_knee_flexion": "the larger knee flexion of the two legs (0 = straight)",
+    "sigdef_low_posture": "kneeling, squatting or lying, from the hip and knee heights above the ankles in leg lengths",
+    "borders": "borders", "typical_error": "Typical error: {name}",
+    "meta_pose_quality": "Pose estimation: quality preset", "meta_pose_analysis_fps": "Pose estimation: frames per second",
+    "meta_pose_model": "Pose estimation: model", "meta_pose_flip_test": "Pose estimation: mirrored picture",
+    "meta_pose_skeleton": "Pose estimation: skeleton", "meta_pose_segments": "Pose estimation: video segments",
+    "meta_pose_processes": "Pose estimation: processes", "meta_pose_max_side": "Pose estimation: image size (px)",
+    "meta_pose_seconds": "Pose estimation: computing time (s)", "meta_pose_decoded_until_s": "Video decoded until (s)",
+    "meta_pose_subject_choice": "Person assessed", "meta_pose_other_person_frames": "Frames with someone else (left empty)",
+    "meta_pose_other_person_s": "Times with someone else (left empty)",
+    "meta_pose_subject_unlike_frames": "Frames unlike the person (left empty)",
+    "meta_pose_subject_recovered_frames": "Frames where the person was found again",
+    "meta_cleaning_analysed_share": "Share of frames analysed after cleaning",
+    "meta_angles_vertical_method": "Vertical: method", "meta_angles_vertical_standing_frames": "Vertical: standing frames",
+    "meta_angles_vertical_camera_pitch_deg": "Vertical: camera pitch (°)", "meta_angles_trunk_depth_method": "Trunk depth: method",
+    "meta_angles_source": "Angles from",
+    # the zone-profile Method sheet
+    "conditional_max_min": "Conditionally acceptable postures at most (min/shift)",
+    "unacceptable_max_min": "Unacceptable postures at most (min/shift)",
+    "combined_max_share": "Non-neutral postures at most (share of the shift)",
+    "part_column": "measured as",
+    "freq_ge2": "≥ 2/min", "freq_lt2": "< 2/min",
+})
+LABELS["cs"].update({
+    "sheet_keyframes": "Klíčové snímky",
+    "footer_page": "Strana &P z &N", "printed_hint": "Surová data: netisknou se (všechny hodnoty jsou v CSV).",
+    "summary_standard": "Hodnoceno podle", "meta_block": "Údaje protokolu", "meta_company": "Firma",
+    "meta_ico": "IČO", "meta_position": "Profese / pracovní pozice", "meta_workplace": "Pracoviště",
+    "meta_workers": "Pracovník (iniciály)", "meta_date": "Datum měření", "meta_measured_by": "Měřil",
+    "meta_camera": "Umístění kamery", "meta_time_study": "Časový snímek (soubor)",
+    "meta_from_study": "z časového snímku {name}", "measurement_block": "Video a měření",
+    "measured_parts": "Podíl videa se změřenou částí těla",
+    "result_block": "Výsledek", "uncertainty_block": "Nejistota měření",
+    "uncertainty_statement": "Úhly z jedné videokamery, pohled {view}. Typické chyby v tomto pohledu: trup ± {trunk:g}°, "
+                             "hlava ± {head:g}°, paže ± {arm:g}° (processor/accuracy.py, proti renderovaným postavám se "
+                             "známou polohou). Minuty za směnu jsou přepočteny z {seconds:.0f} s vyhodnoceného videa na dobu "
+                             "výkonu práce; položky označené jako hraniční mohou v rámci těchto chyb spadat do jiné kategorie.",
+    "signature_block": "Měřil a vyhodnotil", "sig_name": "Jméno", "sig_date": "Datum", "sig_signature": "Podpis",
+    "col_minutes_shift": "Minut za směnu", "col_category": "Kategorie",
+    "borderline_mark": "hraniční {lo}–{hi}",
+    "camera_view": "{view}, zhruba {height} osoby",
+    "keyframes_title": "Nejhorší okamžik položek, které určují kategorii (obličeje rozmazány)",
+    "keyframes_title_1": "Nejhorší okamžik nejčastějších položek (obličeje rozmazány)",
+    "keyframes_title_noblur": "Nejhorší okamžik položek, které určují kategorii",
+    "keyframe_caption": "{row} — {time}, {quantity} {value}",
+    "keyframes_none": "Žádná poloha z katalogu se nevyskytla, klíčové snímky proto nejsou.",
+    "no_blur_note": "Obličeje nejsou rozmazány (nastavení analysis.blur_faces = false).",
+    "time_axis_mmss": "Čas (min:s)",
+    "method_record": "Technický záznam zpracování (hodnoty, jak je zapsal software)",
+    "sigdef_trunk_flexion": "předklon trupu (spojnice trupu proti svislici v sagitální rovině, + vpřed)",
+    "sigdef_trunk_bend_twist": "větší z |úklonu trupu| a |rotace trupu|",
+    "sigdef_head_flexion": "sklon hlavy (spojnice ucho–rameno proti svislici, + vpřed)",
+    "sigdef_head_bend_rot": "větší z |úklonu hlavy| a |rotace hlavy|, obojí vůči trupu",
+    "sigdef_arm_R": "zvednutí pravé paže proti svislici; „zapažení“ = za trupem o více než 20°, paže pod vodorovnou",
+    "sigdef_arm_L": "zvednutí levé paže proti svislici; „zapažení“ = za trupem o více než 20°, paže pod vodorovnou",
+    "sigdef_knee_flexion": "větší flexe kolena z obou nohou (0 = natažená)",
+    "sigdef_low_posture": "klek, dřep nebo leh z výšky kyčlí a kolen nad kotníky v délkách nohy",
+    "borders": "hranice", "typical_error": "Typická chyba: {name}",
+    "meta_pose_quality": "Odhad pózy: kvalita", "meta_pose_analysis_fps": "Odhad pózy: snímků za sekundu",
+    "meta_pose_model": "Odhad pózy: model", "meta_pose_flip_test": "Odhad pózy: zrcadlený obraz",
+    "meta_pose_skeleton": "Odhad pózy: kostra", "meta_pose_segments": "Odhad pózy: úseků videa",
+    "meta_pose_processes": "Odhad pózy: procesů", "meta_pose_max_side": "Odhad pózy: velikost obrazu (px)",
+    "meta_pose_seconds": "Odhad pózy: doba výpočtu (s)", "meta_pose_decoded_until_s": "Video dekódováno do (s)",
+    "meta_pose_subject_choice": "Hodnocená osoba", "meta_pose_other_person_frames": "Snímky s jinou osobou (prázdné)",
+    "meta_pose_other_person_s": "Časy s jinou osobou (prázdné)",
+    "meta_pose_subject_unlike_frames": "Snímky nepodobné osobě (prázdné)",
+    "meta_pose_subject_recovered_frames": "Snímky, kde byla osoba znovu nalezena",
+    "meta_cleaning_analysed_share": "Podíl vyhodnocených snímků po čištění",
+    "meta_angles_vertical_method": "Svislice: metoda", "meta_angles_vertical_standing_frames": "Svislice: snímky ve stoje",
+    "meta_angles_vertical_camera_pitch_deg": "Svislice: sklon kamery (°)", "meta_angles_trunk_depth_method": "Hloubka trupu: metoda",
+    "meta_angles_source": "Úhly z",
+    "conditional_max_min": "Podmíněně přijatelné polohy nejvýše (min/směnu)",
+    "unacceptable_max_min": "Nepřijatelné polohy nejvýše (min/směnu)",
+    "combined_max_share": "Jiné než neutrální polohy nejvýše (podíl směny)",
+    "part_column": "měřeno jako",
+    "freq_ge2": "≥ 2/min", "freq_lt2": "< 2/min",
+})
+
+# The position workbook (processor.nv361.position): its own keys, prefixed ``pos_``.
+_POSITION = {
+    "cs": {
+        "sheet_protocol": "Protokol", "sheet_all": "Všechny položky", "sheet_study": "Časový snímek",
+        "sheet_calc": "Výpočet",
+        "title": "Hodnocení pracovních poloh pracovní pozice",
+        "workers": "Měření pracovníci (iniciály)", "standard": "Hodnoceno podle",
+        "s3": "3. Zaznamenaný výskyt pracovních poloh",
+        "posture": "Pracovní poloha (NV č. 361/2007 Sb., příloha č. 5 část C)", "posture_en": "Pracovní poloha (anglicky)",
+        "work": "Svalová práce", "frequency": "Frekvence pohybů", "per_shift": "min/směnu",
+        "average": "Průměr (min/směnu)", "class": "N / PP", "category": "Kategorie",
+        "none_occurred": "Žádná z hodnocených pracovních poloh se nevyskytla.",
+        "s3_note": "N = nepřijatelná, PP = podmíněně přijatelná. Minuty za směnu pracovníka = Σ přes operace (sekundy "
+                   "v poloze ÷ sekundy, kdy byla část těla ve videu měřena × minuty operace za směnu); průměr je "
+                   "z pracovníků, u nichž byla poloha měřena.",
+        "s4": "4. Celkové výsledky",
+        "shift": "Délka směny (min)", "meal_break": "Přestávka na jídlo a oddech (min)",
+        "work_time": "Doba výkonu práce (min)",
+        "coefficient": "Koeficient doby výkonu práce (NV č. 361/2007 Sb., příloha č. 5 část D, tabulka č. 8)",
+        "below_table": "Doba výkonu práce je kratší než 240 min, kde tabulka č. 8 začíná; použit její první koeficient.",
+        "limits_pp": "Limity podmíněně přijatelných poloh (PP): kategorie 1 do / kategorie 2 do (min/směnu)",
+        "limits_n": "Limity nepřijatelných poloh (N): kategorie 1 do / kategorie 2 do (min/směnu)",
+        "rule": "Souhrnné pravidlo (pro informaci): součet / limit (min/směnu)",
+        "rule_pp": "Podmíněně přijatelné polohy celkem (limit 160 × koeficient)",
+        "rule_n": "Nepřijatelné polohy celkem (limit 30 × koeficient)",
+        "rule_both": "Obojí celkem (limit polovina doby výkonu práce)",
+        "overall": "Celkové hodnocení", "proposed": "Navržená kategorie", "notes": "Poznámky",
+        "id": "Položka (id)", "part": "Část těla", "limit1": "Kategorie 1 do (min)", "limit2": "Kategorie 2 do (min)",
+        "status": "Stav",
+        "status_measured": "posouzeno", "status_not_applicable": "neuplatní se (podle opory ve videích)",
+        "status_not_measured": "neměřeno (část těla nebyla ve videích měřena)",
+        "status_not_from_video": "nelze posoudit z videa",
+        "operation": "Operace", "minutes": "Minut za směnu", "support": "Opora", "video": "Video",
+        "worker": "Pracovník", "seconds": "Sekundy v poloze", "analysed": "Měřeno (s)", "share": "Podíl",
+        "op_minutes": "Minut operace za směnu", "row_minutes": "Minut polohy za směnu",
+        "operations_sum": "Součet minut operací",
+        "calc_note": "Prázdné minuty: video danou část těla neměřilo (položka se u operace nezapočítává).",
+        "uncertainty": "Minuty vycházejí z úhlů změřených jednou videokamerou; typické chyby úhlů podle pohledu uvádí list "
+                       "Metodika každého videa. Položky poblíž hranice kategorie ověřte na videu.",
+    },
+    "en": {
+        "sheet_protocol": "Protocol", "sheet_all": "All rows", "sheet_study": "Time study",
+        "sheet_calc": "Calculation",
+        "title": "Working postures of a position",
+        "workers": "Workers measured (initials)", "standard": "Assessed under",
+        "s3": "3. Recorded occurrence of working postures",
+        "posture": "Working posture (NV 361/2007 Sb., Annex 5 part C, legal text)", "posture_en": "Posture (English)",
+        "work": "Muscle work", "frequency": "Frequency of movements", "per_shift": "min/shift",
+        "average": "Average (min/shift)", "class": "N / PP", "category": "Category",
+        "none_occurred": "None of the assessed working postures occurred.",
+        "s3_note": "N = unacceptable, PP = conditionally acceptable. A worker's minutes per shift = Σ over the "
+                   "operations (seconds in the posture ÷ seconds the body part was measured in the video × the "
+                   "operation's minutes per shift); the average is over the workers in whom the posture was measured.",
+        "s4": "4. Overall results",
+        "shift": "Shift (min)", "meal_break": "Meal break (min)", "work_time": "Work time (min)",
+        "coefficient": "Work-time coefficient (NV 361/2007 Sb., Annex 5 part D, table 8)",
+        "below_table": "The work time is below 240 min, where table 8 starts; its first coefficient is used.",
+        "limits_pp": "Limits of conditionally acceptable postures (PP): category 1 up to / category 2 up to (min/shift)",
+        "limits_n": "Limits of unacceptable postures (N): category 1 up to / category 2 up to (min/shift)",
+        "rule": "Summary rule (for information): sum / limit (min/shift)",
+        "rule_pp": "Conditionally acceptable postures in all (limit 160 × coefficient)",
+        "rule_n": "Unacceptable postures in all (limit 30 × coefficient)",
+        "rule_both": "Both together (limit half the work time)",
+        "overall": "Overall assessment", "proposed": "Proposed category", "notes": "Notes",
+        "id": "Row (id)", "part": "Body part", "limit1": "Category 1 up to (min)", "limit2": "Category 2 up to (min)",
+        "status": "Status",
+        "status_measured": "assessed", "status_not_applicable": "not applicable (the videos' support marks)",
+        "status_not_measured": "not measured (the body part was not measured in the videos)",
+        "status_not_from_video": "not assessed from the video",
+        "operation": "Operation", "minutes": "Minutes per shift", "support": "Support", "video": "Video",
+        "worker": "Worker", "seconds": "Seconds in posture", "analysed": "Measured (s)", "share": "Share",
+        "op_minutes": "Operation minutes per shift", "row_minutes": "Posture minutes per shift",
+        "operations_sum": "Operations in all",
+        "calc_note": "Empty minutes: the video did not measure that body part (the row does not count the operation).",
+        "uncertainty": "The minutes come from angles measured with one video camera; each video's Method sheet states the "
+                       "typical angle errors of its view. Check rows near a category limit on the video.",
+    },
+}
+for _lang, _table in _POSITION.items():
+    LABELS[_lang].update({f"pos_{k}": v for k, v in _table.items()})
+
+METADATA_KEYS = ("company", "ico", "position", "workplace", "workers", "date", "measured_by", "camera")
+
+
+def freq_label(lang: str, frequency: str | None) -> str | None:
+    """A catalogue row's frequency class for readers (``>=2/min`` -> "≥ 2/min"); None for static rows."""
+    if not frequency:
+        return None
+    return label(lang, "freq_ge2" if frequency.startswith(">=") else "freq_lt2")
+
+
+def position_labels(lang: str) -> dict[str, str]:
+    """The position workbook's labels (``pos_*``) and the shared metadata labels, by their short keys."""
+    if lang not in LABELS:
+        raise ValueError(f"unknown language {lang!r}; use cs or en")
+    table = {k[4:]: label(lang, k) for k in LABELS["en"] if k.startswith("pos_")}
+    for key in ("company", "ico", "position", "workplace", "date", "measured_by", "time_study"):
+        table[key] = label(lang, f"meta_{key}")
+    return table
+
+
+def meta_label(lang: str, key: str) -> str:
+    """A processing record key (Method sheet) for readers; the key itself when the table has none."""
+    return label(lang, f"meta_{key}") if f"meta_{key}" in LABELS["en"] else key

@@ -30,6 +30,7 @@ from processor.nv361 import STANDARD_NAME, TITLE, CatalogueRow, load_catalogue
 from processor.nv361.category import WorkTime, limits, work_time
 from processor.nv361.evaluate import PART_NAMES, WORK_NAMES, Assessment, RowAssessment, assess, sentence
 from processor.nv361.summary import SummaryError, read_summary
+from processor.report_labels import freq_label, position_labels
 from processor.nv361.timestudy import POSITION_SUFFIX, SUPPORT_WORDS_CS, TimeStudy, TimeStudyError, resolve_video
 
 POSITION_SCHEMA = "ergo-hotfolder/position/1"
@@ -316,85 +317,8 @@ def write_position_json(result: PositionResult, path: str | Path) -> Path:
 
 # -- the workbook ---------------------------------------------------------------------------------------
 
-LABELS = {
-    "cs": {
-        "sheet_protocol": "Protokol", "sheet_all": "Všechny položky", "sheet_study": "Časový snímek",
-        "sheet_calc": "Výpočet",
-        "title": "Hodnocení pracovních poloh pracovní pozice",
-        "company": "Firma", "ico": "IČO", "position": "Profese / pracovní pozice", "workplace": "Pracoviště",
-        "date": "Datum měření", "measured_by": "Měřil", "workers": "Měření pracovníci (iniciály)",
-        "time_study": "Časový snímek (soubor)", "standard": "Hodnoceno podle",
-        "s3": "3. Zaznamenaný výskyt pracovních poloh",
-        "posture": "Pracovní poloha (NV č. 361/2007 Sb., příloha č. 5 část C)", "posture_en": None,
-        "work": "Svalová práce", "frequency": "Frekvence pohybů", "per_shift": "min/směnu",
-        "average": "Průměr (min/směnu)", "class": "N / PP", "category": "Kategorie",
-        "none_occurred": "Žádná z hodnocených pracovních poloh se nevyskytla.",
-        "s3_note": "N = nepřijatelná, PP = podmíněně přijatelná. Minuty za směnu pracovníka = Σ přes operace (sekundy "
-                   "v poloze ÷ sekundy, kdy byla část těla ve videu měřena × minuty operace za směnu); průměr je "
-                   "z pracovníků, u nichž byla poloha měřena.",
-        "s4": "4. Celkové výsledky",
-        "shift": "Délka směny (min)", "meal_break": "Přestávka na jídlo a oddech (min)",
-        "work_time": "Doba výkonu práce (min)",
-        "coefficient": "Koeficient doby výkonu práce (NV č. 361/2007 Sb., příloha č. 5 část D, tabulka č. 8)",
-        "below_table": "Doba výkonu práce je kratší než 240 min, kde tabulka č. 8 začíná; použit její první koeficient.",
-        "limits_pp": "Limity podmíněně přijatelných poloh (PP): kategorie 1 do / kategorie 2 do (min/směnu)",
-        "limits_n": "Limity nepřijatelných poloh (N): kategorie 1 do / kategorie 2 do (min/směnu)",
-        "rule": "Souhrnné pravidlo (pro informaci): součet / limit (min/směnu)",
-        "rule_pp": "Podmíněně přijatelné polohy celkem (limit 160 × koeficient)",
-        "rule_n": "Nepřijatelné polohy celkem (limit 30 × koeficient)",
-        "rule_both": "Obojí celkem (limit polovina doby výkonu práce)",
-        "overall": "Celkové hodnocení", "proposed": "Navržená kategorie", "notes": "Poznámky",
-        "id": "Položka (id)", "part": "Část těla", "limit1": "Kategorie 1 do (min)", "limit2": "Kategorie 2 do (min)",
-        "status": "Stav",
-        "status_measured": "posouzeno", "status_not_applicable": "neuplatní se (podle opory ve videích)",
-        "status_not_measured": "neměřeno (část těla nebyla ve videích měřena)",
-        "status_not_from_video": "nelze posoudit z videa",
-        "operation": "Operace", "minutes": "Minut za směnu", "support": "Opora", "video": "Video",
-        "worker": "Pracovník", "seconds": "Sekundy v poloze", "analysed": "Měřeno (s)", "share": "Podíl",
-        "op_minutes": "Minut operace za směnu", "row_minutes": "Minut polohy za směnu",
-        "operations_sum": "Součet minut operací",
-        "calc_note": "Prázdné minuty: video danou část těla neměřilo (položka se u operace nezapočítává).",
-        "freq": {">=2/min": "≥ 2/min", "<2/min": "< 2/min"},
-    },
-    "en": {
-        "sheet_protocol": "Protocol", "sheet_all": "All rows", "sheet_study": "Time study",
-        "sheet_calc": "Calculation",
-        "title": "Working postures of a position",
-        "company": "Company", "ico": "Company ID (IČO)", "position": "Position", "workplace": "Workplace",
-        "date": "Measurement date", "measured_by": "Measured by", "workers": "Workers measured (initials)",
-        "time_study": "Time study (file)", "standard": "Assessed under",
-        "s3": "3. Recorded occurrence of working postures",
-        "posture": "Working posture (NV 361/2007 Sb., Annex 5 part C, legal text)", "posture_en": "Posture (English)",
-        "work": "Muscle work", "frequency": "Frequency of movements", "per_shift": "min/shift",
-        "average": "Average (min/shift)", "class": "N / PP", "category": "Category",
-        "none_occurred": "None of the assessed working postures occurred.",
-        "s3_note": "N = unacceptable, PP = conditionally acceptable. A worker's minutes per shift = Σ over the "
-                   "operations (seconds in the posture ÷ seconds the body part was measured in the video × the "
-                   "operation's minutes per shift); the average is over the workers in whom the posture was measured.",
-        "s4": "4. Overall results",
-        "shift": "Shift (min)", "meal_break": "Meal break (min)", "work_time": "Work time (min)",
-        "coefficient": "Work-time coefficient (NV 361/2007 Sb., Annex 5 part D, table 8)",
-        "below_table": "The work time is below 240 min, where table 8 starts; its first coefficient is used.",
-        "limits_pp": "Limits of conditionally acceptable postures (PP): category 1 up to / category 2 up to (min/shift)",
-        "limits_n": "Limits of unacceptable postures (N): category 1 up to / category 2 up to (min/shift)",
-        "rule": "Summary rule (for information): sum / limit (min/shift)",
-        "rule_pp": "Conditionally acceptable postures in all (limit 160 × coefficient)",
-        "rule_n": "Unacceptable postures in all (limit 30 × coefficient)",
-        "rule_both": "Both together (limit half the work time)",
-        "overall": "Overall assessment", "proposed": "Proposed category", "notes": "Notes",
-        "id": "Row (id)", "part": "Body part", "limit1": "Category 1 up to (min)", "limit2": "Category 2 up to (min)",
-        "status": "Status",
-        "status_measured": "assessed", "status_not_applicable": "not applicable (the videos' support marks)",
-        "status_not_measured": "not measured (the body part was not measured in the videos)",
-        "status_not_from_video": "not assessed from the video",
-        "operation": "Operation", "minutes": "Minutes per shift", "support": "Support", "video": "Video",
-        "worker": "Worker", "seconds": "Seconds in posture", "analysed": "Measured (s)", "share": "Share",
-        "op_minutes": "Operation minutes per shift", "row_minutes": "Posture minutes per shift",
-        "operations_sum": "Operations in all",
-        "calc_note": "Empty minutes: the video did not measure that body part (the row does not count the operation).",
-        "freq": {">=2/min": "≥ 2/min", "<2/min": "< 2/min"},
-    },
-}
+# The wording lives in processor/report_labels.py (keys "pos_*" and the shared "meta_*").
+LABELS = {lang: position_labels(lang) for lang in ("cs", "en")}
 MIN_FMT = "0.0"
 COEF_FMT = "0.000"
 LIMIT_FMT = "0.0##"
@@ -530,7 +454,7 @@ def _protocol(ws, result: PositionResult, lang: str, L) -> None:
         for pr in rows:
             c = 1
             values: list = [pr.row.text_cs] + ([pr.row.text_en] if en else [])
-            values += [WORK_NAMES[lang][pr.row.work], L["freq"].get(pr.row.frequency)]
+            values += [WORK_NAMES[lang][pr.row.work], freq_label(lang, pr.row.frequency)]
             values += [pr.workers[k].minutes for k in s.workers] + [pr.average, pr.row.row_class, pr.assessment.category]
             for v in values:
                 cell = ws.cell(r, c, v)
@@ -610,7 +534,7 @@ def _all_rows(ws, result: PositionResult, lang: str, L) -> None:
     _header(ws, 1, headers, st)
     for i, pr in enumerate(result.rows, start=2):
         values: list = [pr.row.id, PART_NAMES[lang][pr.row.part], pr.row.text_cs] + ([pr.row.text_en] if en else [])
-        values += [WORK_NAMES[lang][pr.row.work], L["freq"].get(pr.row.frequency), pr.row.row_class]
+        values += [WORK_NAMES[lang][pr.row.work], freq_label(lang, pr.row.frequency), pr.row.row_class]
         values += [pr.workers[k].minutes for k in s.workers]
         values += [pr.average, *pr.assessment.limits, pr.assessment.category, L[f"status_{pr.status}"]]
         for c, v in enumerate(values, start=1):
