@@ -37,7 +37,7 @@ def log_times(text: str, pattern: str) -> list[float]:
 def pod_run(args: argparse.Namespace, tmp: Path) -> None:
     from config import load_settings
     from pod_launcher.runpod_launcher import RunpodLauncher
-    from processor.worker_env import build_worker_env
+    from pod_launcher.pod_env import build_worker_env
     from tests.support.drive_emulator import DriveEmulator
     from tests.support.runpod_emulator import RunpodEmulator
 
@@ -82,7 +82,7 @@ def pod_run(args: argparse.Namespace, tmp: Path) -> None:
 
 def local_run(args: argparse.Namespace, tmp: Path) -> None:
     from config import load_settings
-    from processor.worker import run_worker
+    from processor.runtime.worker import run_worker
     from tests.support.quick_analyzer import quick_analyze
 
     inbox = tmp / "data" / "inbox"

@@ -1,4 +1,6 @@
-"""Types shared by both storage backends, the state machine and their users (worker, watcher).
+"""Types shared by both storage backends, the state machine and their users (worker, watcher), and
+the one home of the per-video contract: the ``hf_*`` state schema, the verdict codes the worker
+leaves for the watcher, and the names of the files written for a video (outputs, error file).
 
 State lives on each video as string properties with an ``hf_`` prefix (Drive ``properties``,
 which Apps Script can read too; a sidecar JSON file in the local backend). A video without
@@ -10,8 +12,17 @@ from __future__ import annotations
 import enum
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
+from pathlib import PurePath
 
 PREFIX = "hf_"
+NONCE_KEY = PREFIX + "claim_nonce"  # identifies one claim (drive.queue)
+# On outputs: the claim nonce that uploaded them, so a late writer can find and remove its own files.
+OUTPUT_CLAIM_KEY = PREFIX + "claim"
+# On a time study (processor.runtime.positions): the version evaluated, its workbook, what it waits for.
+POSITION_MD5_KEY = PREFIX + "position_md5"
+POSITION_REPORT_KEY = PREFIX + "position_report"
+POSITION_WAITING_KEY = PREFIX + "position_waiting"
+POSITION_ERROR_KEY = PREFIX + "position_error"
 # Drive allows 124 bytes for key + value of one property.
 MAX_PROPERTY_BYTES = 124
 
@@ -141,3 +152,89 @@ def _int(v: str | None, default):
         return int(v) if v not in (None, "") else default
     except ValueError:
         return default
+
+
+# -- the verdicts a worker leaves on a finished video -----------------------------------------------
+
+VERDICT_KEY, VERDICTS_KEY = PREFIX + "verdict", PREFIX + "verdicts"
+# Short codes, so that many body parts fit Drive's 124 bytes; k1..k3: NV 361 catalogue categories.
+VERDICT_CODES = {"acceptable": "ok", "conditionally_acceptable": "cond", "unacceptable": "bad", "not_assessed": "na",
+                 "category_1": "k1", "category_2": "k2", "category_3": "k3"}
+VERDICT_WORDS = {"ok": "acceptable", "cond": "conditionally acceptable", "bad": "unacceptable", "na": "not assessed",
+                 "k1": "category 1", "k2": "category 2", "k3": "category 3"}
+
+
+def verdict_properties(verdicts: dict[str, str], overall: str) -> dict[str, str]:
+    """``hf_verdict`` (overall) and ``hf_verdicts`` ("trunk=bad;neck=ok;..." with short codes, whole
+    items only, within Drive's 124 bytes per property) for the watcher's "report ready" e-mail."""
+    room = MAX_PROPERTY_BYTES - len(VERDICTS_KEY)
+    items: list[str] = []
+    for part, verdict in verdicts.items():
+        item = f"{part}={VERDICT_CODES.get(verdict, verdict)}"
+        if len(";".join([*items, item]).encode()) > room:
+            break
+        items.append(item)
+    props = {VERDICT_KEY: truncate_property(VERDICT_KEY, overall)}
+    if items:
+        props[VERDICTS_KEY] = ";".join(items)
+    return props
+
+
+def read_verdicts(props: dict[str, str]) -> list[str]:
+    """The verdicts of ``verdict_properties`` as lines for people ("Trunk: unacceptable")."""
+    out = []
+    overall = props.get(VERDICT_KEY)
+    if overall:
+        out.append(f"Overall: {overall.replace('_', ' ')}")
+    for item in (props.get(VERDICTS_KEY) or "").split(";"):
+        part, _, verdict = item.partition("=")
+        part, verdict = part.strip(), verdict.strip()
+        if part and verdict:
+            word = VERDICT_WORDS.get(verdict, verdict.replace("_", " "))
+            out.append(f"{part.replace('_', ' ').capitalize()}: {word}")
+    return out
+
+
+# -- the names of the files written for a video ------------------------------------------------------
+
+# Most file systems allow 255 bytes per name; a video's name may already be close to that, so the
+# names made from it keep their suffix and shorten the stem (marked with "~" and a short hash of the
+# full stem, so two long names that share a start stay apart).
+MAX_NAME_BYTES = 255
+
+
+def fit_name(stem: str, suffix: str, limit: int = MAX_NAME_BYTES) -> str:
+    """``stem + suffix``, the stem shortened (UTF-8 safe) if the whole would exceed ``limit`` bytes."""
+    if len((stem + suffix).encode()) <= limit:
+        return stem + suffix
+    import hashlib
+
+    tag = "~" + hashlib.sha1(stem.encode()).hexdigest()[:8]
+    room = limit - len(suffix.encode()) - len(tag.encode())
+    return stem.encode()[: max(0, room)].decode(errors="ignore").rstrip() + tag + suffix
+
+
+@dataclass(frozen=True)
+class OutputNames:
+    """The files one video's analysis leaves in Reports, named after the video (the only home of these
+    names: the worker, the analyse/evaluate commands and the position workbooks use them)."""
+
+    report: str
+    angles: str
+    preview: str
+    summary: str
+
+    @classmethod
+    def of(cls, video_name: str) -> "OutputNames":
+        stem = PurePath(video_name).stem or video_name
+        return cls(fit_name(stem, " - ergonomics.xlsx"), fit_name(stem, " - angles.csv"),
+                   fit_name(stem, " - preview.mp4"), fit_name(stem, " - summary.json"))
+
+    def in_dir(self, folder) -> dict:
+        """{report, angles, preview, summary: path in ``folder``} (``processor.model.OutputPaths(**...)``)."""
+        return {key: folder / name for key, name in self.__dict__.items()}
+
+
+def error_file_name(name: str) -> str:
+    """``<name> - error.txt`` in Failed: why a video (or a time study) could not be processed."""
+    return fit_name(name, " - error.txt")

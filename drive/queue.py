@@ -55,12 +55,14 @@ from typing import Callable
 
 from config.settings import DriveSettings
 from drive.model import (
+    NONCE_KEY,
     PREFIX,
     Folder,
     ReportRef,
     State,
     VideoFile,
     VideoState,
+    error_file_name,
     format_time,
     utcnow,
 )
@@ -69,7 +71,6 @@ from drive.storage import FileGone, Storage, StorageError
 
 log = logging.getLogger(__name__)
 
-NONCE_KEY = PREFIX + "claim_nonce"
 STATE_KEYS = tuple(VideoState().to_properties()) + (NONCE_KEY,)
 
 
@@ -409,10 +410,6 @@ class VideoQueue:
             pass
         except StorageError as exc:
             log.warning("could not move %s to %s yet (%s); the next sweep retries", video.name, folder.value, exc)
-
-
-def error_file_name(video_name: str) -> str:
-    return f"{video_name} - error.txt"
 
 
 def _one_line(reason: str) -> str:

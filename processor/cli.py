@@ -78,7 +78,7 @@ def register_work(sub: argparse._SubParsersAction) -> None:
 
 
 def _work(args: argparse.Namespace, settings) -> int:
-    from processor.worker import worker_main
+    from processor.runtime.worker import worker_main
 
     return worker_main(args.config, verbose=args.verbose)
 
@@ -155,7 +155,11 @@ def run_analyze(args: argparse.Namespace, settings) -> int:
     except ImportError:  # the body-model stage is optional
         BodyModelError = ()  # noqa: N806
     try:
-        result = analyze_video(video, out_dir, options, progress=progress)
+        from drive.model import OutputNames  # the names outputs have everywhere (one home)
+        from processor.model import OutputPaths
+
+        outputs = OutputPaths(**OutputNames.of(video.name).in_dir(out_dir))
+        result = analyze_video(video, out_dir, options, progress=progress, outputs=outputs)
     except BodyModelError as exc:
         bar.close()
         return _fail(str(exc))

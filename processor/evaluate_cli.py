@@ -16,7 +16,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from processor.model import ANGLE_COLUMNS, AnalysisOptions, OutputNames
+from drive.model import OutputNames  # the names outputs have everywhere (one home)
+from processor.model import ANGLE_COLUMNS, AnalysisOptions
 
 ANGLES_SUFFIX = " - angles"
 

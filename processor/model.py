@@ -107,19 +107,18 @@ class PoseSequence:
 
 
 @dataclass(frozen=True)
-class OutputNames:
-    """The files one video's analysis writes, named after the video (the only home of these names)."""
+class OutputPaths:
+    """Where one analysis writes its files. The pipeline does not name outputs for people: its callers
+    pass the names (``drive.model.OutputNames``); without them it writes plain names in ``out_dir``."""
 
-    report: str
-    angles: str
-    preview: str
-    summary: str
+    report: Path
+    angles: Path
+    preview: Path
+    summary: Path
 
     @classmethod
-    def of(cls, video_name: str) -> "OutputNames":
-        stem = Path(video_name).stem or video_name
-        return cls(f"{stem} - ergonomics.xlsx", f"{stem} - angles.csv", f"{stem} - preview.mp4",
-                   f"{stem} - summary.json")
+    def plain(cls, out_dir: Path) -> "OutputPaths":
+        return cls(out_dir / "report.xlsx", out_dir / "angles.csv", out_dir / "preview.mp4", out_dir / "summary.json")
 
 
 DEFAULT_WORK_MINUTES = 480.0  # the reference work time of NV 361/2007 (table 8 coefficient 1.000)

@@ -17,7 +17,7 @@ import numpy as np
 import pandas as pd
 
 from processor.model import (
-    ANGLE_COLUMNS, DEFAULT_WORK_MINUTES, AnalysisOptions, AnalysisResult, OutputNames, PoseSequence, VideoError,
+    ANGLE_COLUMNS, DEFAULT_WORK_MINUTES, AnalysisOptions, AnalysisResult, OutputPaths, PoseSequence, VideoError,
 )
 from processor.report_data import ReportData
 from processor.report_labels import label
@@ -31,12 +31,6 @@ Progress = Callable[[float], None]
 # Shares of the progress bar per stage (pose estimation is most of the time).
 _POSE = (0.02, 0.85)
 _FIT = (0.85, 0.92)
-
-
-def output_paths(video: Path, out_dir: Path) -> tuple[Path, Path, Path, Path]:
-    """Report, CSV, preview and summary JSON paths in ``out_dir`` (names: ``OutputNames``)."""
-    n = OutputNames.of(video.name)
-    return out_dir / n.report, out_dir / n.angles, out_dir / n.preview, out_dir / n.summary
 
 
 def _sub(progress: Progress | None, lo: float, hi: float) -> Progress | None:
@@ -63,7 +57,7 @@ def _empty_angles(pose: PoseSequence) -> pd.DataFrame:
 
 
 def analyze_video(path: str | Path, out_dir: str | Path, options: AnalysisOptions = AnalysisOptions(),
-                  progress: Progress | None = None) -> AnalysisResult:
+                  progress: Progress | None = None, outputs: OutputPaths | None = None) -> AnalysisResult:
     from processor.video import probe
 
     video = Path(path)
@@ -76,7 +70,8 @@ def analyze_video(path: str | Path, out_dir: str | Path, options: AnalysisOption
         check_standard(options.standard)
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
-    xlsx, csv, mp4, summary_json = output_paths(video, out)
+    paths = outputs or OutputPaths.plain(out)
+    xlsx, csv, mp4, summary_json = paths.report, paths.angles, paths.preview, paths.summary
 
     info = probe(video)  # bad input fails here, before the heavy imports below
     if options.body_model is not None:

@@ -37,7 +37,7 @@ def worker_env_factory(settings: Settings) -> Callable[[], dict[str, str]]:
 
     def build() -> dict[str, str]:
         from config.logs import secret_filter
-        from processor.worker_env import build_worker_env
+        from pod_launcher.pod_env import build_worker_env
 
         token_json = None
         if settings.storage.backend == "drive":

@@ -8,7 +8,7 @@ from datetime import datetime
 from pathlib import Path
 
 from config.settings import Settings
-from drive.model import PREFIX, State, VideoFile, VideoState, format_time
+from drive.model import State, VideoFile, VideoState, format_time, read_verdicts
 
 DRIVE_FILE_URL = "https://drive.google.com/file/d/{id}/view"
 
@@ -105,25 +105,7 @@ def local_report_path(settings: Settings, report_id: str) -> Path:
     return (settings.local.root / candidate).resolve()
 
 
-# The worker's short codes (processor.worker.verdict_properties) back to words.
-VERDICT_WORDS = {"ok": "acceptable", "cond": "conditionally acceptable", "bad": "unacceptable", "na": "not assessed",
-                 "k1": "category 1", "k2": "category 2", "k3": "category 3"}
-
-
-def verdicts(props: dict[str, str]) -> list[str]:
-    """Key verdicts the worker leaves on the video (``hf_verdict`` overall, ``hf_verdicts``
-    "part=code;..."); shown in the done e-mail and on the page when present."""
-    out = []
-    overall = props.get(PREFIX + "verdict")
-    if overall:
-        out.append(f"Overall: {overall.replace('_', ' ')}")
-    for item in (props.get(PREFIX + "verdicts") or "").split(";"):
-        part, _, verdict = item.partition("=")
-        part, verdict = part.strip(), verdict.strip()
-        if part and verdict:
-            word = VERDICT_WORDS.get(verdict, verdict.replace("_", " "))
-            out.append(f"{part.replace('_', ' ').capitalize()}: {word}")
-    return out
+verdicts = read_verdicts  # the worker's verdict properties as lines (drive.model, one home)
 
 
 def video_row(settings: Settings, video: VideoFile, state: VideoState, settled: bool, now: datetime) -> VideoRow:

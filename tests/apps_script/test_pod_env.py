@@ -1,4 +1,4 @@
-"""The pod env Code.gs builds is one the Python worker accepts (processor.worker_env contract).
+"""The pod env Code.gs builds is one the Python worker accepts (pod_launcher.pod_env contract).
 
 Node runs Code.gs in the fake Apps Script runtime and prints the env it would send to RunPod; the
 worker's own ``apply_worker_env`` unpacks it (after RunPod resolved the secret reference) and the
@@ -18,7 +18,7 @@ import pytest
 
 from config.settings import load_settings
 
-worker_env = pytest.importorskip("processor.worker_env", reason="processor.worker_env not merged yet")
+from pod_launcher import pod_env as worker_env  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[2]
 NODE = shutil.which("node")

@@ -27,7 +27,7 @@ NODE = shutil.which("node")
 FAKE_WORKER = r"""
 import json, os, sys, time
 from pathlib import Path
-from processor.worker_env import apply_worker_env
+from pod_launcher.pod_env import apply_worker_env
 env = dict(os.environ)
 apply_worker_env(env, scratch_dir=Path("scratch"))
 token = Path(env["HOTFOLDER_DRIVE__TOKEN_FILE"]).read_text()

@@ -17,7 +17,8 @@ from config.settings import load_settings
 from drive.factory import open_storage
 from drive.local_store import LocalStore
 from drive.model import PREFIX, Folder, State, VideoState
-from drive.queue import VideoQueue, error_file_name
+from drive.model import error_file_name
+from drive.queue import VideoQueue
 from drive.settle import SettleTracker
 from drive.storage import FileGone, Storage, StorageError
 

@@ -13,7 +13,8 @@ from pathlib import Path
 import pytest
 
 from drive.model import MAX_PROPERTY_BYTES, PREFIX, Folder, ReportRef, State, VideoState
-from drive.queue import NONCE_KEY, LostClaim, VideoQueue, error_file_name
+from drive.model import NONCE_KEY, error_file_name
+from drive.queue import LostClaim, VideoQueue
 from drive.settle import SettleTracker
 from drive.storage import FileGone, StorageError
 

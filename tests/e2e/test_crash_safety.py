@@ -25,9 +25,9 @@ from drive.factory import open_storage
 from drive.model import Folder, State, VideoState, utcnow
 from pod_launcher.local_launcher import REGISTRY, LocalLauncher
 from pod_launcher.reaper import reap
-from processor.worker_env import build_worker_env
+from pod_launcher.pod_env import build_worker_env
 from tests.support.quick_analyzer import report_source
-from processor.model import OutputNames
+from drive.model import OutputNames
 
 pytestmark = pytest.mark.slow
 ROOT = Path(__file__).resolve().parents[2]

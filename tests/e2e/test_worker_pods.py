@@ -18,7 +18,7 @@ from config import load_settings
 from drive.model import State, VideoState, utcnow
 from pod_launcher.reaper import reap
 from pod_launcher.runpod_launcher import RunpodLauncher
-from processor.worker_env import build_worker_env
+from pod_launcher.pod_env import build_worker_env
 from tests.support.quick_analyzer import report_source
 
 pytestmark = pytest.mark.slow
@@ -126,7 +126,7 @@ def test_a_revoked_drive_token_ends_the_pod_with_a_clear_reason(drive_emulator, 
 
 def test_a_drive_hosted_smplx_model_is_fetched_once_and_used(drive_emulator, tmp_path, caplog):
     """`analysis.smplx_model = "drive:<id>"`: the worker downloads it with its own Drive access."""
-    from processor.worker import EXIT_FATAL, EXIT_OK, run_worker
+    from processor.runtime.worker import EXIT_FATAL, EXIT_OK, run_worker
     from tests.support.quick_analyzer import quick_analyze
     from tests.support.synthetic_smplx import write_synthetic_smplx
 

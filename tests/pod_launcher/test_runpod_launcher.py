@@ -12,13 +12,13 @@ from config import load_settings
 from pod_launcher.base import LaunchError, NoCapacity
 from pod_launcher.pod_env import POD_ENV_VAR, TOKEN_VAR
 from pod_launcher.runpod_launcher import RunpodLauncher
-from processor.worker_env import build_worker_env
+from pod_launcher.pod_env import build_worker_env
 
 GPUS = ["NVIDIA GeForce RTX 4090", "NVIDIA RTX A5000", "NVIDIA L4"]
 # A pod that unpacks its env the way the worker does, records it, and idles until terminated.
 DUMP_ENV = (
     "import json, os, time\n"
-    "from processor.worker_env import apply_worker_env\n"
+    "from pod_launcher.pod_env import apply_worker_env\n"
     "apply_worker_env(os.environ)\n"
     "tok = os.environ.get('HOTFOLDER_DRIVE__TOKEN_FILE')\n"
     "out = {'env': dict(os.environ), 'token': open(tok).read() if tok else None,\n"

@@ -16,9 +16,9 @@ from config import load_settings
 from drive.factory import open_storage
 from drive.model import Folder
 from drive.storage import StorageError
-from processor.positions import ERROR_KEY, MD5_KEY, REPORT_KEY, WAITING_KEY, TimeStudyCache, refresh_positions
-from processor.worker import EXIT_OK, run_worker
-from tests.processor.test_worker import make_settings  # the worker tests' local-folder settings
+from processor.runtime.positions import ERROR_KEY, MD5_KEY, REPORT_KEY, WAITING_KEY, TimeStudyCache, refresh_positions
+from processor.runtime.worker import EXIT_OK, run_worker
+from tests.processor.test_runtime_worker import make_settings  # the worker tests' local-folder settings
 from tests.support.quick_analyzer import QUICK_ROW, QUICK_SHARE, quick_analyze
 
 STUDY = "časový snímek svářeč.xlsx"

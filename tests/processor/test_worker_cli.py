@@ -117,7 +117,7 @@ def test_max_lifetime_stops_the_worker_mid_video_and_counts_the_attempt(tmp_path
 def test_on_runpod_sigterm_releases_then_the_pod_ends(tmp_path, runpod_emulator):
     """The watcher (or a person) terminates a busy pod: the claim goes back, the pod is gone."""
     from config import load_settings
-    from processor.worker_env import build_worker_env
+    from pod_launcher.pod_env import build_worker_env
 
     runpod_emulator.command = [sys.executable, "-m", "tests.support.quick_worker"]
     runpod_emulator.extra_env = {"HF_TEST_ANALYZE_SECONDS": "60"}

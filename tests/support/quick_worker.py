@@ -13,7 +13,7 @@ import os
 import signal
 import sys
 
-from processor.worker import worker_main
+from processor.runtime.worker import worker_main
 from tests.support.quick_analyzer import quick_analyze
 
 KILL_AT = os.environ.get("HF_TEST_KILL_AT", "")
