@@ -47,9 +47,19 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from drive.model import Folder, ReportRef, VideoFile, truncate_property
+from drive.model import (
+    POSITION_ERROR_KEY as ERROR_KEY,
+    POSITION_MD5_KEY as MD5_KEY,
+    POSITION_REPORT_KEY as REPORT_KEY,
+    POSITION_WAITING_KEY as WAITING_KEY,
+    Folder,
+    OutputNames,
+    ReportRef,
+    VideoFile,
+    error_file_name,
+    truncate_property,
+)
 from drive.storage import FileGone, Storage, StorageError
-from processor.model import OutputNames
 
 if TYPE_CHECKING:
     from config.settings import Settings
@@ -57,10 +67,6 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-MD5_KEY = "hf_position_md5"
-REPORT_KEY = "hf_position_report"
-WAITING_KEY = "hf_position_waiting"
-ERROR_KEY = "hf_position_error"
 STUDY_SUFFIXES = (".xlsx",)
 XLSX_MIME = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 JSON_MIME = "application/json"
@@ -71,10 +77,6 @@ def fingerprint(f: VideoFile) -> str:
     if f.md5:
         return f.md5
     return f"{f.size}-{f.modified_time.isoformat() if f.modified_time else ''}"
-
-
-def error_file_name(study_name: str) -> str:
-    return f"{study_name} - error.txt"
 
 
 # -- parsed studies -------------------------------------------------------------------------------------

@@ -7,7 +7,7 @@ while the main thread works. Every upload first looks for an output a crashed at
 ``finally``: after the idle grace, on SIGTERM (the claim is released first), on fatal errors and when
 ``launcher.max_lifetime`` passes — no path leaves a pod billing.
 
-Time studies (``processor.positions``): before each video is analysed the worker reads the inbox's time
+Time studies (``processor.runtime.positions``): before each video is analysed the worker reads the inbox's time
 studies again (only those that changed); a video a study names is analysed with its operation's support
 marks instead of ``analysis.supported``. After each finished video, and once when the queue is empty
 before it exits, the worker brings the position workbooks up to date (``refresh_positions``). Both are
@@ -29,8 +29,9 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Callable, MutableMapping
 
 from config.settings import Settings
-from processor.model import AnalysisOptions, AnalysisResult, OutputNames, VideoError
-from processor.worker_env import worker_identity
+from drive.model import OutputNames, verdict_properties
+from processor.model import AnalysisOptions, AnalysisResult, VideoError
+from pod_launcher.pod_env import worker_identity
 
 if TYPE_CHECKING:
     from drive.queue import Claim, VideoQueue
@@ -149,7 +150,7 @@ class _Worker:
         self._lifetime_timer: threading.Timer | None = None
         self.stats = _Stats()
         self.body_model: Path | None = None  # resolved from analysis.smplx_model at start
-        self._studies = None  # processor.positions.TimeStudyCache, made at the first claimed video
+        self._studies = None  # processor.runtime.positions.TimeStudyCache, made at the first claimed video
 
     # -- the loop ------------------------------------------------------------------------------
 
@@ -362,7 +363,7 @@ class _Worker:
 
     def _read_time_studies(self, storage: "Storage") -> None:
         """Refresh the parsed time studies (for the support marks); on failure the last ones stay."""
-        from processor.positions import TimeStudyCache
+        from processor.runtime.positions import TimeStudyCache
 
         if self._studies is None:
             self._studies = TimeStudyCache()
@@ -373,7 +374,7 @@ class _Worker:
 
     def _refresh_positions(self, storage: "Storage", finished: str | None = None) -> None:
         """Position workbooks for the time studies whose videos are all done; best effort."""
-        from processor.positions import TimeStudyCache, refresh_positions
+        from processor.runtime.positions import TimeStudyCache, refresh_positions
 
         if self._studies is None:
             self._studies = TimeStudyCache()
@@ -387,7 +388,7 @@ class _Worker:
         from drive.storage import StorageError
 
         try:
-            storage.update_properties(video.id, verdict_properties(result))
+            storage.update_properties(video.id, verdict_properties(result.verdicts, result.overall_verdict))
         except StorageError as exc:
             log.warning("%s: could not record the verdicts on the video (%s); the report has them", video.name, exc)
 
@@ -571,7 +572,7 @@ def worker_main(config_file: str | None = None, verbose: bool = False, analyze: 
     """``hotfolder work``: unpack the pod env, load settings, run; the pod ends on every path."""
     from config import SettingsError, load_settings
     from config.logs import setup_logging
-    from processor.worker_env import WorkerEnvError, apply_worker_env
+    from pod_launcher.pod_env import WorkerEnvError, apply_worker_env
 
     try:
         apply_worker_env(os.environ)
@@ -582,24 +583,3 @@ def worker_main(config_file: str | None = None, verbose: bool = False, analyze: 
         return EXIT_FATAL
     setup_logging(settings, verbose=verbose)
     return run_worker(settings, analyze=analyze)
-
-
-VERDICT_CODES = {"acceptable": "ok", "conditionally_acceptable": "cond", "unacceptable": "bad", "not_assessed": "na",
-                 "category_1": "k1", "category_2": "k2", "category_3": "k3"}  # k: NV 361 catalogue categories
-
-
-def verdict_properties(result: AnalysisResult) -> dict[str, str]:
-    """``hf_verdict`` (overall) and ``hf_verdicts`` ("trunk=bad;neck=ok;..." with short codes, whole
-    items only, within Drive's 124 bytes per property) for the watcher's "report ready" e-mail."""
-    key = "hf_verdicts"
-    room = 124 - len(key)
-    items: list[str] = []
-    for part, verdict in result.verdicts.items():
-        item = f"{part}={VERDICT_CODES.get(verdict, verdict)}"
-        if len(";".join([*items, item]).encode()) > room:
-            break
-        items.append(item)
-    props = {"hf_verdict": result.overall_verdict[: 124 - len("hf_verdict")]}
-    if items:
-        props[key] = ";".join(items)
-    return props

@@ -10,7 +10,7 @@ import pytest
 from config import load_settings
 from config.logs import secret_filter
 from pod_launcher.pod_env import POD_ENV_VAR, TOKEN_VAR, decode_env
-from processor.worker_env import WorkerEnvError, apply_worker_env, build_worker_env, worker_identity
+from pod_launcher.pod_env import WorkerEnvError, apply_worker_env, build_worker_env, worker_identity
 
 TOKEN = json.dumps({"token": "ya29.a0-access", "refresh_token": "x1//0g-refresh-token", "client_id": "cid",
                     "client_secret": "GOCSPX-client-secret", "token_uri": "https://oauth2.googleapis.com/token"})

@@ -11,7 +11,7 @@ import pytest
 from config import load_settings
 from drive.factory import open_storage
 from drive.model import Folder, State, VideoState
-from processor.worker import EXIT_FATAL, EXIT_OK, run_worker, terminate_own_pod
+from processor.runtime.worker import EXIT_FATAL, EXIT_OK, run_worker, terminate_own_pod
 from tests.support.quick_analyzer import quick_analyze, report_source
 
 
