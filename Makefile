@@ -4,7 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-stamp
 
-.PHONY: demo test install system-deps node-deps lint
+.PHONY: demo test install system-deps node-deps lint image-lock-check
 
 install: $(STAMP)
 
@@ -45,3 +45,8 @@ test: $(STAMP) system-deps node-deps
 
 lint: $(STAMP)
 	$(VENV)/bin/hadolint Dockerfile
+
+# The pod image's lock (CPython 3.11, Linux x86-64): every pin has a wheel, checked against PyPI's
+# index and wheel metadata without downloading the wheels (seconds; `make test` runs it too).
+image-lock-check: $(STAMP)
+	$(PY) -m tests.support.image_lock requirements-image.lock
