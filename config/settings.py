@@ -49,6 +49,9 @@ class DriveSettings(Section):
     reports_folder: str = "Reports"
     done_folder: str = "Done"
     failed_folder: str = "Failed"
+    # Where Reports/Done/Failed live: "inside" the hot folder (everyone it is shared with sees them),
+    # or "beside" it (in its parent folder: the layout before 2026-11; README "Moving the status folders").
+    status_folders: Literal["inside", "beside"] = "inside"
     settle_seconds: float = Field(30.0, ge=0)
     lease_seconds: float = Field(300.0, gt=0)
     max_attempts: int = Field(3, ge=1)
@@ -120,10 +123,17 @@ class WebSettings(Section):
     host: str = "127.0.0.1"
     port: int = 8787
     token: SecretStr = SecretStr("")
+    # The address people open (e.g. "https://hotfolder.example.org/" behind a TLS proxy): used in
+    # e-mails, and an https:// one makes the session cookie Secure. Empty: http://host:port/.
+    public_url: str = ""
+    # IANA zone for the times on the page and in e-mails, e.g. "Europe/Prague"; empty: the machine's zone.
+    timezone: str = ""
 
 
 class WatcherSettings(Section):
     poll_seconds: float = Field(60.0, gt=0)
+    # History (events, sent mail, videos no longer anywhere) older than this is pruned once a day.
+    history_days: float = Field(90.0, gt=0)
     state_dir: Path = Path("hotfolder-data/state")
     once_timeout: float = Field(3600.0, gt=0)
 

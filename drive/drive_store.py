@@ -1,7 +1,11 @@
 """The ``Storage`` port on Google Drive v3.
 
 The inbox is ``settings.drive.folder_id``; Reports/Done/Failed (names from settings) are created
-on first use next to it (in its parent folder; inside it when the parent is not visible to us).
+on first use inside it, so everyone the hot folder is shared with sees them (``drive.status_folders
+= "beside"`` keeps the old layout: in its parent folder, or inside when the parent is not visible to
+us). The inbox listing asks for direct children only and keeps videos, so the status folders (and
+anything in them) never count as inbox content. A video moved to Done/Failed gets a fresh
+``modifiedTime``: ``list_outcomes(since)`` is then one windowed query, however long Done grows.
 State lives in each inbox item's ``properties``. A shortcut dropped into the inbox is a video too:
 its state and moves apply to the shortcut (the original stays where its owner put it), its
 content, size and checksum come from the target. Outputs carry ``properties.hf_source=<video id>``
@@ -15,6 +19,7 @@ from __future__ import annotations
 import logging
 import tempfile
 import threading
+from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
@@ -24,7 +29,7 @@ from config.settings import Settings
 from drive.drive_api import Backoff, DriveApi
 from drive.drive_transfer import download as _download
 from drive.drive_transfer import upload as _upload
-from drive.model import Folder, ReportRef, VideoFile, has_video_extension, parse_time
+from drive.model import Folder, ReportRef, VideoFile, has_video_extension, parse_time, utcnow
 from drive.storage import FileGone, ProgressFn, StorageError
 
 log = logging.getLogger(__name__)
@@ -34,6 +39,7 @@ SHORTCUT_MIME = "application/vnd.google-apps.shortcut"
 GOOGLE_APPS_PREFIX = "application/vnd.google-apps."
 SOURCE_KEY = "hf_source"
 FILE_FIELDS = "id,name,mimeType,size,md5Checksum,modifiedTime,createdTime,parents,properties,trashed,webViewLink,driveId,shortcutDetails"
+DRIVE_FILE_URL = "https://drive.google.com/file/d/{id}/view"
 LIST_FIELDS = f"nextPageToken,incompleteSearch,files({FILE_FIELDS})"
 
 
@@ -51,6 +57,11 @@ def _is_plain(item: dict[str, Any]) -> bool:
     """A file with content of its own that is not a video (no folder, shortcut or Google Doc)."""
     mime = item.get("mimeType") or ""
     return not mime.startswith(GOOGLE_APPS_PREFIX) and not is_video(item.get("name", ""), mime)
+
+
+def rfc3339(t: datetime) -> str:
+    """UTC with milliseconds, as Drive writes times (and accepts them in ``q`` and ``modifiedTime``)."""
+    return t.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z"
 
 
 def q_string(value: str) -> str:
@@ -99,13 +110,20 @@ class DriveStore:
                 self._folders[folder] = self._ensure_folder(folder)
             return self._folders[folder]
 
+    def status_parent(self) -> str:
+        """The folder that holds Reports/Done/Failed: the hot folder itself, or (``beside``) its parent."""
+        inbox = self._inbox()
+        if self.drive.status_folders == "beside":
+            return (inbox.get("parents") or [inbox["id"]])[0]
+        return inbox["id"]
+
     def _ensure_folder(self, folder: Folder) -> str:
         name = {Folder.REPORTS: self.drive.reports_folder, Folder.DONE: self.drive.done_folder, Folder.FAILED: self.drive.failed_folder}[folder]
-        inbox = self._inbox()
-        parent = (inbox.get("parents") or [inbox["id"]])[0]
+        parent = self.status_parent()
         q = f"{q_string(parent)} in parents and name = {q_string(name)} and mimeType = '{FOLDER_MIME}' and trashed = false"
         found = self._list(q)
         if not found:
+            self._warn_old_layout(name)
             self.api.call(
                 f"create folder {name}",
                 lambda: self.api.files().create(body={"name": name, "mimeType": FOLDER_MIME, "parents": [parent]}, fields="id", supportsAllDrives=True),
@@ -115,6 +133,23 @@ class DriveStore:
             log.info("created Drive folder %s", name)
         found.sort(key=lambda f: (f.get("createdTime", ""), f["id"]))
         return found[0]["id"]
+
+    def _warn_old_layout(self, name: str) -> None:
+        """Creating a status folder inside: say so when the old layout's folder still sits beside."""
+        if self.drive.status_folders != "inside":
+            return
+        parents = self._inbox().get("parents") or []
+        if not parents:
+            return
+        q = f"{q_string(parents[0])} in parents and name = {q_string(name)} and mimeType = '{FOLDER_MIME}' and trashed = false"
+        try:
+            old = self._list(q)
+        except StorageError:
+            return
+        if old:
+            log.warning("a %r folder exists beside the hot folder (the layout before status folders moved inside); "
+                        "a new one is created inside it. Move the old folder's content into the hot folder "
+                        "(README: Moving the status folders) or set drive.status_folders = \"beside\"", name)
 
     # ------------------------------------------------------------------ listing
 
@@ -145,6 +180,22 @@ class DriveStore:
             if video is not None:
                 videos.append(video)
         return videos
+
+    def list_outcomes(self, since: datetime | None = None) -> list[VideoFile]:
+        """Videos in Done and Failed moved there (or changed) at or after ``since`` (all when None):
+        one query over both folders with a ``modifiedTime`` window, so the cost follows what changed,
+        not how long the folders are."""
+        q = (f"({q_string(self.folder_id(Folder.DONE))} in parents or {q_string(self.folder_id(Folder.FAILED))} in parents)"
+             " and trashed = false")
+        if since is not None:
+            q += f" and modifiedTime >= {q_string(rfc3339(since))}"
+        items = self._list(q)
+        targets = self._shortcut_targets(items)
+        return [v for v in (self._to_video(item, targets) for item in items) if v is not None]
+
+    def output_link(self, ref_id: str) -> str | None:
+        """Where a person opens an output (a report): its Drive web link, no request needed."""
+        return DRIVE_FILE_URL.format(id=ref_id) if ref_id else None
 
     def list_files(self, folder: Folder, suffixes: tuple[str, ...]) -> list[VideoFile]:
         ends = tuple(x.lower() for x in suffixes)
@@ -248,9 +299,11 @@ class DriveStore:
         if parents == [target]:
             return
         remove = ",".join(p for p in parents if p != target)
+        # A fresh modifiedTime marks when it arrived: list_outcomes finds it with a time window.
+        body = {"modifiedTime": rfc3339(utcnow())}
         self.api.call(
             f"move {file_id}",
-            lambda: self.api.files().update(fileId=file_id, addParents=target, removeParents=remove or None, fields="id,parents", supportsAllDrives=True),
+            lambda: self.api.files().update(fileId=file_id, body=body, addParents=target, removeParents=remove or None, fields="id,parents", supportsAllDrives=True),
             not_found=f"Drive file {file_id} no longer exists",
         )
 

@@ -2,8 +2,11 @@
 
 Layout under ``settings.local.root``::
 
-    inbox/            videos are dropped here
-    Reports/ Done/ Failed/   (names from settings.drive.*_folder), created on first use
+    inbox/            videos are dropped here (the hot folder)
+    inbox/Reports/ inbox/Done/ inbox/Failed/   (names from settings.drive.*_folder), created on first
+                      use inside the hot folder, so whoever shares it sees them; the inbox listing
+                      takes plain files only, so they never count as inbox content.
+                      ``drive.status_folders = "beside"``: root/Reports/ root/Done/ root/Failed/ (the old layout)
     <folder>/.hotfolder/<file>.json   sidecar: the file's hf_* properties (they follow moves)
     <folder>/.hotfolder/<file>.lock   per-file lock (fcntl.flock) for read-modify-write of the sidecar
     <folder>/.hotfolder/.md5-cache.json  md5 cache keyed by size + mtime + inode, so polls stay cheap
@@ -59,6 +62,7 @@ class LocalStore:
     def __init__(self, settings: Settings):
         self.root = Path(settings.local.root).expanduser().resolve()
         self.chunk_size = settings.drive.chunk_size
+        self.inside = settings.drive.status_folders == "inside"
         self.dirs = {
             Folder.INBOX: INBOX_DIR,
             Folder.REPORTS: settings.drive.reports_folder,
@@ -70,6 +74,10 @@ class LocalStore:
                 raise StorageError(f"invalid folder name {name!r} for {folder.value}")
         if len(set(self.dirs.values())) != len(self.dirs):
             raise StorageError(f"folder names must differ: {sorted(self.dirs.values())}")
+        # Where each folder is on disk (ids keep using the bare names: "Done/a.mp4").
+        status_parent = self.root / INBOX_DIR if self.inside else self.root
+        self.places = {f: (self.root / INBOX_DIR if f is Folder.INBOX else status_parent / name)
+                       for f, name in self.dirs.items()}
         self._md5_memory: dict[tuple, str] = {}
         self._md5_disk: dict[Folder, tuple[int | None, dict]] = {}
         self._created = False
@@ -82,12 +90,12 @@ class LocalStore:
         """The folder's directory; the whole tree is created on first use."""
         if not self._created:
             try:
-                for name in self.dirs.values():
-                    (self.root / name / META_DIR).mkdir(parents=True, exist_ok=True)
+                for place in self.places.values():
+                    (place / META_DIR).mkdir(parents=True, exist_ok=True)
             except OSError as exc:
                 raise StorageError(f"cannot create the hot folder tree under {self.root}: {exc}") from exc
             self._created = True
-        return self.root / self.dirs[folder]
+        return self.places[folder]
 
     def _id(self, folder: Folder, name: str) -> str:
         return name if folder is Folder.INBOX else f"{self.dirs[folder]}/{name}"
@@ -108,6 +116,34 @@ class LocalStore:
 
     def list_videos(self, folder: Folder = Folder.INBOX) -> list[VideoFile]:
         return self._scan(folder, lambda path: _is_video(path))
+
+    def list_outcomes(self, since: datetime | None = None) -> list[VideoFile]:
+        """Videos in Done and Failed that arrived (or changed) at or after ``since`` (all when None).
+
+        A move is a rename, which sets the file's ctime: entries are filtered on their stat alone,
+        so only the few recent ones have their state and checksum read, however long Done grows."""
+        cutoff = since.timestamp() if since is not None else None
+
+        def recent(path: Path) -> bool:
+            if cutoff is not None:
+                st = path.stat()
+                if max(st.st_ctime, st.st_mtime) < cutoff:
+                    return False
+            return _is_video(path)
+
+        return [v for folder in (Folder.DONE, Folder.FAILED) for v in self._scan(folder, recent)]
+
+    def output_link(self, ref_id: str) -> str | None:
+        """Where a person opens an output (a report): its path on this machine."""
+        if not ref_id:
+            return None
+        try:
+            folder, name = self._resolve(ref_id)
+        except FileGone:
+            return None
+        if folder is Folder.INBOX:  # a bare name: an output in Reports
+            folder = Folder.REPORTS
+        return str(self.path(folder) / name)
 
     def list_files(self, folder: Folder, suffixes: tuple[str, ...]) -> list[VideoFile]:
         ends = tuple(s.lower() for s in suffixes)

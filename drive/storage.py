@@ -7,6 +7,7 @@ The claim protocol and the state transitions live once, in ``drive.queue``, on t
 
 from __future__ import annotations
 
+from datetime import datetime
 from pathlib import Path
 from typing import Callable, Protocol, runtime_checkable
 
@@ -53,6 +54,13 @@ class Storage(Protocol):
         """Plain files directly in ``folder`` whose names end with one of ``suffixes`` (any case): not
         videos, folders, shortcuts or Google-native documents; with their properties, which
         ``update_properties`` changes as for videos. Hidden and partial files are left out as for videos."""
+
+    def list_outcomes(self, since: datetime | None = None) -> list[VideoFile]:
+        """Videos that arrived in Done or Failed (or changed there) at or after ``since``; all of them
+        when None. Its cost follows what changed in the window, not how many videos the folders hold."""
+
+    def output_link(self, ref_id: str) -> str | None:
+        """Where a person opens an output (a ``ReportRef.id``): a Drive web link or a local path."""
 
     def fetch(self, file_id: str, dest: Path) -> Path:
         """Stream any file ``list_files`` returned, or any ``ReportRef.id``, to ``dest``; ``FileGone`` if gone."""

@@ -62,7 +62,8 @@ def make_local(request, tmp_path: Path) -> Backend:
         return storage.path(folder)
 
     def folder_names(folder: Folder) -> list[str]:
-        return sorted(p.name for p in folder_dir(folder).iterdir() if not p.name.startswith("."))
+        # files only: the status folders live inside the inbox (drive.status_folders = "inside")
+        return sorted(p.name for p in folder_dir(folder).iterdir() if not p.name.startswith(".") and not p.is_dir())
 
     def read_text(folder: Folder, name: str) -> str:
         return (folder_dir(folder) / name).read_text(encoding="utf-8")
@@ -97,7 +98,8 @@ def make_drive(request, tmp_path: Path) -> Backend:
         emu.set_content(file_id, data)
 
     def folder_names(folder: Folder) -> list[str]:
-        return sorted(f["name"] for f in emu.children(storage.folder_id(folder)))
+        return sorted(f["name"] for f in emu.children(storage.folder_id(folder))
+                      if f["mimeType"] != "application/vnd.google-apps.folder")  # not the status folders
 
     def read_text(folder: Folder, name: str) -> str:
         [f] = emu.find(name, storage.folder_id(folder))

@@ -83,9 +83,9 @@ def test_get_video_of_deleted_or_trashed_file_is_file_gone(drive_emulator, store
         store.update_properties(vid, {"hf_state": "done"})
 
 
-def test_folders_created_once_next_to_inbox_and_moves(drive_emulator, store):
+def test_folders_created_once_inside_the_inbox_and_moves(drive_emulator, store):
     emu = drive_emulator
-    parent = emu.parents(emu.folder_id)[0]
+    parent = emu.folder_id  # drive.status_folders = "inside" (tests/drive/test_folder_layout.py: both layouts)
     vid = emu.add_file("a.mp4", b"1")
     assert emu.find("Done", parent) == []
     store.move_video(vid, Folder.DONE)

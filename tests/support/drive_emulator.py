@@ -57,6 +57,14 @@ _last_ms = 0
 _clock_lock = threading.Lock()
 
 
+def _normal_time(value: str) -> str:
+    """An RFC 3339 time as stored here (UTC, milliseconds, Z), so times compare as text."""
+    t = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    if t.tzinfo is None:
+        t = t.replace(tzinfo=timezone.utc)
+    return t.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z"
+
+
 def _now_iso() -> str:
     """RFC 3339 with milliseconds, as Drive; strictly increasing so that event order is never a tie."""
     global _last_ms
@@ -143,6 +151,8 @@ class DriveEmulator:
         self.access_tokens: dict[str, float] = {}  # token -> expiry (epoch)
         self.refresh_tokens: dict[str, str] = {}  # refresh token -> client id
         self.auth_codes: dict[str, str] = {}
+        self.shared: dict[str, set[str]] = {}  # account -> ids shared with it (see share())
+        self.token_accounts: dict[str, str] = {}  # access or refresh token -> account (absent: the owner)
         self.client_id = "emu-client.apps.googleusercontent.com"
         self.client_secret = "emu-client-secret"
         self._files[ROOT_ID] = _File(ROOT_ID, "My Drive", FOLDER_MIME, [])
@@ -307,12 +317,16 @@ class DriveEmulator:
 
     # ---------------------------------------------------------------- test helpers: auth
 
-    def issue_token(self, expired: bool = False, scopes: Iterable[str] = ("https://www.googleapis.com/auth/drive",)) -> dict[str, Any]:
-        """An authorized-user token (``Credentials.to_json()`` layout) valid against this emulator."""
+    def issue_token(self, expired: bool = False, scopes: Iterable[str] = ("https://www.googleapis.com/auth/drive",),
+                    account: str | None = None) -> dict[str, Any]:
+        """An authorized-user token (``Credentials.to_json()`` layout) valid against this emulator;
+        ``account``: act as a second account that sees only what was ``share``d with it."""
         refresh = "1//emu-refresh-" + secrets.token_urlsafe(16)
         access = self._new_access_token(lifetime=-60 if expired else self.token_lifetime)
         with self._lock:
             self.refresh_tokens[refresh] = self.client_id
+            if account is not None:
+                self.token_accounts[refresh] = self.token_accounts[access] = account
             expiry = self.access_tokens[access]
         return {
             "token": access,
@@ -347,9 +361,9 @@ class DriveEmulator:
         sep = "&" if "?" in q["redirect_uri"] else "?"
         return q["redirect_uri"] + sep + urllib.parse.urlencode({"code": code, "state": q.get("state", ""), "scope": q.get("scope", "")})
 
-    def write_token(self, path: Path, expired: bool = False) -> dict[str, Any]:
+    def write_token(self, path: Path, expired: bool = False, account: str | None = None) -> dict[str, Any]:
         """Store a fresh authorized-user token at ``path`` (mode 0600) as ``hotfolder auth`` would."""
-        info = self.issue_token(expired=expired)
+        info = self.issue_token(expired=expired, account=account)
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(json.dumps(info))
         path.chmod(0o600)
@@ -423,13 +437,15 @@ class DriveEmulator:
 
     # ---------------------------------------------------------------- model
 
-    def _meta(self, f: _File) -> dict[str, Any]:
+    def _meta(self, f: _File, account: str | None = None) -> dict[str, Any]:
+        parents = list(f.parents) if account is None else \
+            [p for p in f.parents if p in self._files and self.visible(self._files[p], account)]
         m: dict[str, Any] = {
             "kind": "drive#file",
             "id": f.id,
             "name": f.name,
             "mimeType": f.mime_type,
-            "parents": list(f.parents),
+            "parents": parents,
             "trashed": f.trashed,
             "createdTime": f.created,
             "modifiedTime": f.modified,
@@ -462,4 +478,46 @@ class DriveEmulator:
                 return False
             if kind == "prop" and f.properties.get(args[0]) != args[1]:
                 return False
+            if kind == "modified":
+                op, value = args[0], _normal_time(args[1])
+                ok = {">=": f.modified >= value, "<=": f.modified <= value, ">": f.modified > value,
+                      "<": f.modified < value, "=": f.modified == value}[op]
+                if not ok:
+                    return False
+            if kind == "any" and not any(self._matches(f, alt) for alt in args[0]):
+                return False
         return True
+
+    # ---------------------------------------------------------------- accounts (who sees what)
+
+    def share(self, file_id: str, account: str) -> None:
+        """Share ``file_id`` (a folder: with everything in it) with a second ``account``.
+
+        Tokens from ``issue_token(account=...)`` act as that account: it sees only what was shared
+        with it (and what lies inside), other files answer 404 as on Drive, and a shared item's
+        parents it cannot see are left out of its metadata (Drive's "Shared with me")."""
+        with self._lock:
+            self.shared.setdefault(account, set()).add(file_id)
+
+    def visible(self, f: _File, account: str | None) -> bool:
+        """Whether ``account`` (None: the owner, who sees everything) can see ``f``."""
+        if account is None:
+            return True
+        roots = self.shared.get(account, set())
+        seen: set[str] = set()
+        todo = [f.id]
+        while todo:
+            fid = todo.pop()
+            if fid in roots:
+                return True
+            if fid in seen:
+                continue
+            seen.add(fid)
+            g = self._files.get(fid)
+            if g is not None:
+                todo.extend(g.parents)
+        return False
+
+    def account_of(self, access_token: str) -> str | None:
+        with self._lock:
+            return self.token_accounts.get(access_token)

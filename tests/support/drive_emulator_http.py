@@ -15,7 +15,7 @@ import urllib.parse
 from http.server import BaseHTTPRequestHandler
 from typing import TYPE_CHECKING, Any
 
-from tests.support.drive_emulator import _BLOCK, _UPLOAD_GRANULARITY, ROOT_ID, Fault, RequestRecord, _File, _now_iso, _Session
+from tests.support.drive_emulator import _BLOCK, _UPLOAD_GRANULARITY, ROOT_ID, Fault, RequestRecord, _File, _normal_time, _now_iso, _Session
 
 if TYPE_CHECKING:
     from tests.support.drive_emulator import DriveEmulator
@@ -28,17 +28,14 @@ _CLAUSES = [
     ("mime", re.compile(rf"^mimeType\s*(!?=)\s*{_STR}$")),
     ("name", re.compile(rf"^name\s*=\s*{_STR}$")),
     ("prop", re.compile(rf"^properties\s+has\s+\{{\s*key\s*=\s*{_STR}\s+and\s+value\s*=\s*{_STR}\s*\}}$")),
+    ("modified", re.compile(rf"^modifiedTime\s*(>=|<=|>|<|=)\s*{_STR}$")),
 ]
 
 
-def _unescape(s: str) -> str:
-    return re.sub(r"\\(.)", r"\1", s)
-
-
-def parse_q(q: str) -> list[tuple]:
-    """The supported ``q`` subset; anything else raises ValueError (answered with 400)."""
-    # Split on " and " outside quotes and braces.
+def _split_top(q: str, word: str) -> list[str]:
+    """``q`` split on `` <word> `` outside quotes, braces and parentheses."""
     parts, buf, quote, depth, i = [], "", False, 0, 0
+    sep = f" {word} "
     while i < len(q):
         c = q[i]
         if c == "\\" and quote:
@@ -47,25 +44,41 @@ def parse_q(q: str) -> list[tuple]:
             continue
         if c == "'":
             quote = not quote
-        elif not quote and c == "{":
+        elif not quote and c in "{(":
             depth += 1
-        elif not quote and c == "}":
+        elif not quote and c in "})":
             depth -= 1
-        if not quote and depth == 0 and q[i : i + 5].lower() == " and ":
+        if not quote and depth == 0 and q[i : i + len(sep)].lower() == sep:
             parts.append(buf)
-            buf, i = "", i + 5
+            buf, i = "", i + len(sep)
             continue
         buf += c
         i += 1
     parts.append(buf)
+    return parts
+
+
+def _unescape(s: str) -> str:
+    return re.sub(r"\\(.)", r"\1", s)
+
+
+def parse_q(q: str) -> list[tuple]:
+    """The supported ``q`` subset; anything else raises ValueError (answered with 400).
+
+    Clauses joined by ``and``; a parenthesised group of clauses joined by ``or`` is one clause
+    (``("any", [[clause], ...])``)."""
+    parts = _split_top(q, "and")
     clauses = []
     for part in (p.strip() for p in parts):
+        if part.startswith("(") and part.endswith(")"):
+            clauses.append(("any", [parse_q(alt.strip()) for alt in _split_top(part[1:-1].strip(), "or")]))
+            continue
         for kind, rx in _CLAUSES:
             m = rx.match(part)
             if m:
                 if kind == "trashed":
                     clauses.append((kind, m.group(1) == "true"))
-                elif kind == "mime":
+                elif kind in ("mime", "modified"):
                     clauses.append((kind, m.group(1), _unescape(m.group(2))))
                 else:
                     clauses.append((kind, *(_unescape(g) for g in m.groups())))
@@ -118,6 +131,9 @@ class Handler(BaseHTTPRequestHandler):
             f = self.emu._files.get(file_id or "")
             if f is not None and f.drive_id and query.get("supportsAllDrives") != "true":
                 self._drain()  # as on Drive: shared-drive items are invisible to callers not opting in
+                return self._not_found(file_id)
+            if f is not None and op not in ("token", "upload") and not self.emu.visible(f, self.account):
+                self._drain()  # another account's file: Drive answers 404, not 403
                 return self._not_found(file_id)
             self._dispatch(method, path, query, op, file_id, fault)
         except _Reset:
@@ -206,10 +222,13 @@ class Handler(BaseHTTPRequestHandler):
             pass
         raise _Reset()
 
+    account: str | None = None  # who the request's token belongs to (None: the owner)
+
     def _authorized(self) -> bool:
         auth = self.headers.get("Authorization", "")
         if not auth.startswith("Bearer "):
             return False
+        self.account = self.emu.account_of(auth[7:])
         with self.emu._lock:
             expiry = self.emu.access_tokens.get(auth[7:])
         return expiry is not None and expiry > time.time()
@@ -254,8 +273,9 @@ class Handler(BaseHTTPRequestHandler):
             size = min(size, emu.max_page_size)
         start = int(query.get("pageToken") or 0)
         with emu._lock:
-            hits = sorted((f for f in emu._files.values() if f.id != ROOT_ID and emu._matches(f, clauses)), key=lambda f: (f.created, f.id))
-            page = [emu._meta(f) for f in hits[start : start + size]]
+            hits = sorted((f for f in emu._files.values() if f.id != ROOT_ID and emu._matches(f, clauses)
+                           and emu.visible(f, self.account)), key=lambda f: (f.created, f.id))
+            page = [emu._meta(f, self.account) for f in hits[start : start + size]]
         body: dict[str, Any] = {"kind": "drive#fileList", "incompleteSearch": False, "files": page}
         if start + size < len(hits):
             body["nextPageToken"] = str(start + size)
@@ -266,7 +286,7 @@ class Handler(BaseHTTPRequestHandler):
         if f is None:
             return self._not_found(fid)
         with self.emu._lock:
-            self._json(200, self.emu._meta(f))
+            self._json(200, self.emu._meta(f, self.account))
 
     def _media(self, fid: str | None, fault: Fault | None) -> None:
         f = self._file(fid)
@@ -349,6 +369,8 @@ class Handler(BaseHTTPRequestHandler):
             f.modified = _now_iso()
         if "trashed" in meta:
             f.trashed = bool(meta["trashed"])
+        if meta.get("modifiedTime"):  # writable on Drive: the caller sets when it changed
+            f.modified = _normal_time(meta["modifiedTime"])
         for key in ("properties", "appProperties"):
             if key in meta and meta[key] is not None:
                 for k, v in meta[key].items():
@@ -368,7 +390,7 @@ class Handler(BaseHTTPRequestHandler):
         parents = meta.get("parents") or [ROOT_ID]
         with emu._lock:
             for p in parents:
-                if p not in emu._files:
+                if p not in emu._files or not emu.visible(emu._files[p], self.account):
                     return self._not_found(p)
         if query.get("uploadType") == "resumable":
             return self._start_session(meta, None)
@@ -385,7 +407,7 @@ class Handler(BaseHTTPRequestHandler):
         if f.is_blob():
             emu.set_content(fid, media or b"")
         with emu._lock:
-            self._json(200, emu._meta(f))
+            self._json(200, emu._meta(f, self.account))
 
     def _update(self, fid: str | None, query: dict[str, str], is_upload: bool) -> None:
         emu = self.emu
@@ -401,7 +423,7 @@ class Handler(BaseHTTPRequestHandler):
             add = [p for p in query.get("addParents", "").split(",") if p]
             remove = [p for p in query.get("removeParents", "").split(",") if p]
             for p in add:
-                if p not in emu._files:
+                if p not in emu._files or not emu.visible(emu._files[p], self.account):
                     return self._not_found(p)
             try:
                 self._apply_meta(f, meta)
@@ -413,7 +435,7 @@ class Handler(BaseHTTPRequestHandler):
         if media is not None:
             emu.set_content(fid, media)
         with emu._lock:
-            self._json(200, emu._meta(f))
+            self._json(200, emu._meta(f, self.account))
 
     def _delete(self, fid: str | None) -> None:
         self._drain()
@@ -526,7 +548,7 @@ class Handler(BaseHTTPRequestHandler):
                 emu._files[fid] = f
         emu.set_content(f.id, s.path, move=True)
         with emu._lock:
-            self._json(200, emu._meta(f))
+            self._json(200, emu._meta(f, self.account))
 
     # -- OAuth token endpoint
 
@@ -549,6 +571,10 @@ class Handler(BaseHTTPRequestHandler):
             if not ok:
                 return self._json(400, {"error": "invalid_grant", "error_description": "Token has been expired or revoked."})
             token = emu._new_access_token(emu.token_lifetime)
+            with emu._lock:  # a refreshed token acts for the same account
+                account = emu.token_accounts.get(form.get("refresh_token", ""))
+                if account is not None:
+                    emu.token_accounts[token] = account
             return self._json(200, {"access_token": token, "expires_in": int(emu.token_lifetime), "scope": "https://www.googleapis.com/auth/drive", "token_type": "Bearer"})
         if grant == "authorization_code":
             with emu._lock:
