@@ -140,6 +140,7 @@ class DriveEmulator:
 
     def __init__(self, page_size: int | None = None, token_lifetime: float = 3600.0):
         self._lock = threading.RLock()
+        self.clock_offset = 0.0  # seconds the server's Date header is ahead of this machine's clock
         self._dir = Path(tempfile.mkdtemp(prefix="drive-emu-"))
         self._files: dict[str, _File] = {}
         self._sessions: dict[str, _Session] = {}

@@ -99,6 +99,9 @@ class Handler(BaseHTTPRequestHandler):
     def log_message(self, format: str, *args: Any) -> None:  # quiet
         pass
 
+    def date_time_string(self, timestamp: float | None = None) -> str:
+        # The Date header from the emulated server's clock (``DriveEmulator.clock_offset``: a skewed server).
+        return super().date_time_string((time.time() if timestamp is None else timestamp) + self.emu.clock_offset)
     def setup(self) -> None:
         super().setup()
         # Headers and body go out in separate writes; without this, Nagle + delayed ACK add 40 ms.
