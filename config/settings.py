@@ -139,6 +139,8 @@ class WatcherSettings(Section):
 
 
 class Settings(BaseSettings):
+    # Optional SHA-256 (64 hex digits) the model file must have; checked before the file is loaded.
+    smplx_sha256: str = Field("", pattern=r"^\s*([0-9a-fA-F]{64})?\s*$")
     model_config = SettingsConfigDict(
         env_prefix="HOTFOLDER_",
         env_nested_delimiter="__",

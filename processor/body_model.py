@@ -2,7 +2,8 @@
 
 The model file is licensed and supplied by the user (`analysis.smplx_model`): a local path or
 ``drive:<file id>``. A Drive file is fetched once into a cache folder through a callable the
-worker passes in (this package knows nothing of Drive). The file is validated by loading it with
+worker passes in (this package knows nothing of Drive). The file is data: an .npz whose arrays are
+read without pickle (a .pkl is refused), optionally pinned by its SHA-256, and built into an
 ``smplx.SMPLX``; anything wrong raises `BodyModelError` with one readable sentence.
 
 `BodyKinematics` computes exactly what the fit needs from the loaded model — the 55 joints and a
@@ -19,9 +20,11 @@ import hashlib
 import io
 import os
 import re
+import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from types import SimpleNamespace
 
 import numpy as np
 
@@ -109,8 +112,10 @@ class BodyModelError(Exception):
 _DRIVE = re.compile(r"^drive:([A-Za-z0-9_-]+)$")
 
 
-def resolve_body_model(spec: str | Path | None, cache_dir: Path, fetch: Fetch | None = None) -> Path | None:
+def resolve_body_model(spec: str | Path | None, cache_dir: Path, fetch: Fetch | None = None,
+                       sha256: str = "") -> Path | None:  # fmt: skip
     """`analysis.smplx_model` -> a validated local model file, or None for skeleton mode.
+    With ``sha256`` (`analysis.smplx_sha256`) the file must have that digest before it is loaded.
 
     ``drive:<id>`` is downloaded once into ``cache_dir/smplx-<id>`` (through ``fetch``, written
     to a temporary name first so an interrupted download is never taken for the model) and
@@ -124,7 +129,7 @@ def resolve_body_model(spec: str | Path | None, cache_dir: Path, fetch: Fetch | 
         if text.startswith("drive:"):
             raise BodyModelError(f"The SMPL-X model setting {text!r} is not a valid 'drive:<file id>'.")
         path = Path(text).expanduser()
-        validate_body_model(path)
+        validate_body_model(path, sha256)
         return path
     file_id = m.group(1)
     if fetch is None:
@@ -133,14 +138,14 @@ def resolve_body_model(spec: str | Path | None, cache_dir: Path, fetch: Fetch | 
     target = cache_dir / f"smplx-{file_id}"
     if target.is_file():
         with contextlib.suppress(BodyModelError):
-            validate_body_model(target)
+            validate_body_model(target, sha256)
             return target
         target.unlink()  # a corrupt cached copy: fetch again
     cache_dir.mkdir(parents=True, exist_ok=True)
     tmp = cache_dir / f".smplx-{file_id}.{os.getpid()}.part"
     try:
         written = Path(fetch(file_id, tmp))
-        validate_body_model(written)
+        validate_body_model(written, sha256)
         os.replace(written, target)
     except BodyModelError:
         raise
@@ -154,9 +159,9 @@ def resolve_body_model(spec: str | Path | None, cache_dir: Path, fetch: Fetch | 
 
 def resolve_configured_model(settings, fetch: Fetch | None = None) -> Path | None:
     """``settings.analysis.smplx_model`` -> a local file (Drive copies cached under
-    ``<worker.scratch_dir>/models``), or None for skeleton mode."""
+    ``<worker.scratch_dir>/models``), or None for skeleton mode; ``analysis.smplx_sha256`` pins it."""
     cache = Path(settings.worker.scratch_dir) / "models"
-    return resolve_body_model(settings.analysis.smplx_model, cache, fetch)
+    return resolve_body_model(settings.analysis.smplx_model, cache, fetch, settings.analysis.smplx_sha256)
 
 
 def model_format(path: Path) -> str:
@@ -171,13 +176,132 @@ def model_format(path: Path) -> str:
 
 
 # -- validation and loading ---------------------------------------------------------------
+#
+# A model file is data. Unpickling runs whatever code the file names, and ``smplx.SMPLX`` reads a
+# .pkl with ``pickle.load`` and an .npz with ``np.load(allow_pickle=True)``: a crafted file (or
+# anyone who can edit a ``drive:<id>`` model) would run code in a pod holding the Drive and RunPod
+# credentials. So .pkl files are refused, the .npz arrays are read here with
+# ``allow_pickle=False``, and smplx builds the model from those arrays without opening the file.
 
+# The arrays ``smplx.SMPLX`` reads (face contour off). Nothing else in the file is read: the
+# official .npz also carries pickled dicts (joint2num, part2num) that stay untouched.
+SMPLX_ARRAYS = (
+    "v_template", "f", "shapedirs", "posedirs", "J_regressor", "weights", "kintree_table",
+    "hands_componentsl", "hands_componentsr", "hands_meanl", "hands_meanr", "lmk_faces_idx",
+    "lmk_bary_coords",
+)  # fmt: skip
+
+# Turns an official SMPLX_*.pkl into an .npz, on the user's own machine (a file they trust).
+PKL_TO_NPZ = (
+    "python -c \"import pickle,sys,numpy as np; d=pickle.load(open(sys.argv[1],'rb'),encoding='latin1'); "
+    "a={k: np.asarray(v.todense() if hasattr(v,'todense') else v) for k,v in d.items()}; "
+    "np.savez(sys.argv[2], **{k: v for k,v in a.items() if v.dtype != object})\" "
+    "SMPLX_NEUTRAL.pkl SMPLX_NEUTRAL.npz"
+)
+
+_SHA256 = re.compile(r"^[0-9a-f]{64}$")
 _loaded: dict[tuple[str, float, int, str], object] = {}
+_build_lock = threading.Lock()
 
 
-def load_smplx(path: Path, device: str = "cpu"):
-    """Load and validate the model with ``smplx.SMPLX``; raises `BodyModelError`."""
+def file_sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as fh:
+        for chunk in iter(lambda: fh.read(1 << 20), b""):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def check_sha256(path: Path, sha256: str) -> None:
+    """Raise `BodyModelError` unless the file's SHA-256 is the pinned one (empty: no pin)."""
+    expected = (sha256 or "").strip().lower()
+    if not expected:
+        return
+    if not _SHA256.match(expected):
+        raise BodyModelError(f"The pinned SHA-256 of the SMPL-X model {expected!r} is not 64 hexadecimal digits.")
+    actual = file_sha256(path)
+    if actual != expected:
+        raise BodyModelError(
+            f"{path.name} does not match the pinned SHA-256 (expected {expected}, got {actual}); it was not loaded."
+        )
+
+
+def _read_arrays(path: Path) -> dict[str, np.ndarray]:
+    """The arrays in `SMPLX_ARRAYS` from an .npz, as plain numbers: an object array is refused
+    by numpy before anything in it is unpickled."""
+    arrays: dict[str, np.ndarray] = {}
+    with np.load(path, allow_pickle=False) as npz:
+        missing = [k for k in SMPLX_ARRAYS if k not in npz.files]
+        if missing:
+            more = f" and {len(missing) - 3} more" if len(missing) > 3 else ""
+            raise BodyModelError(
+                f"{path.name} is not a valid SMPL-X model file (it has no {', '.join(missing[:3])}{more} array)."
+            )
+        for key in SMPLX_ARRAYS:
+            try:
+                value = npz[key]
+            except ValueError as exc:
+                if "allow_pickle" not in str(exc):
+                    raise
+                raise BodyModelError(
+                    f"{path.name} holds Python objects in {key!r} instead of numbers; a model file is loaded "
+                    "as data only and never unpickled."
+                ) from None
+            if not isinstance(value, np.ndarray):
+                raise BodyModelError(f"{path.name} is not a valid SMPL-X model file ({key!r} is not an array).")
+            arrays[key] = value
+    return arrays
+
+
+class _ArraysNotFiles:
+    """numpy as ``smplx.body_models`` sees it while it builds a model from arrays read here:
+    its ``np.load`` hands over those arrays instead of opening the file."""
+
+    def __init__(self, arrays: dict[str, np.ndarray]):
+        self.arrays = arrays
+        self.loads = 0
+
+    def __getattr__(self, name):
+        return getattr(np, name)
+
+    def load(self, *args, **kwargs):
+        self.loads += 1
+        return self.arrays
+
+
+def _no_pickle(*args, **kwargs):
+    raise BodyModelError("smplx tried to unpickle the model file.")
+
+
+def _build_smplx(path: Path, arrays: dict[str, np.ndarray]):
+    """``smplx.SMPLX`` from arrays: smplx (0.1.x) reads its file in its constructor with its
+    module's ``np.load`` / ``pickle.load``; both are swapped for the constructor's duration, so it
+    gets the arrays and cannot unpickle anything."""
     import smplx
+    import smplx.body_models as smplx_models
+    import torch
+
+    shim = _ArraysNotFiles(arrays)
+    with _build_lock:
+        saved = smplx_models.np, smplx_models.pickle
+        smplx_models.np, smplx_models.pickle = shim, SimpleNamespace(load=_no_pickle)
+        try:
+            # smplx prints shape-space warnings for 10-component files; they are not errors here.
+            with contextlib.redirect_stdout(io.StringIO()):
+                model = smplx.SMPLX(
+                    str(path), ext="npz", num_betas=NUM_BETAS, use_pca=False, flat_hand_mean=False,
+                    use_face_contour=False, batch_size=1, dtype=torch.float32,
+                )  # fmt: skip
+        finally:
+            smplx_models.np, smplx_models.pickle = saved
+    if shim.loads != 1:  # a future smplx that reads files differently: do not trust it blindly
+        raise BodyModelError(f"The installed smplx did not build {path.name} from the arrays read here.")
+    return model
+
+
+def load_smplx(path: Path, device: str = "cpu", sha256: str = ""):
+    """Load and validate the model as data (`SMPLX_ARRAYS`, no pickle), built as ``smplx.SMPLX``;
+    with ``sha256`` the file must have that digest before anything reads it. Raises `BodyModelError`."""
     import torch
 
     path = Path(path)
@@ -187,18 +311,20 @@ def load_smplx(path: Path, device: str = "cpu"):
         raise BodyModelError(f"The SMPL-X model path {path} is not a file.")
     if path.stat().st_size == 0:
         raise BodyModelError(f"The SMPL-X model file {path} is empty.")
+    check_sha256(path, sha256)
     key = (str(path.resolve()), path.stat().st_mtime, path.stat().st_size, device)
     if key in _loaded:
         return _loaded[key]
-    ext = model_format(path)
+    if model_format(path) == "pkl":
+        raise BodyModelError(
+            f"{path.name} is a .pkl (Python pickle) model file, refused because unpickling can run code: "
+            f"convert it once on your own machine with {PKL_TO_NPZ} and use the .npz."
+        )
     try:
-        # smplx prints shape-space warnings for 10-component files; they are not errors here.
-        with contextlib.redirect_stdout(io.StringIO()):
-            model = smplx.SMPLX(
-                str(path), ext=ext, num_betas=NUM_BETAS, use_pca=False, flat_hand_mean=False,
-                use_face_contour=False, batch_size=1, dtype=torch.float32,
-            )  # fmt: skip
-    except Exception as exc:  # zip/pickle/key/shape errors from a corrupt or foreign file
+        model = _build_smplx(path, _read_arrays(path))
+    except BodyModelError:
+        raise
+    except Exception as exc:  # zip/key/shape errors from a corrupt or foreign file
         reason = f"{type(exc).__name__}: {exc}".strip().splitlines()[0][:200]
         raise BodyModelError(f"{path.name} is not a valid SMPL-X model file ({reason}).") from exc
     problems = []
@@ -225,9 +351,9 @@ def load_smplx(path: Path, device: str = "cpu"):
     return model
 
 
-def validate_body_model(path: Path) -> None:
-    """Raise `BodyModelError` unless ``path`` is a loadable SMPL-X model file."""
-    load_smplx(Path(path))
+def validate_body_model(path: Path, sha256: str = "") -> None:
+    """Raise `BodyModelError` unless ``path`` is a loadable SMPL-X model file (with that SHA-256)."""
+    load_smplx(Path(path), sha256=sha256)
 
 
 # -- the lean forward pass ----------------------------------------------------------------

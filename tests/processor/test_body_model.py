@@ -70,7 +70,7 @@ def test_missing_model_file_says_so(tmp_path):
         ("truncated", "not a valid SMPL-X model file"),
         ("missing_key", "not a valid SMPL-X model file"),
         ("wrong_tree", "not a valid SMPL-X model file"),
-        ("pickle", "not a valid SMPL-X model file"),
+        ("pickle", "refused because unpickling can run code"),
     ],
 )
 def test_corrupt_model_file_gives_a_clear_message(tmp_path, model_path, kind, message):
@@ -169,3 +169,122 @@ def test_configured_model_uses_the_worker_scratch_cache(model_path, tmp_path):
 
     assert resolve_configured_model(settings, fetch) == tmp_path / "scratch" / "models" / "smplx-XYZ"
     assert resolve_configured_model(load_settings(worker={"scratch_dir": tmp_path})) is None
+
+
+# -- model files are data: nothing in them runs ---------------------------------------------
+
+
+class _RunsCode:
+    """Unpickling this touches ``marker``: proof that a file's pickle ran."""
+
+    def __init__(self, marker: Path):
+        self.marker = str(marker)
+
+    def __reduce__(self):
+        import os
+
+        return (os.system, (f"touch '{self.marker}'",))
+
+
+def _crafted_npz(path: Path, marker: Path, key: str) -> Path:
+    arrays = make_model_arrays()
+    arrays[key] = np.array(_RunsCode(marker), dtype=object)
+    np.savez(path, **arrays)
+    return path
+
+
+def test_an_object_array_in_a_model_array_is_refused_unread(tmp_path):
+    marker = tmp_path / "ran"
+    bad = _crafted_npz(tmp_path / "SMPLX_NEUTRAL.npz", marker, "J_regressor")
+    with pytest.raises(BodyModelError, match="never unpickled") as info:
+        validate_body_model(bad)
+    assert not marker.exists()
+    assert "\n" not in str(info.value) and bad.name in str(info.value) and "J_regressor" in str(info.value)
+
+
+def test_an_object_array_beside_the_model_arrays_is_never_read(tmp_path):
+    """The official .npz carries pickled dicts (joint2num, part2num) the model does not need."""
+    marker = tmp_path / "ran"
+    ok = _crafted_npz(tmp_path / "SMPLX_NEUTRAL.npz", marker, "joint2num")
+    assert load_smplx(ok).v_template.shape == (10475, 3)
+    assert not marker.exists()
+
+
+def test_a_pkl_model_is_refused_with_a_conversion_hint(tmp_path):
+    import pickle
+
+    marker = tmp_path / "ran"
+    bad = tmp_path / "SMPLX_NEUTRAL.pkl"
+    bad.write_bytes(pickle.dumps({"v_template": _RunsCode(marker)}, protocol=2))
+    with pytest.raises(BodyModelError, match=r"\.pkl.*refused.*np\.savez") as info:
+        validate_body_model(bad)
+    assert not marker.exists()
+    assert "\n" not in str(info.value) and bad.name in str(info.value)
+
+
+def test_the_pkl_conversion_hint_gives_a_loadable_npz(tmp_path):
+    """The README's one-liner, run on a .pkl of the (synthetic) model, gives an .npz that loads."""
+    import pickle
+    import shlex
+    import subprocess
+    import sys
+
+    from processor.body_model import PKL_TO_NPZ
+
+    pkl = tmp_path / "SMPLX_NEUTRAL.pkl"
+    arrays = make_model_arrays()
+    arrays["joint2num"] = {"pelvis": 0}  # the official files carry a few dicts
+    pkl.write_bytes(pickle.dumps(arrays, protocol=2))
+    command = shlex.split(PKL_TO_NPZ)
+    assert command[0] == "python"
+    subprocess.run([sys.executable, *command[1:]], cwd=tmp_path, check=True)
+    assert load_smplx(tmp_path / "SMPLX_NEUTRAL.npz").v_template.shape == (10475, 3)
+
+
+def _sha256(path: Path) -> str:
+    import hashlib
+
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def test_a_pinned_sha256_that_matches_loads(model_path, tmp_path):
+    digest = _sha256(model_path)
+    assert resolve_body_model(str(model_path), tmp_path, sha256=digest) == model_path
+    assert resolve_body_model(str(model_path), tmp_path, sha256=digest.upper()) == model_path
+
+
+def test_a_pinned_sha256_mismatch_is_refused_before_loading(tmp_path, monkeypatch):
+    marker = tmp_path / "ran"
+    bad = _crafted_npz(tmp_path / "SMPLX_NEUTRAL.npz", marker, "J_regressor")
+    expected = "ab" * 32
+
+    def never(*args, **kwargs):
+        raise AssertionError("the file was opened as a model before its digest was checked")
+
+    monkeypatch.setattr(np, "load", never)
+    with pytest.raises(BodyModelError) as info:
+        resolve_body_model(str(bad), tmp_path, sha256=expected)
+    text = str(info.value)
+    assert bad.name in text and expected in text and _sha256(bad) in text and "\n" not in text
+    assert not marker.exists()
+
+
+def test_the_configured_pin_applies_to_a_drive_model(model_path, tmp_path):
+    from config.settings import SettingsError, load_settings
+    from processor.body_model import resolve_configured_model
+
+    def fetch(file_id, dest):
+        dest.write_bytes(model_path.read_bytes())
+        return dest
+
+    wrong = load_settings(analysis={"smplx_model": "drive:XYZ", "smplx_sha256": "0" * 64},
+                          worker={"scratch_dir": tmp_path / "scratch"})  # fmt: skip
+    with pytest.raises(BodyModelError, match="0" * 64):
+        resolve_configured_model(wrong, fetch)
+    assert list((tmp_path / "scratch" / "models").iterdir()) == []  # nothing cached
+    right = load_settings(analysis={"smplx_model": "drive:XYZ", "smplx_sha256": _sha256(model_path)},
+                          worker={"scratch_dir": tmp_path / "scratch"})  # fmt: skip
+    assert resolve_configured_model(right, fetch) == tmp_path / "scratch" / "models" / "smplx-XYZ"
+    for bad in ("abc", "g" * 64, "0" * 63):
+        with pytest.raises(SettingsError, match="smplx_sha256"):
+            load_settings(analysis={"smplx_sha256": bad})
