@@ -143,6 +143,7 @@ class Settings(BaseSettings):
     smplx_sha256: str = Field("", pattern=r"^\s*([0-9a-fA-F]{64})?\s*$")
     model_config = SettingsConfigDict(
         env_prefix="HOTFOLDER_",
+    blur_faces: bool = True  # keyframes and the preview video blur faces (employees' personal data)
         env_nested_delimiter="__",
         extra="forbid",
         case_sensitive=False,

@@ -138,6 +138,7 @@ class AnalysisOptions:
     # stated in the report), and body parts marked as supported ("trunk", "head", "arm").
     work_minutes: float | None = None
     supported: frozenset[str] = frozenset()
+    blur_faces: bool = True  # keyframes and the preview blur faces (personal data); False: leave them
 
 
 @dataclass(frozen=True)

@@ -1,8 +1,9 @@
 """Optional annotated preview MP4: skeleton, live angles and the frame's worst zone colour.
 
-Frames are streamed from the video (OpenCV, which applies rotation metadata) and written one at a
-time with cv2.VideoWriter, so memory does not grow with the video's length. Each video frame shows
-the nearest analysed pose in time (analysis may run at a lower frame rate than the video).
+Faces are blurred from the pose landmarks (``processor.face_blur``) unless the setting
+``analysis.blur_faces`` is false. Frames are streamed from the video (OpenCV, which applies rotation
+metadata) and written one at a time with cv2.VideoWriter, so memory does not grow with the video's
+length. Each video frame shows the nearest analysed pose in time (analysis may run at a lower frame rate than the video).
 """
 
 from __future__ import annotations
@@ -43,10 +44,13 @@ def frame_levels(angles: pd.DataFrame, standard: Standard) -> list[str | None]:
 
 
 def write_preview(video: Path, pose: PoseSequence, angles: pd.DataFrame, standard: Standard | None,
-                  path: Path, levels: list[str | None] | None = None) -> Path:
+                  path: Path, levels: list[str | None] | None = None, blur_faces: bool = True) -> Path:
     """The annotated preview; ``levels`` (per analysed frame) instead of a zone profile's levels
-    for the NV 361 catalogue (``processor.nv361.evaluate.frame_levels``)."""
+    for the NV 361 catalogue (``processor.nv361.evaluate.frame_levels``). Faces are blurred
+    (``processor.face_blur``) unless ``blur_faces`` is False."""
     import cv2  # heavy: only when a preview is asked for
+
+    from processor.face_blur import blur_face
 
     cap = cv2.VideoCapture(str(video))
     if not cap.isOpened():
@@ -82,6 +86,8 @@ def write_preview(video: Path, pose: PoseSequence, angles: pd.DataFrame, standar
                 i = int(np.clip(np.searchsorted(times, ts), 0, len(times) - 1))
                 if i > 0 and abs(times[i - 1] - ts) < abs(times[i] - ts):
                     i -= 1
+                if blur_faces:
+                    blur_face(frame, pose.image[i])
                 _draw(cv2, frame, pose.image[i], levels[i], {k: v[i] for k, v in values.items()}, index)
             writer.write(frame)
     finally:

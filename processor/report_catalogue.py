@@ -15,7 +15,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 from openpyxl import Workbook
-from openpyxl.styles import Alignment, Font, PatternFill
+from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
 from openpyxl.utils import get_column_letter, quote_sheetname
 
 from processor import episodes as rules
@@ -25,11 +25,13 @@ from processor.nv361 import SOURCE, SOURCE_URL, TITLE
 from processor.nv361 import signals as sig
 from processor.nv361.category import BASE_LIMITS_MIN
 from processor.nv361.evaluate import Assessment, CatalogueResult, sentence
+from processor.keyframes import Keyframe, write_keyframes_sheet
+from processor.report_data import ProtocolFields, protocol_fields
 from processor.report_excel import (
     BOLD, FILL, NUM1, PCT, ChartSpec, MethodSheet, _angles, _fill, _header, _versions, _widths, angle_charts,
-    chart_range, thin,
+    chart_range, no_print, print_setup, record, thin,
 )  # fmt: skip
-from processor.report_labels import label
+from processor.report_labels import freq_label, label
 
 INPUT_FILL = PatternFill("solid", start_color="FFFF99", end_color="FFFF99")
 CATEGORY_FILL = {1: FILL["acceptable"], 2: FILL["conditionally_acceptable"], 3: FILL["unacceptable"]}
@@ -50,6 +52,8 @@ class CatalogueReportData:
     meta: dict = field(default_factory=dict)
     notes: tuple[str, ...] = ()
     measured_share: dict[str, float] = field(default_factory=dict)
+    protocol: ProtocolFields | None = None  # None: from a time study beside the video, else empty fields
+    keyframes: tuple[Keyframe, ...] = ()  # processor.keyframes: the worst moments, faces blurred
 
     @property
     def view(self) -> str:
@@ -71,12 +75,22 @@ def write_catalogue_excel(data: CatalogueReportData, path: Path) -> Path:
     rows_at = _catalogue(catalogue, data, lang, f"{quote_sheetname(summary.title)}!{work_cell}",
                          f"{quote_sheetname(summary.title)}!{coef_cell}")
     _summary_rows(summary, data, lang, catalogue.title, rows_at)
-    _episodes(wb.create_sheet(label(lang, "sheet_episodes")), data, lang)
+    keyframes = wb.create_sheet(label(lang, "sheet_keyframes"))
+    write_keyframes_sheet(keyframes, data.keyframes, lang, blurred=data.options.blur_faces,
+                          deciding=data.assessment.category is not None and data.assessment.category > 1)
+    episodes = wb.create_sheet(label(lang, "sheet_episodes"))
+    _episodes(episodes, data, lang)
     charts = wb.create_sheet(label(lang, "sheet_charts"))
-    _angles(wb.create_sheet(label(lang, "sheet_angles")), data)
+    _angles(wb.create_sheet(label(lang, "sheet_angles")), data, lang)
     _method(wb.create_sheet(label(lang, "sheet_method")), data, lang)
     chart_data = wb.create_sheet(label(lang, "sheet_chart_data"))
     angle_charts(charts, chart_data, data.angles, _chart_specs(data, lang), lang)
+    header = f"{label(lang, 'title_catalogue')}: {data.video.name}"
+    for ws in wb.worksheets:
+        print_setup(ws, lang, landscape=ws in (catalogue, charts), header=header,
+                    fit_height=1 if ws is summary else 0, title_rows="1:1" if ws is catalogue else None)
+    no_print(episodes)
+    no_print(chart_data)
     path = Path(path)
     tmp = path.with_name(path.name + ".part")
     wb.save(tmp)
@@ -84,12 +98,61 @@ def write_catalogue_excel(data: CatalogueReportData, path: Path) -> Path:
     return path
 
 
+# The Summary sheet is one A4 page: seven columns, the long texts merged across B:G (or A:G).
+_SUMMARY_WIDTHS = {"A": 40, "B": 20, "C": 16, "D": 6, "E": 10, "F": 9, "G": 12}
+_LAST = "G"
+
+
+def _section(ws, row: int, key: str, lang: str) -> None:
+    ws.cell(row=row, column=1, value=label(lang, key)).font = Font(bold=True, size=12)
+    for c in range(1, 8):
+        ws.cell(row=row, column=c).border = Border(bottom=Side(style="thin", color="808080"))
+
+
+def _pair(ws, row: int, name: str, value, fmt: str | None = None, merge: bool = True) -> None:
+    ws.cell(row=row, column=1, value=name).font = BOLD
+    cell = ws.cell(row=row, column=2, value=value)
+    cell.alignment = Alignment(horizontal="left", vertical="top")
+    if fmt:
+        cell.number_format = fmt
+    if merge:
+        ws.merge_cells(f"B{row}:{_LAST}{row}")
+
+
+def camera_text(data: CatalogueReportData, lang: str) -> str:
+    return label(lang, f"view_{data.view}")
+
+
 def _summary_head(ws, data: CatalogueReportData, lang: str) -> tuple[str, str]:
-    """Metadata and the work-time input; returns the addresses of the work-time and coefficient cells."""
+    """Title, the protocol's metadata, the video, the work-time input; returns the addresses of the
+    work-time and coefficient cells."""
     r = data.result
+    _widths(ws, _SUMMARY_WIDTHS)
     ws["A1"] = label(lang, "title_catalogue")
     ws["A1"].font = Font(bold=True, size=14)
+    ws.merge_cells(f"A1:{_LAST}1")
+    ws["A2"] = f"{label(lang, 'summary_standard')}: {TITLE.get(lang, TITLE['en'])}"
+    ws["A2"].font = Font(italic=True, color="595959")
+    ws.merge_cells(f"A2:{_LAST}2")
+    row = 4
+    _section(ws, row, "meta_block", lang)
+    row += 1
+    p = data.protocol if data.protocol is not None else protocol_fields(data.video)
+    fields = [("company", p.company), ("ico", p.ico), ("position", p.position), ("workplace", p.workplace),
+              ("workers", p.workers), ("date", p.date), ("measured_by", p.measured_by),
+              ("camera", camera_text(data, lang))]
+    if p.time_study:
+        fields.append(("time_study", p.time_study))
+    for key, value in fields:
+        _pair(ws, row, label(lang, f"meta_{key}"), value or None)
+        for c in range(2, 8):  # an empty field is a line to write on
+            ws.cell(row=row, column=c).border = Border(bottom=Side(style="hair", color="A6A6A6"))
+        row += 1
+    row += 1
+    _section(ws, row, "measurement_block", lang)
+    row += 1
     supported = ", ".join(sorted(data.result.supported)) or label(lang, "none")
+    parts = ", ".join(f"{label(lang, f'mpart_{k}')} {v:.0%}" for k, v in data.measured_share.items())
     rows = [
         ("video", data.video.name, None),
         ("analysed_on", data.analysed_at.replace(tzinfo=None), "yyyy-mm-dd hh:mm"),
@@ -97,27 +160,20 @@ def _summary_head(ws, data: CatalogueReportData, lang: str) -> tuple[str, str]:
         ("analysed_s", round(r.analysed_s, 2), NUM1),
         ("analysed_share", min(1.0, r.analysed_s / r.duration_s) if r.duration_s > 0 else 0.0, PCT),
         ("person_found", label(lang, "yes" if data.person_found else "no"), None),
-        ("standard", TITLE.get(lang, TITLE["en"]), None),
-        ("angle_source", data.angle_source, None),
         ("supported_marks", supported, None),
     ]
-    row = 3
     for key, value, fmt in rows:
-        ws.cell(row=row, column=1, value=label(lang, key)).font = BOLD
-        cell = ws.cell(row=row, column=2, value=value)
-        if fmt:
-            cell.number_format = fmt
+        _pair(ws, row, label(lang, key), value, fmt)
         row += 1
-    for part, share in data.measured_share.items():
-        ws.cell(row=row, column=1, value=label(lang, "measured_share_part", part=label(lang, f"mpart_{part}")))
-        ws.cell(row=row, column=2, value=share).number_format = PCT
+    if parts:
+        _pair(ws, row, label(lang, "measured_parts"), parts)
         row += 1
     notes = list(data.notes)
     if not data.person_found:
         notes.insert(0, label(lang, "no_person"))
     for note in notes:
-        ws.cell(row=row, column=1, value=label(lang, "notes")).font = BOLD
-        ws.cell(row=row, column=2, value=note)
+        _pair(ws, row, label(lang, "notes"), note)
+        _fit(ws, row, note, 73)
         row += 1
     row += 1
     w = data.assessment.work
@@ -125,10 +181,11 @@ def _summary_head(ws, data: CatalogueReportData, lang: str) -> tuple[str, str]:
     work = ws.cell(row=row, column=2, value=w.minutes)
     work.fill = INPUT_FILL
     work.number_format = "0"
+    work.alignment = Alignment(horizontal="left")
     work_addr = f"$B${row}"
-    ws.cell(row=row + 1, column=1, value=label(lang, "work_source")).font = BOLD
-    ws.cell(row=row + 1, column=2, value=label(lang, f"work_source_{w.source}") if w.source != "setting"
-            else label(lang, "work_source_setting"))
+    src = label(lang, f"work_source_{w.source}") if w.source != "setting" else label(lang, "work_source_setting")
+    _pair(ws, row + 1, label(lang, "work_source"), src)
+    _fit(ws, row + 1, src, 73)
     ws.cell(row=row + 2, column=1, value=label(lang, "coefficient")).font = BOLD
     # Table 8 as a formula on the input cell (see processor.nv361.category.table8_coefficient).
     x = work_addr
@@ -136,23 +193,38 @@ def _summary_head(ws, data: CatalogueReportData, lang: str) -> tuple[str, str]:
         f"=IF({x}<480,MAX(0.8,0.8+0.025*INT(({x}-240)/30)),IF({x}=480,1,IF({x}<510,1.025,"
         f"MIN(1.2,1.05+0.025*INT(({x}-510)/30)))))"))
     coef.number_format = "0.000"
+    coef.alignment = Alignment(horizontal="left")
     if not w.in_table:
-        ws.cell(row=row + 3, column=2, value=label(lang, "table8_out"))
-    _widths(ws, {"A": 44, "B": 70, "C": 14, "D": 14, "E": 14, "F": 12})
-    ws._hf_next_row = row + 5  # where the category block starts
+        ws.cell(row=row + 2, column=3, value=label(lang, "table8_out"))
+    ws._hf_next_row = row + 4  # where the result block starts
     return work_addr, f"$B${row + 2}"
 
 
+def _fit(ws, row: int, text: str, width_chars: float) -> None:
+    """A row tall enough for ``text`` wrapped in ``width_chars`` (openpyxl does not measure text)."""
+    lines = max(1, -(-len(str(text)) // int(width_chars)))
+    if lines > 1:
+        ws.row_dimensions[row].height = max(ws.row_dimensions[row].height or 15, 14 * lines + 2)
+    for c in range(1, 8):
+        cell = ws.cell(row=row, column=c)
+        if cell.value is not None:
+            cell.alignment = Alignment(wrap_text=True, vertical="top", horizontal=cell.alignment.horizontal)
+
+
 def _summary_rows(ws, data: CatalogueReportData, lang: str, catalogue_title: str, rows_at: dict[str, int]) -> None:
-    """The proposed category (a formula on the catalogue sheet), the sentence and the rows that occurred."""
+    """The result: the proposed category (a formula on the catalogue sheet), the sentence, the rows that
+    occurred with minutes, N/PP, category and borderline marks; the uncertainty; the signature block."""
     a = data.assessment
     row = ws._hf_next_row
+    _section(ws, row, "result_block", lang)
+    row += 1
     cat_ref = quote_sheetname(catalogue_title)
     cat_col = get_column_letter(_COLS.index("category") + 1)
     first, last = min(rows_at.values()), max(rows_at.values())
     ws.cell(row=row, column=1, value=label(lang, "category")).font = Font(bold=True, size=12)
     cell = ws.cell(row=row, column=2, value=f"=MAX({cat_ref}!{cat_col}{first}:{cat_col}{last})")
     cell.font = Font(bold=True, size=12)
+    cell.alignment = Alignment(horizontal="left")
     if a.category:
         cell.fill = PatternFill("solid", start_color=CATEGORY_FILL[a.category], end_color=CATEGORY_FILL[a.category])
     row += 1
@@ -161,6 +233,7 @@ def _summary_rows(ws, data: CatalogueReportData, lang: str, catalogue_title: str
     row += 1
     k = a.work.coefficient
     ws.cell(row=row, column=1, value=label(lang, "summary_rule")).font = BOLD
+    ws.cell(row=row, column=1).alignment = WRAP
     _long_text(ws, row, label(lang, "summary_rule_text", pp=a.pp_minutes, pp_lim=160 * k, n=a.n_minutes,
                               n_lim=30 * k, half=a.work.minutes / 2))
     row += 2
@@ -169,25 +242,66 @@ def _summary_rows(ws, data: CatalogueReportData, lang: str, catalogue_title: str
     occurred = [r for r in data.result.rows if r.seconds > 0]
     if not occurred:
         ws.cell(row=row, column=1, value=label(lang, "no_rows_occurred"))
-        return
-    _header(ws, row, [label(lang, k) for k in ("legal_text", "part", "work", "class", "minutes", "category")])
-    for r in occurred:
-        row += 1
-        at = rows_at[r.row.id]
-        ws.cell(row=row, column=1, value=r.row.text_cs).alignment = WRAP
-        ws.cell(row=row, column=2, value=_part(r.row.part, lang))
-        ws.cell(row=row, column=3, value=_work_text(r.row, lang))
-        ws.cell(row=row, column=4, value=r.row.row_class)
-        ws.cell(row=row, column=5, value=f"={cat_ref}!{get_column_letter(_COLS.index('minutes') + 1)}{at}").number_format = NUM1
-        ws.cell(row=row, column=6, value=f"={cat_ref}!{cat_col}{at}")
+    else:
+        _header(ws, row, [label(lang, k) for k in ("legal_text", "part", "work", "class", "col_minutes_shift",
+                                                    "col_category", "borderline")])
+        by_id = {ra.row.id: ra for ra in a.rows}
+        for r in occurred:
+            row += 1
+            at = rows_at[r.row.id]
+            ws.cell(row=row, column=1, value=r.row.text_cs).alignment = WRAP
+            ws.cell(row=row, column=2, value=_part(r.row.part, lang)).alignment = WRAP
+            ws.cell(row=row, column=3, value=_work_text(r.row, lang)).alignment = WRAP
+            ws.cell(row=row, column=4, value=r.row.row_class)
+            minutes = ws.cell(row=row, column=5, value=f"={cat_ref}!{get_column_letter(_COLS.index('minutes') + 1)}{at}")
+            minutes.number_format = NUM1
+            ws.cell(row=row, column=6, value=f"={cat_ref}!{cat_col}{at}")
+            ra = by_id[r.row.id]
+            if ra.category:
+                _fill(ws.cell(row=row, column=6), {1: "acceptable", 2: "conditionally_acceptable", 3: "unacceptable"}[ra.category])
+            if ra.borderline:
+                lo, hi = ra.category_range
+                ws.cell(row=row, column=7, value=label(lang, "borderline_mark", lo=lo, hi=hi))
+                _fill(ws.cell(row=row, column=7), "conditionally_acceptable")
+            for c in range(1, 8):
+                ws.cell(row=row, column=c).border = thin_box()
+            lines = max(-(-len(r.row.text_cs) // 40), -(-len(_part(r.row.part, lang)) // 19), 1)
+            if lines > 1:
+                ws.row_dimensions[row].height = 14 * lines + 2
+    row += 2
+    _section(ws, row, "uncertainty_block", lang)
+    row += 1
+    errors = view_error_table(data.view)
+    text = label(lang, "uncertainty_statement", view=camera_text(data, lang), trunk=errors["trunk_flexion_deg"],
+                 head=errors["head_inclination_deg"], arm=errors["upper_arm_elevation_left_deg"],
+                 seconds=data.result.analysed_s)
+    ws.cell(row=row, column=1, value=text).alignment = WRAP
+    ws.merge_cells(f"A{row}:{_LAST}{row}")
+    ws.row_dimensions[row].height = 14 * max(1, -(-len(text) // 105)) + 4
+    row += 2
+    _section(ws, row, "signature_block", lang)
+    row += 2
+    for c, key in ((1, "sig_name"), (3, "sig_date"), (5, "sig_signature")):
+        ws.cell(row=row, column=c, value=f"{label(lang, key)}:").font = BOLD
+    for c in (2, 4, 6, 7):
+        ws.cell(row=row, column=c).border = Border(bottom=Side(style="thin", color="000000"))
+    ws.cell(row=row, column=1).alignment = Alignment(horizontal="right")
+    ws.row_dimensions[row].height = 30
+    ws.print_area = f"A1:{_LAST}{row}"
+
+
+def thin_box() -> Border:
+    s = Side(style="thin", color="A6A6A6")
+    return Border(left=s, right=s, top=s, bottom=s)
 
 
 def _long_text(ws, row: int, text: str, width_chars: int = 70) -> None:
-    """Wrapped text in column B with a row tall enough for it (Excel does not grow rows that openpyxl
-    writes, and LibreOffice draws the overflow over the next row)."""
+    """Wrapped text in columns B:G (merged) with a row tall enough for it (Excel does not grow rows that
+    openpyxl writes, and LibreOffice draws the overflow over the next row)."""
     ws.cell(row=row, column=2, value=text).alignment = WRAP
+    ws.merge_cells(f"B{row}:{_LAST}{row}")
     lines = max(1, -(-len(text) // width_chars))
-    ws.row_dimensions[row].height = 15 * lines
+    ws.row_dimensions[row].height = 14 * lines + 2
 
 
 def _part(part: str, lang: str) -> str:
@@ -196,7 +310,7 @@ def _part(part: str, lang: str) -> str:
 
 def _work_text(row, lang: str) -> str:
     w = label(lang, f"{row.work}_w")
-    return f"{w}, {row.frequency}" if row.frequency else w
+    return f"{w}, {freq_label(lang, row.frequency)}" if row.frequency else w
 
 
 _COLS = ("row_id", "part", "legal_text", "text_en", "class", "work", "status", "seconds", "measured_s", "episodes",
@@ -393,21 +507,20 @@ def _method(ws, data: CatalogueReportData, lang: str) -> None:
     section("method_signals")
     for key, signal in sig.SIGNALS.items():
         borders = ", ".join(f"{b.at:g}°" for b in signal.borders) or "—"
-        row(label(lang, f"sig_{key}"), f"{signal.definition}; borders {borders}")
+        row(label(lang, f"sig_{key}"), f"{label(lang, 'sigdef_' + key)}; {label(lang, 'borders')} {borders}")
     for name, text in THRESHOLD_REASONS.get(lang, THRESHOLD_REASONS["en"]):
         row(name, text)
     section("method_accuracy")
     view = data.view
     row(label(lang, "view_seen"), label(lang, f"view_{view}"))
     for col, e in view_error_table(view).items():
-        row(col, f"± {e:g}°")
+        row(label(lang, "typical_error", name=label(lang, f"col_{col}")), f"± {e:g}°")
     row(label(lang, "uncertainty"), label(lang, "uncertainty_text"))
     section("method_angles")
     row(label(lang, "angle_source"), data.angle_source)
-    for key, value in sorted(data.meta.items()):
-        if isinstance(value, (int, float, str)):
-            row(key, value)
     row(label(lang, "not_analysed"), label(lang, "nan_text"))
+    section("method_record")
+    record(sheet, lang, data.meta)
     section("method_limits")
     for key in ("limit_mono", "limit_vertical", "limit_neck", "limit_sample"):
         row("", label(lang, key))

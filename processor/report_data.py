@@ -26,3 +26,43 @@ class ReportData:
     angle_source: str = "mediapipe"  # or "smplx"
     meta: dict = field(default_factory=dict)  # e.g. fit residuals, estimated camera pitch
     notes: tuple[str, ...] = ()  # extra lines for the Summary (already in the report's language)
+
+
+@dataclass(frozen=True)
+class ProtocolFields:
+    """The protocol's metadata block (company, IČO, position, workplace, worker initials, date, who
+    measured): from the time study that names the video when there is one, else empty labelled fields
+    for the lab to fill in. The camera position comes from the video itself (the report adds it)."""
+
+    company: str = ""
+    ico: str = ""
+    position: str = ""
+    workplace: str = ""
+    workers: str = ""
+    date: str = ""
+    measured_by: str = ""
+    time_study: str = ""  # the file the fields came from; empty: none
+
+
+def protocol_fields(video: Path) -> ProtocolFields:
+    """The fields of the first time study beside ``video`` that names it (processor.nv361.timestudy);
+    a study that cannot be read is skipped (the hot folder reports it on its own)."""
+    from processor.nv361.timestudy import TimeStudyError, is_time_study_name, parse_time_study, resolve_video
+
+    folder = Path(video).parent
+    try:
+        candidates = sorted(p for p in folder.iterdir() if p.is_file() and is_time_study_name(p.name))
+    except OSError:
+        return ProtocolFields()
+    for path in candidates:
+        try:
+            study = parse_time_study(path)
+        except (TimeStudyError, OSError, ValueError):
+            continue
+        workers = [w for _, w, v in study.videos() if resolve_video(v, {Path(video).name}) is not None]
+        if not workers:
+            continue
+        return ProtocolFields(company=study.company, ico=study.ico, position=study.position,
+                              workplace=study.workplace, workers=", ".join(dict.fromkeys(workers)), date=study.date,
+                              measured_by=study.measured_by, time_study=study.source_name or path.name)
+    return ProtocolFields()

@@ -2,8 +2,11 @@
 
 Numbers are stored as numbers with number formats (shares as %), so they can be recomputed in Excel.
 Charts are native Excel charts: per body part the angle over time (line) over its zone bands
-(overlapping area series filled from the axis minimum, one per zone boundary, coloured by level),
-and a stacked bar of the time share per level for every body part.
+(a stacked area chart, one series per zone, coloured by level: see ``angle_charts``), and a stacked bar
+of the time share per level for every body part.
+
+Every sheet has a print setup (A4, fitted to the page width, header and page footer, ``print_setup``);
+the raw-data sheets (per-frame angles, chart data) are left out of printing (``no_print``).
 """
 
 from __future__ import annotations
@@ -17,12 +20,13 @@ from pathlib import Path
 import numpy as np
 from openpyxl import Workbook
 from openpyxl.chart import AreaChart, BarChart, LineChart, Reference
+from openpyxl.chart.legend import LegendEntry
 from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
 
 from processor.model import ANGLE_COLUMNS
 from processor.report_data import ReportData
-from processor.report_labels import label, part_label, reason_text, zone_label
+from processor.report_labels import label, meta_label, part_label, reason_text, zone_label
 
 FILL = {  # Excel's own "good / neutral / bad" colours
     "acceptable": "C6EFCE", "conditionally_acceptable": "FFEB9C", "conditional": "FFEB9C",
@@ -44,10 +48,16 @@ def write_excel(data: ReportData, path: Path) -> Path:
     _zones(wb.create_sheet(label(lang, "sheet_zones")), data, lang)
     _holds(wb.create_sheet(label(lang, "sheet_holds")), data, lang)
     charts = wb.create_sheet(label(lang, "sheet_charts"))
-    _angles(wb.create_sheet(label(lang, "sheet_angles")), data)
+    _angles(wb.create_sheet(label(lang, "sheet_angles")), data, lang)
     _method(wb.create_sheet(label(lang, "sheet_method")), data, lang)
     chart_data = wb.create_sheet(label(lang, "sheet_chart_data"))
     _charts(charts, chart_data, data, lang)
+    header = f"{label(lang, 'title')}: {data.video.name}"
+    for ws in wb.worksheets:
+        print_setup(ws, lang, landscape=ws.title != summary.title, header=header,
+                    fit_height=1 if ws.title == summary.title else 0,
+                    title_rows="1:1" if ws in (wb.worksheets[1], wb.worksheets[2]) else None)
+    no_print(chart_data)
     path = Path(path)
     tmp = path.with_name(path.name + ".part")
     wb.save(tmp)
@@ -198,9 +208,9 @@ def _holds(ws, data: ReportData, lang: str) -> None:
     _widths(ws, {"A": 30, "B": 16, "C": 22, "D": 10, "E": 10, "F": 12, "G": 16, "H": 10, "I": 12, "J": 14})
 
 
-def _angles(ws, data: ReportData) -> None:
+def _angles(ws, data, lang: str) -> None:
     cols = [c for c in ANGLE_COLUMNS if c in data.angles.columns]
-    _header(ws, 1, cols)
+    _header(ws, 1, [label(lang, f"col_{c}") for c in cols])
     # Rounded values rather than per-cell number formats: a long video has hundreds of thousands
     # of cells here, and a style per cell costs time and memory (the CSV keeps 3 decimals).
     digits = [3 if c == "time_s" else 2 for c in cols]
@@ -209,6 +219,37 @@ def _angles(ws, data: ReportData) -> None:
     for c in range(1, len(cols) + 1):
         ws.column_dimensions[get_column_letter(c)].width = 14
     ws.freeze_panes = "B2"
+    no_print(ws)
+
+
+def print_setup(ws, lang: str, *, landscape: bool = False, fit_height: int = 0, title_rows: str | None = None,
+                header: str = "") -> None:
+    """A4, fitted to one page wide (and ``fit_height`` pages high; 0 = as many as needed), the report's
+    name in the header and "page N of M" in the footer. Excel and LibreOffice both honour these."""
+    ws.page_setup.paperSize = ws.PAPERSIZE_A4
+    ws.page_setup.orientation = "landscape" if landscape else "portrait"
+    ws.sheet_properties.pageSetUpPr.fitToPage = True
+    ws.page_setup.fitToWidth = 1
+    ws.page_setup.fitToHeight = fit_height
+    ws.page_margins.left = ws.page_margins.right = 0.5
+    ws.page_margins.top = ws.page_margins.bottom = 0.6
+    ws.page_margins.header = ws.page_margins.footer = 0.3
+    ws.print_options.horizontalCentered = True
+    if title_rows:
+        ws.print_title_rows = title_rows
+    if header:
+        ws.oddHeader.left.text = header.replace("&", "&&")
+        ws.oddHeader.left.size = 8
+    ws.oddHeader.right.text = "&A"
+    ws.oddHeader.right.size = 8
+    ws.oddFooter.center.text = label(lang, "footer_page")
+    ws.oddFooter.center.size = 8
+
+
+def no_print(ws) -> None:
+    """Leave a raw-data sheet out of printing: its print area is one empty cell right of the data, and an
+    empty page is not printed (LibreOffice's PDF export skips it; the data stays on screen and in the CSV)."""
+    ws.print_area = f"{get_column_letter(ws.max_column + 2)}1"
 
 
 @dataclass(frozen=True)
@@ -254,38 +295,59 @@ def _charts(ws, data_ws, data: ReportData, lang: str) -> None:
     angle_charts(ws, data_ws, df, specs, lang)
 
 
+def time_format(seconds: float) -> str:
+    """The number format of a time axis held as a fraction of a day: mm:ss, or h:mm:ss past an hour."""
+    return "[h]:mm:ss" if seconds >= 3600 else "mm:ss"
+
+
 def angle_charts(ws, data_ws, df, specs: list[ChartSpec], lang: str) -> None:
-    """Write the time column and each spec's bands and series to ``data_ws``, the charts to ``ws``."""
+    """Write the time column and each spec's bands and series to ``data_ws``, the charts to ``ws``.
+
+    The zone bands are a stacked area chart: a transparent base series at the axis minimum, then one
+    series per zone holding its thickness (border above minus border below), lowest zone first. Stacked
+    areas never overlap, so Excel, LibreOffice and Google Sheets draw the same bands (overlapping
+    "standard" areas are drawn in opposite orders by Excel and LibreOffice). The angle is a line over them.
+    Times are fractions of a day with an mm:ss format, so the axis reads 00:00, 00:15, ...
+    """
     t = thin(df, df["time_s"].to_numpy(dtype=float)) if len(df) else np.zeros(0)
-    data_ws.cell(row=1, column=1, value=label(lang, "time_axis"))
+    fmt = time_format(float(t[-1]) if len(t) else 0.0)
+    data_ws.cell(row=1, column=1, value=label(lang, "time_axis_mmss"))
     for i, v in enumerate(t, start=2):
-        data_ws.cell(row=i, column=1, value=float(v)).number_format = "0.0"
+        data_ws.cell(row=i, column=1, value=float(v) / 86400.0).number_format = fmt
     col = 2
     anchor_row = 1
+    n = len(t)
     for spec in specs:
-        # Bands, highest boundary first: each area fills from the axis minimum up to its zone's
-        # upper boundary, so the later (lower) ones paint over and leave visible stripes.
         first = col
-        for top, _level, name in spec.bands:
+        stack = [(spec.lo, None, label(lang, "chart_base"))]  # transparent: lifts the stack to the axis minimum
+        below = spec.lo
+        for top, level, name in reversed(spec.bands):  # lowest zone first
+            stack.append((top - below, level, name))
+            below = top
+        for value, _level, name in stack:
             data_ws.cell(row=1, column=col, value=name)
-            for i in range(len(t)):
-                data_ws.cell(row=i + 2, column=col, value=float(top))
+            for i in range(n):
+                data_ws.cell(row=i + 2, column=col, value=float(value))
             col += 1
         data_ws.cell(row=1, column=col, value=spec.title)
         for i, v in enumerate(spec.values, start=2):
             data_ws.cell(row=i, column=col, value=None if math.isnan(v) else float(v)).number_format = "0.0"
-        cats = Reference(data_ws, min_col=1, min_row=2, max_row=len(t) + 1)
+        cats = Reference(data_ws, min_col=1, min_row=2, max_row=n + 1)
 
         area = AreaChart()
-        area.grouping = "standard"
-        area.add_data(Reference(data_ws, min_col=first, max_col=col - 1, min_row=1, max_row=len(t) + 1),
+        area.grouping = "stacked"
+        area.overlap = 100
+        area.add_data(Reference(data_ws, min_col=first, max_col=col - 1, min_row=1, max_row=n + 1),
                       titles_from_data=True)
-        for series, (_, level, _) in zip(area.series, spec.bands):
-            series.graphicalProperties.solidFill = BAND[level]
+        for series, (_, level, _) in zip(area.series, stack):
+            if level is None:
+                series.graphicalProperties.noFill = True
+            else:
+                series.graphicalProperties.solidFill = BAND[level]
             series.graphicalProperties.line.noFill = True
         area.set_categories(cats)
         line = LineChart()
-        line.add_data(Reference(data_ws, min_col=col, max_col=col, min_row=1, max_row=len(t) + 1),
+        line.add_data(Reference(data_ws, min_col=col, max_col=col, min_row=1, max_row=n + 1),
                       titles_from_data=True)
         line.set_categories(cats)
         s = line.series[0]
@@ -294,19 +356,21 @@ def angle_charts(ws, data_ws, df, specs: list[ChartSpec], lang: str) -> None:
         s.smooth = False
         area.title = label(lang, "chart_angle", part=spec.title)
         area.y_axis.title = label(lang, "angle_deg")
-        area.x_axis.title = label(lang, "time_axis")
+        area.x_axis.title = label(lang, "time_axis_mmss")
         area.y_axis.scaling.min = spec.lo
         area.y_axis.scaling.max = spec.hi
         area.x_axis.crosses = "min"
-        area.x_axis.tickLblSkip = max(1, len(t) // 10)
-        area.x_axis.number_format = "0"
+        area.x_axis.tickLblSkip = max(1, n // 8)
+        area.x_axis.tickMarkSkip = max(1, n // 8)
+        area.x_axis.number_format = fmt
         area.x_axis.delete = False
         area.y_axis.delete = False
         area.legend.position = "b"
+        area.legend.legendEntry = [LegendEntry(idx=0, delete=True)]  # the transparent base
         area += line
-        area.height, area.width = 9, 24
+        area.height, area.width = 8.5, 24
         ws.add_chart(area, f"A{anchor_row}")
-        anchor_row += 19
+        anchor_row += 18
         col += 1
 
 
@@ -339,6 +403,13 @@ class MethodSheet:
         self.r += 1
 
 
+def record(sheet: MethodSheet, lang: str, meta: dict) -> None:
+    """The processing record (pose, cleaning, vertical...): names from the label table, values as written."""
+    for key, value in sorted(meta.items()):
+        if isinstance(value, (int, float, str)):
+            sheet.row(meta_label(lang, key), value)
+
+
 def _method(ws, data: ReportData, lang: str) -> None:
     o = data.options
     std = data.standard
@@ -364,16 +435,15 @@ def _method(ws, data: ReportData, lang: str) -> None:
     for key, value in (("conditional_max_min", lim.conditional_max_min), ("unacceptable_max_min", lim.unacceptable_max_min),
                        ("combined_max_share", lim.combined_max_share)):
         if value is not None:
-            row(key, value)
+            row(label(lang, key), value)
     section("method_parts")
     for part in std.parts:
         zones = ", ".join(f"{zone_label(lang, z.key)} {z.interval_text()} = {label(lang, z.level)}" for z in part.zones)
-        row(part_label(lang, part.key), f"{part.column}: {zones}" + (f". {part.note}" if part.note else ""))
+        row(part_label(lang, part.key), f"{label(lang, 'part_column')} {label(lang, 'col_' + part.column)}: {zones}"
+            + (f". {part.note}" if part.note else ""))
     section("method_angles")
     row(label(lang, "angle_source"), data.angle_source)
-    for key, value in sorted(data.meta.items()):
-        if isinstance(value, (int, float, str)):
-            row(key, value)
+    record(sheet, lang, data.meta)
     row(label(lang, "extrapolation"), label(lang, "extrapolation_text"))
     row(label(lang, "not_analysed"), label(lang, "nan_text"))
     section("method_not_assessed")

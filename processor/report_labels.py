@@ -506,3 +506,5 @@ def position_labels(lang: str) -> dict[str, str]:
 def meta_label(lang: str, key: str) -> str:
     """A processing record key (Method sheet) for readers; the key itself when the table has none."""
     return label(lang, f"meta_{key}") if f"meta_{key}" in LABELS["en"] else key
+LABELS["en"]["chart_base"] = "(axis)"
+LABELS["cs"]["chart_base"] = "(osa)"

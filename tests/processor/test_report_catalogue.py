@@ -35,7 +35,8 @@ def workbook(tmp_path: Path, lang: str = "cs", minutes: float = 480, **series) -
 def test_every_catalogue_row_with_its_legal_text(tmp_path):
     path, _ = workbook(tmp_path)
     wb = load_workbook(path)
-    assert wb.sheetnames == ["Souhrn", "Katalog NV 361", "Epizody", "Grafy", "Úhly po snímcích", "Metodika", "Data grafů"]
+    assert wb.sheetnames == ["Souhrn", "Katalog NV 361", "Klíčové snímky", "Epizody", "Grafy", "Úhly po snímcích", "Metodika",
+                             "Data grafů"]
     ws = wb["Katalog NV 361"]
     ids = [ws.cell(row=r, column=1).value for r in range(2, 54)]
     assert ids == [r.id for r in load_catalogue()]
@@ -61,7 +62,7 @@ def test_minutes_and_categories_are_formulas_on_the_work_time_cell(tmp_path):
 def test_english_report(tmp_path):
     path, _ = workbook(tmp_path, lang="en")
     wb = load_workbook(path)
-    assert wb.sheetnames[:3] == ["Summary", "Catalogue NV 361", "Episodes"]
+    assert wb.sheetnames[:4] == ["Summary", "Catalogue NV 361", "Keyframes", "Episodes"]
     ws = wb["Catalogue NV 361"]
     assert ws.cell(row=2, column=4).value == "Trunk flexion over 60°"
     assert ws.cell(row=2, column=3).value == "Předklon trupu větší než 60°"  # the legal text stays Czech

@@ -13,6 +13,7 @@ from processor.model import ANGLE_COLUMNS, AnalysisOptions
 from processor.report_csv import write_csv
 from processor.report_data import ReportData
 from processor.report_excel import write_excel
+from processor.report_labels import label
 from processor.standards import load_standard
 from processor.time_analysis import analyse_times
 from tests.processor.angle_tables import make_angles
@@ -65,7 +66,9 @@ def test_sheets_numbers_and_formats(tmp_path):
     assert summary.cell(overall, 2).value == "unacceptable"
     assert summary.cell(overall, 2).fill.start_color.rgb.endswith("FFC7CE")  # red
     angles = wb["Per-frame angles"]
-    assert [c.value for c in angles[1]] == list(ANGLE_COLUMNS)
+    # column headers for people, not variable names (the CSV keeps the names)
+    assert [c.value for c in angles[1]] == [label("en", f"col_{c}") for c in ANGLE_COLUMNS]
+    assert angles.cell(1, 2).value == "Trunk flexion (°)"
     assert angles.max_row == 601
     left = list(ANGLE_COLUMNS).index("upper_arm_elevation_left_deg") + 1
     assert angles.cell(102, left).value is None  # t = 10.0 s: not measured -> empty, not 0
