@@ -105,6 +105,7 @@ class AnalysisSettings(Section):
     smplx_model: str = ""
     camera_pitch_deg: float | None = None
     processes: int = Field(0, ge=0)  # 0: one per core
+    blur_faces: bool = True  # keyframes and the preview video blur faces (employees' personal data)
 
 
 class MailSettings(Section):
@@ -143,7 +144,6 @@ class Settings(BaseSettings):
     smplx_sha256: str = Field("", pattern=r"^\s*([0-9a-fA-F]{64})?\s*$")
     model_config = SettingsConfigDict(
         env_prefix="HOTFOLDER_",
-    blur_faces: bool = True  # keyframes and the preview video blur faces (employees' personal data)
         env_nested_delimiter="__",
         extra="forbid",
         case_sensitive=False,
