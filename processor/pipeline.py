@@ -129,7 +129,7 @@ def analyze_video(path: str | Path, out_dir: str | Path, options: AnalysisOption
     write_csv(angles, csv)
     if catalogue:
         result = _report_catalogue(video, info, options, angles, person_found, pose.source, meta, notes,
-                                   measured_share, analysed_at, xlsx, csv, summary_json)
+                                   measured_share, analysed_at, xlsx, csv, summary_json, pose=pose)
     else:
         analysis = analyse_times(angles, standard, options.shift_hours, duration_s=info.duration_s or None)
         data = ReportData(
@@ -155,7 +155,8 @@ def analyze_video(path: str | Path, out_dir: str | Path, options: AnalysisOption
 
         try:
             levels = catalogue_frame_levels(angles) if catalogue else None
-            preview = write_preview(video, pose, angles, standard, mp4, levels=levels)
+            preview = write_preview(video, pose, angles, standard, mp4, levels=levels,
+                                    blur_faces=options.blur_faces)
         except Exception as exc:  # a preview is a courtesy: the report stands without it
             log.warning("preview of %s failed: %s", video.name, exc)
     if progress:
@@ -173,11 +174,12 @@ def work_time_of(options: AnalysisOptions):
 
 
 def _report_catalogue(video, info, options, angles, person_found, source, meta, notes, measured_share,
-                      analysed_at, xlsx, csv, summary_json) -> AnalysisResult:
+                      analysed_at, xlsx, csv, summary_json, pose=None) -> AnalysisResult:
     """The NV 361 catalogue path: seconds per row, minutes for the work time, category, workbook, JSON."""
     from processor.nv361.evaluate import evaluate_and_assess
     from processor.nv361.summary import catalogue_summary
     from processor.report_catalogue import CatalogueReportData, write_catalogue_excel
+    from processor.keyframes import keyframes_for
     from processor.report_json import write_json
 
     result, assessment = evaluate_and_assess(angles, work_time_of(options), options.supported,
@@ -186,6 +188,7 @@ def _report_catalogue(video, info, options, angles, person_found, source, meta, 
         video=video, info=info, analysed_at=analysed_at, options=options, result=result,
         assessment=assessment, angles=angles, person_found=person_found, angle_source=source, meta=meta,
         notes=tuple(notes), measured_share=measured_share,
+        keyframes=keyframes_for(video, pose, angles, result, assessment, options),  # worst moments, faces blurred
     )
     write_catalogue_excel(data, xlsx)
     write_json(catalogue_summary(video.name, result, assessment, analysed_at=analysed_at.isoformat(),
