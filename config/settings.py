@@ -103,6 +103,8 @@ class AnalysisSettings(Section):
     supported: list[Literal["trunk", "head", "arm"]] = []
     # A path, or "drive:<file id>"; empty: skeleton mode on the landmarks.
     smplx_model: str = ""
+    # Optional SHA-256 (64 hex digits) the model file must have; checked before the file is loaded.
+    smplx_sha256: str = Field("", pattern=r"^\s*([0-9a-fA-F]{64})?\s*$")
     camera_pitch_deg: float | None = None
     processes: int = Field(0, ge=0)  # 0: one per core
     blur_faces: bool = True  # keyframes and the preview video blur faces (employees' personal data)
@@ -140,8 +142,6 @@ class WatcherSettings(Section):
 
 
 class Settings(BaseSettings):
-    # Optional SHA-256 (64 hex digits) the model file must have; checked before the file is loaded.
-    smplx_sha256: str = Field("", pattern=r"^\s*([0-9a-fA-F]{64})?\s*$")
     model_config = SettingsConfigDict(
         env_prefix="HOTFOLDER_",
         env_nested_delimiter="__",
