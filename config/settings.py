@@ -46,6 +46,9 @@ class DriveSettings(Section):
     token_uri: str = GOOGLE_TOKEN_URI
     token_file: Path = Path("~/.config/hotfolder/drive-token.json")
     client_secrets_file: Path | None = None
+    # A Google service-account key (JSON, mode 0600) instead of a user token: no consent screen; the
+    # hot folder lives on a shared drive the service account is a member of. Empty: OAuth user token.
+    service_account_file: Path | None = None
     reports_folder: str = "Reports"
     done_folder: str = "Done"
     failed_folder: str = "Failed"
@@ -66,6 +69,9 @@ class LauncherSettings(Section):
     max_lifetime: float = Field(6 * 3600.0, gt=0)
     idle_timeout: float = Field(900.0, gt=0)
     name_prefix: str = "hotfolder-worker"
+    # Spend cap in USD per UTC day (price x uptime of the day's workers, as the status page estimates);
+    # reached: no new launch until midnight UTC, with an event and a mail. 0: no cap.
+    max_daily_cost: float = Field(0.0, ge=0)
 
 
 class RunpodSettings(Section):
@@ -77,11 +83,41 @@ class RunpodSettings(Section):
         "NVIDIA L4",
         "NVIDIA RTX A4000",
     ]
-    cloud_type: Literal["ALL", "SECURE", "COMMUNITY"] = "ALL"
+    # "auto": CPU pods when analysis.smplx_model is empty (skeleton mode runs on the CPU), GPU pods
+    # when a body model is configured.
+    pod_kind: Literal["auto", "cpu", "gpu"] = "auto"
+    # CPU pods: RunPod instance ids "cpu<generation><flavour>-<vCPUs>-<GB RAM>", tried in order; each
+    # must meet the minimums below (checked at start).
+    cpu_instance_ids: list[str] = ["cpu5c-8-16", "cpu3c-8-16", "cpu3g-8-32"]
+    cpu_min_vcpus: int = Field(8, ge=1)
+    cpu_min_memory_gb: int = Field(16, ge=1)
+    # GPU pods: one GPU with at least this many vCPUs and this much RAM (decoding and pose run on CPUs).
+    gpu_min_vcpus: int = Field(8, ge=1)
+    gpu_min_memory_gb: int = Field(16, ge=1)
+    # Host CUDA versions the image's torch (PyPI's CUDA 13.0 build) runs on: hosts whose driver is older
+    # are not rented. Empty: any host.
+    allowed_cuda_versions: list[str] = ["13.0", "13.1", "13.2"]
+    # Data residency: SECURE = RunPod's own data centres (no third-party community hosts). Pods are only
+    # placed in data_center_ids (e.g. ["EU-RO-1", "EU-SE-1"]) or, if that is empty, in country_codes
+    # (e.g. ["RO", "SE", "NL", "CZ"]); both empty: anywhere the cloud type allows.
+    cloud_type: Literal["ALL", "SECURE", "COMMUNITY"] = "SECURE"
+    data_center_ids: list[str] = []
+    country_codes: list[str] = []
     container_disk_gb: int = Field(30, ge=5)
-    # RunPod secret reference for the Drive token, e.g. "{{ RUNPOD_SECRET_hotfolder_drive_token }}";
-    # empty: the token travels base64-encoded in the pod env.
+    # RunPod secret reference for the Drive credential, e.g. "{{ RUNPOD_SECRET_hotfolder_drive_token }}"
+    # (the secret holds the base64 of the token or service-account JSON).
     drive_token_secret: str = ""
+    # Without a secret reference the launcher refuses to put the credential into a pod's env, where
+    # RunPod shows it to anyone with access to the account's pods; true allows that (base64 in the env).
+    allow_plain_token_env: bool = False
+    # A private image: the id of the registry credential saved in RunPod (Settings > Container
+    # Registry Auth), set on every pod created.
+    container_registry_auth_id: str = ""
+    # Interruptible (spot) GPU pods: bid per GPU-hour in USD (0: RunPod's current minimum bid); when the
+    # bid is not met, the same GPU type on demand if interruptible_fallback. CPU pods are on demand.
+    interruptible: bool = False
+    bid_per_gpu: float = Field(0.0, ge=0)
+    interruptible_fallback: bool = True
     retry_after: float = Field(300.0, ge=0)
 
 

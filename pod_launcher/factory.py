@@ -7,6 +7,11 @@ from pod_launcher.base import Launcher
 
 
 def open_launcher(settings: Settings) -> Launcher:
+    """The configured launcher; contradictory settings fail here, when the watcher starts
+    (``config.settings.SettingsError`` naming each key)."""
+    from config.consistency import check_settings
+
+    check_settings(settings)
     if settings.launcher.backend == "runpod":
         from pod_launcher.runpod_launcher import RunpodLauncher
 

@@ -36,7 +36,8 @@ def emu(runpod_emulator):
 
 
 def make_settings(emu, **over):
-    runpod = {"api_key": emu.api_key, "image": "ghcr.io/acme/hotfolder:1.0", "gpu_types": GPUS, "retry_after": 120}
+    runpod = {"api_key": emu.api_key, "image": "ghcr.io/acme/hotfolder:1.0", "gpu_types": GPUS, "retry_after": 120,
+              "pod_kind": "gpu"}
     runpod.update(over.pop("runpod", {}))
     return load_settings(launcher={"backend": "runpod", "name_prefix": "hf-test"}, runpod=runpod, **over)
 
@@ -124,8 +125,10 @@ def test_drive_token_as_runpod_secret_reference_and_as_literal(emu, tmp_path):
     launcher = RunpodLauncher(settings)
     launcher.launch(env)
 
-    settings_literal = make_settings(emu, storage={"backend": "drive"}, drive={"folder_id": "F1"})
-    launcher.launch(build_worker_env(settings_literal, drive_token_json=token))
+    # Plain in the env only when the settings say so by name.
+    settings_literal = make_settings(emu, storage={"backend": "drive"}, drive={"folder_id": "F1"},
+                                     runpod={"allow_plain_token_env": True})
+    RunpodLauncher(settings_literal).launch(build_worker_env(settings_literal, drive_token_json=token))
 
     by_secret, literal = sorted(emu.all_pods(), key=lambda p: p.created)
     for pod in (by_secret, literal):
@@ -209,7 +212,8 @@ def test_missing_key_or_image_or_rejected_key(emu):
 def test_no_api_key_or_token_in_any_log_line(emu, caplog):
     caplog.set_level(logging.DEBUG)
     token = json.dumps({"token": "ya29.LOGME-NOT", "refresh_token": "x1//REFRESH-LOGME-NOT", "client_id": "c"})
-    settings = make_settings(emu, storage={"backend": "drive"}, drive={"folder_id": "F1"})
+    settings = make_settings(emu, storage={"backend": "drive"}, drive={"folder_id": "F1"},
+                             runpod={"allow_plain_token_env": True})
     launcher = RunpodLauncher(settings)
     env = build_worker_env(settings, drive_token_json=token)
     emu.inject("lose_answer", op="podFindAndDeployOnDemand")

@@ -40,6 +40,8 @@ SCHEMA = graphql.build_schema(
     }
     type Mutation {
       podFindAndDeployOnDemand(input: PodFindAndDeployOnDemandInput!): Pod
+      podRentInterruptable(input: PodRentInterruptableInput!): Pod
+      deployCpuPod(input: DeployCpuPodInput!): Pod
       podTerminate(input: PodTerminateInput!): Boolean
     }
     enum CloudTypeEnum { ALL SECURE COMMUNITY }
@@ -49,7 +51,21 @@ SCHEMA = graphql.build_schema(
       supportPublicIp: Boolean, gpuCount: Int, volumeInGb: Int, minVcpuCount: Int, minMemoryInGb: Int,
       allowedCudaVersions: [String], dataCenterId: String, dockerArgs: String, countryCode: String,
       containerDiskInGb: Int, ports: String, volumeMountPath: String, env: [EnvironmentVariableInput],
-      templateId: String, networkVolumeId: String, minDownload: Int, minUpload: Int
+      templateId: String, networkVolumeId: String, minDownload: Int, minUpload: Int,
+      containerRegistryAuthId: String
+    }
+    input PodRentInterruptableInput {
+      name: String, imageName: String, cloudType: CloudTypeEnum, startSsh: Boolean, gpuTypeId: String,
+      supportPublicIp: Boolean, gpuCount: Int, volumeInGb: Int, minVcpuCount: Int, minMemoryInGb: Int,
+      allowedCudaVersions: [String], dataCenterId: String, dockerArgs: String, countryCode: String,
+      containerDiskInGb: Int, ports: String, volumeMountPath: String, env: [EnvironmentVariableInput],
+      templateId: String, networkVolumeId: String, containerRegistryAuthId: String, bidPerGpu: Float!
+    }
+    input DeployCpuPodInput {
+      name: String, imageName: String, cloudType: CloudTypeEnum, startSsh: Boolean, instanceId: String!,
+      dataCenterId: String, countryCode: String, containerDiskInGb: Int, volumeInGb: Int, ports: String,
+      env: [EnvironmentVariableInput], templateId: String, networkVolumeId: String,
+      containerRegistryAuthId: String
     }
     input PodFilter { podId: String! }
     input PodTerminateInput { podId: String! }
@@ -83,6 +99,9 @@ DEFAULT_GPUS = {
     "NVIDIA RTX A4000": 0.17,
     "NVIDIA A100 80GB PCIe": 1.64,
 }
+# RunPod CPU instances ("cpu<gen><flavour>-<vCPUs>-<GB>") and their on-demand USD/h in the emulator.
+DEFAULT_CPUS = {"cpu5c-8-16": 0.32, "cpu3c-8-16": 0.24, "cpu3g-8-32": 0.32, "cpu3c-2-4": 0.06}
+DATA_CENTERS = {"EU-RO-1": "RO", "EU-SE-1": "SE", "EU-NL-1": "NL", "EU-CZ-1": "CZ", "US-TX-3": "US", "CA-MTL-1": "CA"}
 _SECRET_REF = re.compile(r"\{\{\s*RUNPOD_SECRET_([A-Za-z0-9_\-]+)\s*\}\}")
 
 
@@ -109,7 +128,7 @@ class EmulatedPod:
     id: str
     name: str
     image: str
-    gpu: str
+    gpu: str  # GPU type id, or "" for a CPU pod
     cost_per_hr: float
     env: dict[str, str]  # as RunPod hands it to the container (secrets substituted)
     key: str  # pod-scoped API key
@@ -120,6 +139,14 @@ class EmulatedPod:
     ended: float | None = None
     terminated_by: str | None = None  # "pod" (its own key) or "account"
     extra: dict[str, Any] = field(default_factory=dict)
+    kind: str = "gpu"  # "gpu" | "cpu"
+    interruptible: bool = False
+    data_center: str = ""
+
+    @property
+    def input(self) -> dict[str, Any]:
+        """The create mutation's input as RunPod received it."""
+        return self.extra["input"]
 
     @property
     def running(self) -> bool:
@@ -140,6 +167,7 @@ class RunpodEmulator:
         extra_env: dict[str, str] | None = None,
         gpus: dict[str, float] | None = None,
         stop_grace: float = 10.0,
+        cpus: dict[str, float] | None = None,
     ):
         self.workdir = Path(workdir)
         self.api_key = api_key
@@ -147,7 +175,14 @@ class RunpodEmulator:
         self.extra_env = dict(extra_env or {})
         self.gpus = dict(gpus or DEFAULT_GPUS)
         self.stop_grace = stop_grace
+        self.cpus = dict(cpus or DEFAULT_CPUS)
+        # GPU types / CPU instance ids with no capacity; "<type>@<data centre>" for one data centre only.
         self.unavailable: set[str] = set()
+        self.spot_unavailable: set[str] = set()  # no interruptible capacity at any bid
+        # Registry credentials saved in the account (id -> registry host) and private images: a pod whose
+        # image is private and created without a matching auth id never pulls it (and never starts).
+        self.registry_auths: dict[str, str] = {}
+        self.private_registries: set[str] = set()
         self.secrets: dict[str, str] = {}
         self.pods: dict[str, EmulatedPod] = {}  # live (not terminated) pods
         self.terminated: dict[str, EmulatedPod] = {}
@@ -224,6 +259,12 @@ class RunpodEmulator:
 
     def ops(self, op: str) -> list[Recorded]:
         return [r for r in self.requests if r.op == op]
+
+    CREATE_OPS = ("podFindAndDeployOnDemand", "podRentInterruptable", "deployCpuPod")
+
+    def creates(self) -> list[Recorded]:
+        """Every pod-creating request (GPU on demand, GPU interruptible, CPU)."""
+        return [r for r in self.requests if r.op in self.CREATE_OPS]
 
     def logs(self) -> str:
         return "\n".join(p.log_text() for p in self.all_pods())
@@ -304,14 +345,39 @@ class RunpodEmulator:
 
     # -- pods ----------------------------------------------------------------------------------
 
-    def _create(self, caller: str, args: dict[str, Any]) -> EmulatedPod:
+    def _create(self, caller: str, args: dict[str, Any], op: str = "podFindAndDeployOnDemand") -> EmulatedPod:
         if caller != "account":
             raise graphql.GraphQLError("a pod-scoped key cannot create pods")
-        gpu = args.get("gpuTypeId") or ""
-        if gpu not in self.gpus:
-            raise graphql.GraphQLError(f"Invalid GPU type {gpu!r}")
-        if gpu in self.unavailable:
+        dc = args.get("dataCenterId") or ""
+        if dc and dc not in DATA_CENTERS:
+            raise graphql.GraphQLError(f"Invalid data center id {dc!r}")
+        country = args.get("countryCode") or ""
+        places = [d for d, c in DATA_CENTERS.items() if (not dc or d == dc) and (not country or c == country)]
+        if op == "deployCpuPod":
+            kind, offer = "cpu", args.get("instanceId") or ""
+            if offer not in self.cpus:
+                raise graphql.GraphQLError(f"Invalid instance id {offer!r}")
+            price = self.cpus[offer]
+        else:
+            kind, offer = "gpu", args.get("gpuTypeId") or ""
+            if offer not in self.gpus:
+                raise graphql.GraphQLError(f"Invalid GPU type {offer!r}")
+            price = self.gpus[offer]
+        places = [d for d in places if offer not in self.unavailable and f"{offer}@{d}" not in self.unavailable]
+        if not places:
             raise graphql.GraphQLError(NO_CAPACITY)
+        interruptible = op == "podRentInterruptable"
+        if interruptible:
+            minimum = round(price * 0.5, 2)
+            if offer in self.spot_unavailable:
+                raise graphql.GraphQLError(NO_CAPACITY)
+            if args["bidPerGpu"] < minimum:
+                raise graphql.GraphQLError(f"Your bid of {args['bidPerGpu']} is below the minimum bid price of {minimum}")
+            price = args["bidPerGpu"]
+        auth = args.get("containerRegistryAuthId") or ""
+        if auth and auth not in self.registry_auths:
+            raise graphql.GraphQLError(f"container registry auth {auth} not found")
+        gpu = offer if kind == "gpu" else ""
         env = {e["key"]: self._substitute(e["value"]) for e in args.get("env") or []}
         pod_id = secrets.token_hex(7)[:14]
         pod_dir = self.workdir / pod_id
@@ -321,13 +387,16 @@ class RunpodEmulator:
             name=args.get("name") or "",
             image=args.get("imageName") or "",
             gpu=gpu,
-            cost_per_hr=self.gpus[gpu],
+            cost_per_hr=price,
             env=env,
             key="rpa_POD_" + secrets.token_hex(16),
             created=time.time(),
             dir=pod_dir,
             log=pod_dir / "container.log",
-            extra={"input": args},
+            extra={"input": args, "op": op},
+            kind=kind,
+            interruptible=interruptible,
+            data_center=places[0],
         )
         proc_env = {
             "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
@@ -341,6 +410,14 @@ class RunpodEmulator:
             "RUNPOD_API_KEY": pod.key,
             "RUNPOD_API_BASE_URL": self.url,
         }
+        registry = (pod.image.split("/", 1)[0] if "/" in pod.image else "docker.io")
+        if registry in self.private_registries and self.registry_auths.get(auth) != registry:
+            # RunPod creates (and bills) the pod, which then fails to pull its image forever.
+            pod.log.write_text(f"error pulling image {pod.image}: pull access denied, authentication required\n")
+            pod.extra["pull_failed"] = True
+            with self._lock:
+                self.pods[pod_id] = pod
+            return pod
         with pod.log.open("ab") as out:
             pod.process = subprocess.Popen(
                 self.command,
@@ -400,17 +477,18 @@ class RunpodEmulator:
             "id": pod.id,
             "name": pod.name,
             "imageName": pod.image,
-            "desiredStatus": "RUNNING" if running else "EXITED",
+            "desiredStatus": "RUNNING" if running or pod.extra.get("pull_failed") and pod.ended is None else "EXITED",
             "costPerHr": pod.cost_per_hr,
             "uptimeSeconds": int(end - pod.created),
             "containerDiskInGb": (pod.extra["input"].get("containerDiskInGb")),
-            "gpuCount": 1,
+            "gpuCount": 1 if pod.kind == "gpu" else 0,
             # Like RunPod, env is returned as KEY=value; secret references stay unresolved here.
             "env": [f"{e['key']}={e['value']}" for e in pod.extra["input"].get("env") or []],
             "machineId": "m-" + pod.id[:6],
-            "machine": {"podHostId": pod.id + "-host", "gpuDisplayName": pod.gpu.removeprefix("NVIDIA ")},
+            "machine": {"podHostId": pod.id + "-host",
+                        "gpuDisplayName": pod.gpu.removeprefix("NVIDIA ") if pod.gpu else None},
             "lastStatusChange": "Rented by User",
-            "podType": "RESERVED",
+            "podType": "INTERRUPTABLE" if pod.interruptible else "RESERVED",
             "runtime": {"uptimeInSeconds": int(end - pod.created), "ports": []} if running else None,
         }
 
@@ -451,6 +529,12 @@ class _Root:
     def podFindAndDeployOnDemand(self, info, input) -> dict[str, Any]:
         pod = self.emu._create(self.caller, input)
         return self.emu._pod_view(pod)
+
+    def podRentInterruptable(self, info, input) -> dict[str, Any]:
+        return self.emu._pod_view(self.emu._create(self.caller, input, "podRentInterruptable"))
+
+    def deployCpuPod(self, info, input) -> dict[str, Any]:
+        return self.emu._pod_view(self.emu._create(self.caller, input, "deployCpuPod"))
 
     def podTerminate(self, info, input) -> bool:
         return self.emu._terminate(self.caller, input["podId"])
