@@ -43,7 +43,9 @@ SCHEMA = graphql.build_schema(
       podRentInterruptable(input: PodRentInterruptableInput!): Pod
       deployCpuPod(input: DeployCpuPodInput!): Pod
       podTerminate(input: PodTerminateInput!): Boolean
+      podStop(input: PodStopInput!): Pod
     }
+    input PodStopInput { podId: String! }
     enum CloudTypeEnum { ALL SECURE COMMUNITY }
     input EnvironmentVariableInput { key: String!, value: String! }
     input PodFindAndDeployOnDemandInput {
@@ -138,6 +140,7 @@ class EmulatedPod:
     process: subprocess.Popen | None = None
     ended: float | None = None
     terminated_by: str | None = None  # "pod" (its own key) or "account"
+    stopped_by: str | None = None  # podStop: the container ended, the pod kept
     extra: dict[str, Any] = field(default_factory=dict)
     kind: str = "gpu"  # "gpu" | "cpu"
     interruptible: bool = False
@@ -538,6 +541,15 @@ class _Root:
 
     def podTerminate(self, info, input) -> bool:
         return self.emu._terminate(self.caller, input["podId"])
+
+    def podStop(self, info, input) -> dict[str, Any]:
+        """Stop the container, keep the pod (its disk bills on; its compute does not)."""
+        pod = self.emu.pods.get(input["podId"])
+        if pod is None or self.caller not in ("account", pod.id):
+            raise graphql.GraphQLError(f"pod not found: {input['podId']}")
+        pod.stopped_by = "pod" if self.caller == pod.id else "account"
+        threading.Thread(target=self.emu._kill, args=(pod, self.emu.stop_grace, 0.2), daemon=True).start()
+        return {"id": pod.id, "desiredStatus": "EXITED"}
 
 
 def _root_field(query: str) -> str:
