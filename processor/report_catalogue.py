@@ -229,6 +229,7 @@ def _summary_rows(ws, data: CatalogueReportData, lang: str, catalogue_title: str
         cell.fill = PatternFill("solid", start_color=CATEGORY_FILL[a.category], end_color=CATEGORY_FILL[a.category])
     row += 1
     ws.cell(row=row, column=1, value=label(lang, "assessment")).font = BOLD
+    ws.cell(row=row, column=1).alignment = WRAP
     _long_text(ws, row, f"{sentence(a, lang)} {label(lang, 'assessment_for', minutes=a.work.minutes)}")
     row += 1
     k = a.work.coefficient
@@ -245,6 +246,7 @@ def _summary_rows(ws, data: CatalogueReportData, lang: str, catalogue_title: str
     else:
         _header(ws, row, [label(lang, k) for k in ("legal_text", "part", "work", "class", "col_minutes_shift",
                                                     "col_category", "borderline")])
+        ws.row_dimensions[row].height = 30
         by_id = {ra.row.id: ra for ra in a.rows}
         for r in occurred:
             row += 1
@@ -264,7 +266,9 @@ def _summary_rows(ws, data: CatalogueReportData, lang: str, catalogue_title: str
                 ws.cell(row=row, column=7, value=label(lang, "borderline_mark", lo=lo, hi=hi))
                 _fill(ws.cell(row=row, column=7), "conditionally_acceptable")
             for c in range(1, 8):
-                ws.cell(row=row, column=c).border = thin_box()
+                cell = ws.cell(row=row, column=c)
+                cell.border = thin_box()
+                cell.alignment = Alignment(wrap_text=c <= 3, vertical="top", horizontal=cell.alignment.horizontal)
             lines = max(-(-len(r.row.text_cs) // 40), -(-len(_part(r.row.part, lang)) // 19), 1)
             if lines > 1:
                 ws.row_dimensions[row].height = 14 * lines + 2
@@ -280,13 +284,13 @@ def _summary_rows(ws, data: CatalogueReportData, lang: str, catalogue_title: str
     ws.row_dimensions[row].height = 14 * max(1, -(-len(text) // 105)) + 4
     row += 2
     _section(ws, row, "signature_block", lang)
-    row += 2
-    for c, key in ((1, "sig_name"), (3, "sig_date"), (5, "sig_signature")):
-        ws.cell(row=row, column=c, value=f"{label(lang, key)}:").font = BOLD
-    for c in (2, 4, 6, 7):
-        ws.cell(row=row, column=c).border = Border(bottom=Side(style="thin", color="000000"))
-    ws.cell(row=row, column=1).alignment = Alignment(horizontal="right")
-    ws.row_dimensions[row].height = 30
+    for key in ("sig_name", "sig_date", "sig_signature"):
+        row += 1
+        ws.cell(row=row, column=1, value=f"{label(lang, key)}:").font = BOLD
+        ws.cell(row=row, column=1).alignment = Alignment(horizontal="right", vertical="bottom")
+        for c in (2, 3, 4):
+            ws.cell(row=row, column=c).border = Border(bottom=Side(style="thin", color="000000"))
+        ws.row_dimensions[row].height = 28
     ws.print_area = f"A1:{_LAST}{row}"
 
 
@@ -362,10 +366,21 @@ def _catalogue(ws, data: CatalogueReportData, lang: str, work_ref: str, coef_ref
         elif not assessed:
             _fill(ws.cell(row=i, column=_COLS.index("status") + 1), "not_assessed")
     ws.freeze_panes = "C2"
-    _widths(ws, {"A": 30, "B": 18, "C": 50, "D": 40, "E": 6, "F": 18, "G": 22, "H": 12, "I": 12, "J": 9,
-                 "K": 12, "L": 12, "M": 11, "N": 11, "O": 10, "P": 14, "Q": 40})
+    widths = {"A": 24, "B": 14, "C": 44, "D": 36, "E": 6, "F": 16, "G": 18, "H": 10, "I": 10, "J": 9,
+              "K": 10, "L": 10, "M": 10, "N": 10, "O": 9, "P": 11, "Q": 30}
+    _widths(ws, widths)
     if lang == "cs":
         ws.column_dimensions["D"].hidden = True  # the English text is for English readers
+    ws.row_dimensions[1].height = 45
+    for i in range(2, ws.max_row + 1):  # rows tall enough for their wrapped texts
+        lines = 1
+        for c, key in enumerate(_COLS, start=1):
+            v = ws.cell(row=i, column=c).value
+            letter = get_column_letter(c)
+            if isinstance(v, str) and not v.startswith("=") and not ws.column_dimensions[letter].hidden:
+                lines = max(lines, -(-len(v) // int(widths[letter] * 0.95)))
+                ws.cell(row=i, column=c).alignment = WRAP
+        ws.row_dimensions[i].height = 13 * lines + 2
     return at
 
 
