@@ -11,6 +11,10 @@ A batch is judged once, when its workers are gone: fruitless iff no claim was se
 video it was launched for is still processable with the attempt count it had (a claim always counts
 an attempt, so a claim made and finished between two polls shows too).
 The state lives in the history's ``meta`` table, so a restarted watcher keeps holding.
+
+A spend cap, ``launcher.max_daily_cost`` (USD per UTC day, 0: none), holds launches until the next
+midnight UTC once the day's workers cost that much (price x uptime, the status page's estimate): one
+``spend_cap`` event and one mail per day say so.
 """
 
 from __future__ import annotations
@@ -18,7 +22,7 @@ from __future__ import annotations
 import json
 import logging
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime, time, timedelta, timezone
 
 from drive.model import VideoFile, VideoState, format_time, parse_time
 
@@ -26,12 +30,15 @@ log = logging.getLogger(__name__)
 
 MAX_HOLD = timedelta(minutes=30)
 _BATCH, _FRUITLESS, _NO_CAPACITY = "launch_batch", "fruitless_batches", "no_capacity_until"
+_SPEND_DAY = "spend_cap_day"
 
 
 class _Meta:  # what this module needs of watcher.history.History
     def get_meta(self, key: str) -> str | None: ...
     def set_meta(self, key: str, value: str) -> None: ...
     def add_event(self, kind: str, message: str, **kw) -> None: ...
+    def total_cost(self, since: datetime | None = None) -> float: ...
+    def enqueue_mail(self, mail, at: datetime | None = None) -> bool: ...
 
 
 @dataclass(frozen=True)
@@ -74,9 +81,40 @@ def observe(history: _Meta, inbox: list[tuple[VideoFile, VideoState]], finished_
         history.set_meta(_BATCH, json.dumps(batch))
 
 
+def spend_hold(history: _Meta, now: datetime, max_daily_cost: float, recipients: list[str] | None = None) -> Hold | None:
+    """Hold until midnight UTC when today's workers have cost ``max_daily_cost`` or more (0: no cap)."""
+    if max_daily_cost <= 0:
+        return None
+    now_utc = now.astimezone(timezone.utc)
+    midnight = datetime.combine(now_utc.date(), time(0), tzinfo=timezone.utc)
+    spent = history.total_cost(since=midnight)
+    if spent < max_daily_cost:
+        return None
+    until = midnight + timedelta(days=1)
+    reason = (f"daily spend cap reached: workers cost ${spent:.2f} today (UTC), launcher.max_daily_cost is "
+              f"${max_daily_cost:.2f}; no new worker before {format_time(until)}")
+    day = now_utc.date().isoformat()
+    if history.get_meta(_SPEND_DAY) != day:  # once per day: event, log line, mail
+        history.set_meta(_SPEND_DAY, day)
+        log.warning("%s", reason)
+        history.add_event("spend_cap", reason, at=now)
+        if recipients:
+            from watcher.history import Mail
+
+            text = (f"{reason}.\n\nVideos stay queued and are processed after the cap resets, or raise "
+                    "launcher.max_daily_cost in the watcher's settings and restart it.\n")
+            history.enqueue_mail(Mail(f"spend_cap:{day}", "spend_cap", "Hot folder: daily spend cap reached, launches paused",
+                                      text, "<p>" + text.replace("\n\n", "</p><p>").strip() + "</p>", list(recipients)),
+                                 at=now)  # fmt: skip
+    return Hold(until, reason)
+
+
 def launch_hold(history: _Meta, processable: list[VideoFile], workers_alive: bool, now: datetime,
-                poll_seconds: float) -> Hold | None:
+                poll_seconds: float, max_daily_cost: float = 0.0, recipients: list[str] | None = None) -> Hold | None:
     """A reason not to launch now, or None."""
+    capped = spend_hold(history, now, max_daily_cost, recipients)
+    if capped is not None:
+        return capped
     until = parse_time(history.get_meta(_NO_CAPACITY) or "")
     if until is not None and until > now:
         return Hold(until, "no GPU capacity at the last try")
