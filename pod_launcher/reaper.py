@@ -22,15 +22,17 @@ def reap(
     last_activity: dict[str, datetime],
     now: datetime,
     settings: Settings | LauncherSettings,
+    workers: list[WorkerInfo] | None = None,
 ) -> list[WorkerInfo]:
     """Terminate overdue workers; returns the live ones it stopped (ended ones are only cleaned up).
 
     ``last_activity`` maps a worker id (or its name) to the latest sign of life the caller saw,
-    e.g. a lease renewal found on a claimed video.
+    e.g. a lease renewal found on a claimed video. ``workers``: the caller's own listing of this
+    poll (one RunPod list per poll, shared with the overview); None lists them here.
     """
     conf = settings.launcher if isinstance(settings, Settings) else settings
     terminated: list[WorkerInfo] = []
-    for worker in launcher.list_workers():
+    for worker in launcher.list_workers() if workers is None else workers:
         reason = _overdue(worker, last_activity, now, conf)
         if reason is None:
             continue

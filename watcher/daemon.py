@@ -13,7 +13,7 @@ import signal
 import threading
 import time
 from dataclasses import replace
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Callable
 
@@ -22,11 +22,13 @@ from drive.model import utcnow
 from watcher import overview as ov
 from watcher.history import History
 from watcher.mailer import Notifier
-from watcher.poll import PollContext, PollResult, poll
+from watcher.poll import PollContext, PollResult, poll, report_link
 
 log = logging.getLogger("hotfolder.watcher")
 
 JOB_ID = "poll"
+MAINTENANCE_JOB_ID = "history-maintenance"
+LOOPBACK = ("127.0.0.1", "::1", "localhost")
 HISTORY_FILE = "history.sqlite3"
 SETTLE_FILE = "settle.json"
 
@@ -165,14 +167,17 @@ class WatcherService:
 
     def retry(self, file_id: str) -> str:
         from drive.queue import VideoQueue
+        from drive.storage import FileGone
+        from watcher.web import ActionError
 
         known = {v.id: v for v, _ in self.ctx.failed}
         name = known[file_id].name if file_id in known else file_id
         try:
             VideoQueue(self.ctx.storage, self.ctx.settings.drive, worker_id="watcher").retry(file_id)
-        except Exception as exc:  # noqa: BLE001 - shown to the user, logged
+        except Exception as exc:  # noqa: BLE001 - shown to the user (4xx/5xx on the API), logged
             log.warning("retry of %s failed: %s", name, exc)
-            return f"Could not retry {name}: {exc}"
+            status = 404 if isinstance(exc, FileGone) else 409 if isinstance(exc, ValueError) else 502
+            raise ActionError(f"Could not retry {name}: {exc}", status) from exc
         self.ctx.force_outcomes = True
         self.ctx.history.add_event("retry", f"{name}: moved back to the inbox for a retry (web page)",
                                    video_id=file_id, video_name=name)
@@ -180,10 +185,12 @@ class WatcherService:
         return f"{name} is back in the queue."
 
     def stop_workers(self) -> str:
+        from watcher.web import ActionError
+
         try:
             workers = [w for w in self.ctx.launcher.list_workers() if w.alive]
         except Exception as exc:  # noqa: BLE001
-            return f"Could not list workers: {exc}"
+            raise ActionError(f"Could not list workers: {exc}", 502) from exc
         stopped, errors = 0, []
         for w in workers:
             try:
@@ -194,15 +201,43 @@ class WatcherService:
                 errors.append(f"{w.name}: {exc}")
         log.warning("web page: stopped %d worker(s)", stopped)
         msg = f"Stopped {stopped} worker(s); videos they held go back to the queue when their lease expires."
-        return msg + (" Errors: " + "; ".join(errors) if errors else "")
+        if errors:
+            raise ActionError(msg + " Errors: " + "; ".join(errors), 502)
+        return msg
+
+    def maintain(self) -> dict[str, int] | None:
+        """The daily job: prune the history (old events and mail; videos no longer in any folder, from
+        one full listing a day, never per poll). Never raises."""
+        from drive.model import Folder
+
+        ctx = self.ctx
+        try:
+            present = {v.id for folder in (Folder.INBOX, Folder.DONE, Folder.FAILED)
+                       for v in ctx.storage.list_videos(folder)}
+        except Exception as exc:  # noqa: BLE001 - without a full listing, keep every video record
+            log.warning("history maintenance: cannot list the folders (%s); pruning events and mail only", exc)
+            present = None
+        try:
+            with ctx.lock:  # not while a poll writes
+                pruned = ctx.history.prune(ctx.settings.watcher.history_days, ctx.clock(), present)
+        except Exception:  # noqa: BLE001
+            log.exception("history maintenance failed; trying again tomorrow")
+            return None
+        log.info("history maintenance: pruned %s", pruned)
+        return pruned
 
     def report_file(self, report_id: str) -> Path | None:
         """A local report for the browser; only files inside the Reports folder are served."""
-        s = self.ctx.settings
-        if s.storage.backend != "local":
+        from drive.model import Folder
+
+        storage = self.ctx.storage
+        if self.ctx.settings.storage.backend != "local" or not hasattr(storage, "path"):
             return None
-        reports = (s.local.root / s.drive.reports_folder).resolve()
-        path = ov.local_report_path(s, report_id).resolve()
+        link = storage.output_link(report_id) if hasattr(storage, "output_link") else None
+        if not link:
+            return None
+        reports = storage.path(Folder.REPORTS).resolve()
+        path = Path(link).resolve()
         if not path.is_relative_to(reports) or not path.is_file():
             return None
         return path
@@ -224,6 +259,10 @@ def run_watch(settings: Settings, service: WatcherService | None = None, stop_ev
                       max_instances=1, coalesce=True,
                       misfire_grace_time=int(max(60, settings.watcher.poll_seconds)),
                       next_run_time=datetime.now(timezone.utc))
+    # The history shrinks on a schedule: once a day, the first run a few minutes after the start.
+    scheduler.add_job(service.maintain, "interval", hours=24, id=MAINTENANCE_JOB_ID, max_instances=1,
+                      coalesce=True, misfire_grace_time=3600,
+                      next_run_time=datetime.now(timezone.utc) + timedelta(minutes=5))
     service.scheduler = scheduler
 
     def stop(signum=None, frame=None):
@@ -255,7 +294,9 @@ def _start_web(settings: Settings, service: WatcherService):
 
     token = web_token(settings)
     try:
-        server = WebServer(create_app(service, token), settings.web.host, settings.web.port).start()
+        app = create_app(service, token, secure_cookie=settings.web.public_url.lower().startswith("https://"),
+                         zone=settings.web.timezone)
+        server = WebServer(app, settings.web.host, settings.web.port).start()
     except (OSError, RuntimeError) as exc:
         # Processing matters more than the page: keep watching, say clearly what to change.
         log.error("cannot serve the status page on %s:%s (%s); watching without it. Set [web] port to a free "
@@ -264,9 +305,28 @@ def _start_web(settings: Settings, service: WatcherService):
     where = "web.token in the config" if settings.web.token.get_secret_value() else \
         str(settings.watcher.state_dir / TOKEN_FILE)
     log.info("status page on %s (log-in token: %s)", server.url, where)
-    if settings.web.host not in ("127.0.0.1", "::1", "localhost"):
-        service.ctx.notifier.web_url = server.url
+    if settings.web.host not in LOOPBACK:
+        log.warning("the status page listens on %s, beyond this machine: anyone who can reach port %s can try "
+                    "to log in. Serve it behind a TLS reverse proxy and set web.public_url to its https:// "
+                    "address, or set web.host = \"127.0.0.1\"", settings.web.host, server.port)
+    service.ctx.notifier.web_url = public_page_url(settings, server)
     return server
+
+
+def public_page_url(settings: Settings, server) -> str | None:
+    """The page's address for e-mails: ``web.public_url``; else this host's name when the page
+    listens beyond loopback (never ``0.0.0.0``); else none (a loopback page is no use in a mail)."""
+    if settings.web.public_url:
+        return settings.web.public_url.rstrip("/") + "/"
+    if settings.web.host in LOOPBACK:
+        return None
+    import socket
+
+    host = settings.web.host
+    if host in ("0.0.0.0", "::", ""):
+        host = socket.getfqdn()
+    host = f"[{host}]" if ":" in host else host
+    return f"http://{host}:{server.port}/"
 
 
 def _where(settings: Settings) -> str:
@@ -353,7 +413,7 @@ def _print_outcomes(settings: Settings, service: WatcherService, seen: dict[str,
     ok = not timed_out
     for v, st in service.noticed:
         if st.state.value == "done":
-            link = ov.report_link(settings, st.report_id)
+            link = report_link(ctx, st.report_id)
             out(f"done    {v.name}: report {link or 'in the ' + settings.drive.reports_folder + ' folder'}")
         else:
             ok = False
@@ -362,6 +422,8 @@ def _print_outcomes(settings: Settings, service: WatcherService, seen: dict[str,
         if row.id in seen and row.status in ("waiting", "pending", "processing"):
             ok = False
             out(f"{row.status:7} {row.name}: not finished in this run")
-    if settings.storage.backend == "local":
-        out(f"Reports folder: {(settings.local.root / settings.drive.reports_folder).resolve()}")
+    if settings.storage.backend == "local" and hasattr(ctx.storage, "path"):
+        from drive.model import Folder
+
+        out(f"Reports folder: {ctx.storage.path(Folder.REPORTS)}")
     return 0 if ok else 1

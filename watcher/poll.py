@@ -1,21 +1,26 @@
 """One watcher cycle: list, settle, reap, launch, notice outcomes, notify, record.
 
 Request budget: an idle poll (no video in the inbox that is pending or claimed, no worker alive
-now or at the previous poll) makes exactly ONE storage request, the inbox listing. The Done and
-Failed folders are listed only when an outcome can have appeared since the last poll: on the first
-poll of a process, when a video left the inbox, while workers are (or were) alive, or after a retry.
+now or at the previous poll) makes exactly ONE storage request, the inbox listing. Outcomes are
+looked for only when one can have appeared since the last poll (the first poll of a process, a
+video left the inbox, workers are or were alive, a retry), and then with ONE windowed request
+(``Storage.list_outcomes(since)``: what arrived in Done/Failed since the last look, with an
+overlap), so a poll costs the same on day 1000 as on day 1. The launcher lists its workers once
+per poll; the reaper and the overview share that list. The inbox is classified once, by
+``drive.settle`` (``Selection``: process, waiting, exhausted).
 """
 
 from __future__ import annotations
 
 import logging
 import threading
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from typing import Callable, Protocol
 
 from config.settings import Settings
-from drive.model import Folder, State, VideoFile, VideoState, format_time, utcnow
+from drive.model import Folder, State, VideoFile, VideoState, format_time, parse_time, utcnow
+from drive.settle import Selection
 from drive.storage import Storage, StorageError
 from pod_launcher.base import Launcher, LaunchError, NoCapacity, WorkerInfo
 from watcher import launch_policy
@@ -26,10 +31,13 @@ from watcher.mailer import Notifier, digest_due
 log = logging.getLogger("hotfolder.watcher")
 
 BASELINE_KEY = "outcomes_baseline"
+CHECKED_KEY = "outcomes_checked_at"  # when outcomes were last looked for (the next window starts there)
+FIRST_LOOK = timedelta(days=7)  # a history that never looked: how far back the first window reaches
+RECENT_SHOWN = 200  # outcomes the page keeps showing
 
 
 class Settle(Protocol):
-    def settled(self, videos: list[VideoFile], now: datetime) -> list[VideoFile]: ...
+    def select(self, videos: list[VideoFile], now: datetime, max_attempts: int | None = None) -> Selection: ...
 
 
 ReapFn = Callable[[Launcher, dict[str, datetime], datetime, object], list[WorkerInfo]]
@@ -73,6 +81,7 @@ class PollContext:
     force_outcomes: bool = False
     done: list[tuple[VideoFile, VideoState]] = field(default_factory=list)
     failed: list[tuple[VideoFile, VideoState]] = field(default_factory=list)
+    outcomes_since: datetime | None = None  # the next outcome window starts here (minus the overlap)
     overview: ov.Overview = ov.EMPTY
     launched_ids: list[str] = field(default_factory=list)  # by this process (``watch --once`` waits on them)
     lock: threading.Lock = field(default_factory=threading.Lock)
@@ -100,18 +109,14 @@ def _poll(ctx: PollContext) -> PollResult:
         return result
     result.inbox = [(v, VideoState.from_properties(v.properties)) for v in inbox_files]
 
-    # Settling: observed for every video still to do; done/failed ones left in the inbox don't count.
+    # Settling and the lease rule, once (drive.settle): done/failed videos left in the inbox don't count.
     open_videos = [v for v, st in result.inbox if st.state in (State.PENDING, State.CLAIMED)]
-    settled_ids = {v.id for v in ctx.settle.settled(open_videos, now)}
-    to_sweep = []
-    for v, st in result.inbox:
-        expired = st.state == State.CLAIMED and st.lease_expired(now)
-        if expired and st.attempts >= s.drive.max_attempts:
-            to_sweep.append(v)  # a video that keeps killing workers: failed, not retried again
-        elif st.state == State.PENDING or expired:
-            (result.processable if v.id in settled_ids else result.unsettled).append(v)
-        elif st.state in (State.DONE, State.FAILED):
-            to_sweep.append(v)
+    selection = ctx.settle.select(open_videos, now, s.drive.max_attempts)
+    result.processable, result.unsettled = list(selection.process), list(selection.waiting)
+    settled_ids = {v.id for v in selection.process}
+    # Exhausted claims (a video that keeps killing workers) are failed, not retried again; finished
+    # videos left in the inbox are moved on.
+    to_sweep = list(selection.exhausted) + [v for v, st in result.inbox if st.state in (State.DONE, State.FAILED)]
     if to_sweep and ctx.sweep is not None:
         try:
             ctx.sweep(to_sweep)
@@ -127,7 +132,7 @@ def _poll(ctx: PollContext) -> PollResult:
         alive = [w for w in workers if w.alive]
         _record_workers(ctx, workers, now)
         if workers:  # the reaper also cleans up ended workers still listed (an exited pod keeps its disk)
-            result.reaped = _reap(ctx, result, alive, now)
+            result.reaped = _reap(ctx, result, workers, now)
             reaped_ids = {w.id for w in result.reaped}
             alive = [w for w in alive if w.id not in reaped_ids]
         result.alive = alive
@@ -210,11 +215,12 @@ def last_activity(inbox: list[tuple[VideoFile, VideoState]], lease_seconds: floa
     return out
 
 
-def _reap(ctx: PollContext, result: PollResult, alive: list[WorkerInfo], now: datetime) -> list[WorkerInfo]:
+def _reap(ctx: PollContext, result: PollResult, workers: list[WorkerInfo], now: datetime) -> list[WorkerInfo]:
     s = ctx.settings
     activity = last_activity(result.inbox, s.drive.lease_seconds)
     try:
-        reaped = ctx.reap(ctx.launcher, activity, now, s.launcher)
+        # The poll's own listing: one launcher list per poll, shared with the overview.
+        reaped = ctx.reap(ctx.launcher, activity, now, s.launcher, workers=workers)
     except Exception as exc:  # noqa: BLE001
         log.warning("reaper failed (%s); trying again next poll", exc)
         ctx.history.add_event("error", f"reaper failed: {exc}", at=now)
@@ -293,30 +299,66 @@ def _worker_row(w: WorkerInfo, now: datetime) -> ov.WorkerRow:
 
 # -- outcomes ---------------------------------------------------------------------------------------
 
+def _outcome_window(ctx: PollContext, now: datetime) -> datetime:
+    """Where this look for outcomes starts: the last look (this process's, else the history's), less
+    an overlap for clocks that differ between workers, Drive and the watcher, and for slow moves."""
+    since = ctx.outcomes_since
+    if since is None:
+        stored = ctx.history.get_meta(CHECKED_KEY)
+        since = parse_time(stored) if stored else None
+    if since is None or since < now - 4 * FIRST_LOOK:
+        since = now - FIRST_LOOK if since is None else since
+    overlap = timedelta(seconds=max(600.0, 2 * ctx.settings.watcher.poll_seconds))
+    return min(since, now) - overlap
+
+
+def _list_outcomes(ctx: PollContext, since: datetime) -> list[VideoFile]:
+    lister = getattr(ctx.storage, "list_outcomes", None)
+    if lister is not None:
+        return lister(since)
+    return ctx.storage.list_videos(Folder.DONE) + ctx.storage.list_videos(Folder.FAILED)  # an older Storage
+
+
+def report_link(ctx: PollContext, report_id: str | None) -> str | None:
+    """Where a person opens a report: the storage says (Storage.output_link), else derived here."""
+    if not report_id:
+        return None
+    link = getattr(ctx.storage, "output_link", None)
+    return link(report_id) if link is not None else ov.report_link(ctx.settings, report_id)
+
+
 def _notice_outcomes(ctx: PollContext, result: PollResult, now: datetime) -> None:
     s = ctx.settings
     try:
-        done = ctx.storage.list_videos(Folder.DONE)
-        failed = ctx.storage.list_videos(Folder.FAILED)
+        arrived = _list_outcomes(ctx, _outcome_window(ctx, now))
     except StorageError as exc:
         log.warning("cannot list the Done/Failed folders (%s); trying again next poll", exc)
         ctx.force_outcomes = True
         return
     ctx.force_outcomes = False
+    ctx.outcomes_since = now
+    ctx.history.set_meta(CHECKED_KEY, format_time(now))
     result.listed_outcomes = True
-    ctx.done = [(v, VideoState.from_properties(v.properties)) for v in done]
-    ctx.failed = [(v, VideoState.from_properties(v.properties)) for v in failed]
+    # The page's recent outcomes: what was shown, updated with what arrived, newest RECENT_SHOWN kept;
+    # a video back in the inbox (a retry) is no longer an outcome.
+    recent = {v.id: (v, st) for v, st in ctx.failed + ctx.done}
+    for v in arrived:
+        recent[v.id] = (v, VideoState.from_properties(v.properties))
+    in_inbox = {v.id for v, _ in result.inbox}
+    kept = sorted((p for vid, p in recent.items() if vid not in in_inbox),
+                  key=lambda p: p[0].modified_time or now, reverse=True)[:RECENT_SHOWN]
+    ctx.done = [(v, st) for v, st in kept if st.state == State.DONE]
+    ctx.failed = [(v, st) for v, st in kept if st.state == State.FAILED]
     candidates = [(v, st) for v, st in result.inbox if st.state in (State.DONE, State.FAILED)]
-    candidates += [(v, st) for v, st in ctx.done if st.state == State.DONE]
-    candidates += [(v, st) for v, st in ctx.failed if st.state == State.FAILED]
+    candidates += [(v, VideoState.from_properties(v.properties)) for v in arrived]
+    candidates = [(v, st) for v, st in candidates if st.state in (State.DONE, State.FAILED)]
 
-    present = {v.id for v, _ in result.inbox} | {v.id for v, _ in ctx.done + ctx.failed}
-    ctx.history.mark_gone_except(present)
     baseline = ctx.history.get_meta(BASELINE_KEY) is None and not ctx.history.has_seen_any_video()
-    known = ctx.history.known_videos()
+    known = ctx.history.known_outcomes({v.id for v, _ in candidates})
     for v, st in candidates:
         state = st.state.value
-        if known.get(v.id) == state:
+        seen_state, seen_at = known.get(v.id, (None, None))
+        if seen_state == state and not _another_file(s, v, seen_at):
             continue
         if baseline:
             # A fresh history: these finished before it existed; record them, mail nothing.
@@ -324,7 +366,7 @@ def _notice_outcomes(ctx: PollContext, result: PollResult, now: datetime) -> Non
             continue
         seq = ctx.history.outcome_count(v.id, state) + 1
         if st.state == State.DONE:
-            link = ov.report_link(s, st.report_id)
+            link = report_link(ctx, st.report_id)
             mail = ctx.notifier.render(
                 "video_done", f"done:{v.id}:{seq}", video=v, report_link=link, report_name=None,
                 verdicts=ov.verdicts(v.properties), done_folder=s.drive.done_folder)
@@ -339,6 +381,13 @@ def _notice_outcomes(ctx: PollContext, result: PollResult, now: datetime) -> Non
             log.info("%s", msg)
     if ctx.history.get_meta(BASELINE_KEY) is None:
         ctx.history.set_meta(BASELINE_KEY, now.isoformat())
+
+
+def _another_file(settings: Settings, video: VideoFile, seen_at: datetime | None) -> bool:
+    """A local id is a name: a file whose content is newer than when its id was last seen finishing
+    is another file under the old name (the old one was removed by hand), so it is news again."""
+    return (settings.storage.backend == "local" and seen_at is not None and video.modified_time is not None
+            and video.modified_time > seen_at)
 
 
 def advice(reason: str | None) -> str:
@@ -387,11 +436,12 @@ def _overview(ctx: PollContext, result: PollResult, settled_ids: set[str], now: 
     s = ctx.settings
     rows = [ov.video_row(s, v, st, v.id in settled_ids, now) for v, st in result.inbox]
     shown = {r.id for r in rows}
-    # Newest outcomes first; the Done folder can be long.
-    for v, st in sorted(ctx.failed + ctx.done, key=lambda p: p[0].modified_time or now, reverse=True)[:200]:
+    # Newest outcomes first (ctx.done/failed hold the recent ones only; the Done folder can be long).
+    for v, st in sorted(ctx.failed + ctx.done, key=lambda p: p[0].modified_time or now, reverse=True)[:RECENT_SHOWN]:
         if v.id not in shown:
             rows.append(ov.video_row(s, v, st, True, now))
             shown.add(v.id)
+    rows = [replace(r, report_link=report_link(ctx, r.report_id)) if r.report_link else r for r in rows]
     workers = [_worker_row(w, now) for w in result.alive]
     return ov.Overview(now, rows, workers, _events(ctx), result.error, s.storage.backend, s.launcher.backend,
                        ctx.history.total_cost())

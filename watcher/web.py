@@ -1,8 +1,11 @@
 """The watcher's status page and JSON API (FastAPI + Jinja2, served by uvicorn in a thread).
 
-Security: binds loopback by default; logging in needs the token (``web.token``, or a random one
-written 0600 to the state folder); the session cookie is signed with a per-process random secret,
-SameSite=strict and HttpOnly; every form POST carries a per-session CSRF token that is checked.
+Security: binds loopback by default (the daemon warns when it binds beyond); logging in needs the
+token (``web.token``, or a random one written 0600 to the state folder); wrong tokens are throttled
+per client address (429 with Retry-After); the session cookie is signed with a per-process random
+secret, SameSite=strict, HttpOnly, and Secure when ``web.public_url`` is https (behind a TLS proxy);
+each session is also recorded on the server, so logging out ends it even for a copied cookie; every
+form POST carries a per-session CSRF token that is checked. A failed API action answers 4xx/5xx.
 The JSON API takes the token as ``Authorization: Bearer``. The page shows the last poll's data and
 never makes storage requests of its own (except the action buttons).
 """
@@ -14,6 +17,9 @@ import os
 import secrets
 import socket
 import threading
+import time
+from collections import deque
+from datetime import datetime, tzinfo
 from pathlib import Path
 from typing import Protocol
 
@@ -23,6 +29,102 @@ log = logging.getLogger("hotfolder.web")
 
 HERE = Path(__file__).parent
 TOKEN_FILE = "web-token"
+SESSION_SECONDS = 7 * 24 * 3600
+LOGIN_FAILURES = 5  # wrong tokens from one address within LOGIN_WINDOW before it must wait
+LOGIN_WINDOW = 60.0
+
+
+class ActionError(Exception):
+    """An action that did not happen: the message for the person, and the HTTP status for the API."""
+
+    def __init__(self, message: str, status: int = 500):
+        super().__init__(message)
+        self.status = status
+
+
+def local_zone(name: str = "") -> tzinfo:
+    """``web.timezone`` (an IANA name), else this machine's zone."""
+    if name:
+        from zoneinfo import ZoneInfo
+
+        return ZoneInfo(name)
+    return datetime.now().astimezone().tzinfo
+
+
+def format_when(t: datetime | None, zone: tzinfo, seconds: bool = True) -> str:
+    if not t:
+        return "never"
+    local = t.astimezone(zone)
+    return local.strftime("%Y-%m-%d %H:%M" + (":%S" if seconds else "") + " %Z").strip()
+
+
+VERDICT_CLASSES = {"acceptable": "good", "category 1": "good", "conditionally acceptable": "neutral",
+                   "category 2": "neutral", "unacceptable": "bad", "category 3": "bad", "category 4": "bad",
+                   "not assessed": "none"}
+
+
+def verdict_class(line: str) -> str:
+    """The report's colour for a verdict line ("Trunk: unacceptable"): good, neutral, bad or none."""
+    word = line.rpartition(":")[2].strip().lower()
+    return VERDICT_CLASSES.get(word, "none")
+
+
+class LoginThrottle:
+    """At most ``limit`` wrong tokens per client address per ``window`` seconds; then it waits."""
+
+    def __init__(self, limit: int = LOGIN_FAILURES, window: float = LOGIN_WINDOW, clock=time.monotonic):
+        self.limit, self.window, self.clock = limit, window, clock
+        self._failures: dict[str, deque] = {}
+        self._lock = threading.Lock()
+
+    def retry_after(self, who: str) -> float:
+        """Seconds ``who`` must wait before trying again (0: may try now)."""
+        with self._lock:
+            q = self._failures.get(who)
+            if not q:
+                return 0.0
+            now = self.clock()
+            while q and now - q[0] > self.window:
+                q.popleft()
+            return self.window - (now - q[0]) if len(q) >= self.limit else 0.0
+
+    def failed(self, who: str) -> None:
+        with self._lock:
+            self._failures.setdefault(who, deque()).append(self.clock())
+            if len(self._failures) > 10000:  # a flood of addresses: forget the oldest
+                self._failures.pop(next(iter(self._failures)))
+
+    def succeeded(self, who: str) -> None:
+        with self._lock:
+            self._failures.pop(who, None)
+
+
+class Sessions:
+    """Server-side record of live sessions: a cookie is honoured only while its id is here."""
+
+    def __init__(self, max_age: float = SESSION_SECONDS, clock=time.time):
+        self.max_age, self.clock = max_age, clock
+        self._live: dict[str, float] = {}
+        self._lock = threading.Lock()
+
+    def start(self) -> str:
+        sid = secrets.token_urlsafe(24)
+        with self._lock:
+            now = self.clock()
+            self._live = {k: v for k, v in self._live.items() if v > now}
+            self._live[sid] = now + self.max_age
+        return sid
+
+    def alive(self, sid: object) -> bool:
+        if not isinstance(sid, str):
+            return False
+        with self._lock:
+            until = self._live.get(sid)
+            return until is not None and until > self.clock()
+
+    def end(self, sid: object) -> None:
+        with self._lock:
+            self._live.pop(sid, None)  # type: ignore[arg-type]
 
 
 class Actions(Protocol):
@@ -59,7 +161,9 @@ def web_token(settings: Settings) -> str:
     return token
 
 
-def create_app(actions: Actions, token: str, *, secret_key: str | None = None, title: str = "Hot folder"):
+def create_app(actions: Actions, token: str, *, secret_key: str | None = None, title: str = "Hot folder",
+               secure_cookie: bool = False, zone: str | tzinfo = "", throttle: LoginThrottle | None = None,
+               sessions: Sessions | None = None):
     from fastapi import FastAPI, Form, Request
     from fastapi.responses import FileResponse, HTMLResponse, JSONResponse, RedirectResponse
     from fastapi.staticfiles import StaticFiles
@@ -70,14 +174,20 @@ def create_app(actions: Actions, token: str, *, secret_key: str | None = None, t
     from watcher.mailer import format_duration
 
     secret_filter().add(token)
+    tz = local_zone(zone) if isinstance(zone, str) else zone
+    throttle = throttle or LoginThrottle()
+    sessions = sessions or Sessions()
     app = FastAPI(title=title, docs_url=None, redoc_url=None, openapi_url=None)
+    app.state.sessions, app.state.throttle = sessions, throttle
     app.add_middleware(SessionMiddleware, secret_key=secret_key or secrets.token_urlsafe(32),
-                       session_cookie="hotfolder_session", same_site="strict", max_age=7 * 24 * 3600)
+                       session_cookie="hotfolder_session", same_site="strict", max_age=SESSION_SECONDS,
+                       https_only=secure_cookie)
     app.mount("/static", StaticFiles(directory=str(HERE / "static")), name="static")
     templates = Jinja2Templates(directory=str(HERE / "templates"))
     templates.env.filters["duration"] = format_duration
     templates.env.filters["money"] = lambda v: "n/a" if v is None else f"${v:,.2f}"
-    templates.env.filters["when"] = lambda t: t.strftime("%Y-%m-%d %H:%M:%S UTC") if t else "never"
+    templates.env.filters["when"] = lambda t: format_when(t, tz)
+    templates.env.filters["verdict_class"] = verdict_class
 
     def token_ok(given: str | None) -> bool:
         return bool(given) and hmac.compare_digest(given.encode(), token.encode())
@@ -92,7 +202,7 @@ def create_app(actions: Actions, token: str, *, secret_key: str | None = None, t
         return bool(expected and given) and hmac.compare_digest(given.encode(), expected.encode())
 
     def logged_in(request: Request) -> bool:
-        return request.session.get("auth") is True
+        return request.session.get("auth") is True and sessions.alive(request.session.get("sid"))
 
     def bearer_ok(request: Request) -> bool:
         scheme, _, value = request.headers.get("authorization", "").partition(" ")
@@ -113,13 +223,23 @@ def create_app(actions: Actions, token: str, *, secret_key: str | None = None, t
 
     @app.post("/login")
     def login(request: Request, token_field: str = Form("", alias="token"), csrf: str = Form("")):
+        who = request.client.host if request.client else "?"
+        wait = throttle.retry_after(who)
+        if wait > 0:
+            return HTMLResponse(f"<!doctype html><title>429</title><p>Too many wrong tokens; try again in "
+                                f"{wait:.0f} s. <a href='/login'>Log in</a></p>", status_code=429,
+                                headers={"Retry-After": str(int(wait) + 1)})
         if not csrf_ok(request, csrf):
             return refuse(403, "the form expired; reload the login page")
         if not token_ok(token_field):
-            log.warning("web: failed login from %s", request.client.host if request.client else "?")
+            throttle.failed(who)
+            log.warning("web: failed login from %s", who)
             return templates.TemplateResponse(request, "login.html", {"csrf": csrf_token(request),
                                               "error": "Wrong token.", "title": title}, status_code=401)
+        throttle.succeeded(who)
+        sessions.end(request.session.get("sid"))
         request.session.clear()
+        request.session["sid"] = sessions.start()
         request.session["auth"] = True
         request.session["csrf"] = secrets.token_urlsafe(24)  # a new CSRF token after login
         return RedirectResponse("/", status_code=303)
@@ -127,6 +247,7 @@ def create_app(actions: Actions, token: str, *, secret_key: str | None = None, t
     @app.post("/logout")
     def logout(request: Request, csrf: str = Form("")):
         if logged_in(request) and csrf_ok(request, csrf):
+            sessions.end(request.session.get("sid"))  # a copy of the cookie stops working too
             request.session.clear()
         return RedirectResponse("/login", status_code=303)
 
@@ -149,17 +270,23 @@ def create_app(actions: Actions, token: str, *, secret_key: str | None = None, t
             return refuse(403, "missing or wrong CSRF token; reload the page")
         return None
 
+    def act(request: Request, action) -> RedirectResponse:
+        try:
+            return back(request, action())
+        except ActionError as exc:
+            return back(request, str(exc))
+
     @app.post("/check-now")
     def check_now(request: Request, csrf: str = Form("")):
-        return guarded_post(request, csrf) or back(request, actions.check_now())
+        return guarded_post(request, csrf) or act(request, actions.check_now)
 
     @app.post("/retry/{file_id:path}")
     def retry(request: Request, file_id: str, csrf: str = Form("")):
-        return guarded_post(request, csrf) or back(request, actions.retry(file_id))
+        return guarded_post(request, csrf) or act(request, lambda: actions.retry(file_id))
 
     @app.post("/stop-workers")
     def stop_workers(request: Request, csrf: str = Form("")):
-        return guarded_post(request, csrf) or back(request, actions.stop_workers())
+        return guarded_post(request, csrf) or act(request, actions.stop_workers)
 
     @app.get("/reports/{report_id:path}")
     def report(request: Request, report_id: str):
@@ -183,17 +310,26 @@ def create_app(actions: Actions, token: str, *, secret_key: str | None = None, t
             return denied
         return actions.overview().to_json()
 
+    def api_act(request: Request, action):
+        denied = api_auth(request)
+        if denied:
+            return denied
+        try:
+            return {"message": action()}
+        except ActionError as exc:
+            return JSONResponse({"error": str(exc)}, status_code=exc.status)
+
     @app.post("/api/check-now")
     def api_check_now(request: Request):
-        return api_auth(request) or {"message": actions.check_now()}
+        return api_act(request, actions.check_now)
 
     @app.post("/api/retry/{file_id:path}")
     def api_retry(request: Request, file_id: str):
-        return api_auth(request) or {"message": actions.retry(file_id)}
+        return api_act(request, lambda: actions.retry(file_id))
 
     @app.post("/api/stop-workers")
     def api_stop(request: Request):
-        return api_auth(request) or {"message": actions.stop_workers()}
+        return api_act(request, actions.stop_workers)
 
     return app
 

@@ -59,6 +59,13 @@ class MemoryStorage:
             raise StorageError("HTTP 503 from the API")
         return list(self.folders[folder].values())
 
+    def list_outcomes(self, since=None) -> list[VideoFile]:
+        """Done + Failed in one request (the memory store keeps no arrival times: all of them)."""
+        self.calls["list_outcomes"] += 1
+        if self.fail_listing:
+            raise StorageError("HTTP 503 from the API")
+        return list(self.folders[Folder.DONE].values()) + list(self.folders[Folder.FAILED].values())
+
     def move_video(self, file_id: str, folder: Folder) -> None:
         self.calls["move_video"] += 1
         self.set_state(file_id, VideoState.from_properties(self.find(file_id).properties), folder)
@@ -128,6 +135,22 @@ class MemorySettle:
             del self.obs[gone]
         return out
 
+    def select(self, videos, now, max_attempts=None):
+        """drive.settle's Selection over these observations (the poll classifies nothing itself)."""
+        from drive.model import VideoState
+        from drive.settle import Selection, classify, order_key
+
+        videos = sorted({v.id: v for v in videos}.values(), key=order_key)
+        settled = {v.id for v in self.settled(videos, now)}
+        process, exhausted, waiting = [], [], []
+        for v in videos:
+            kind = classify(VideoState.from_properties(v.properties), now, max_attempts)
+            if kind == "exhausted":
+                exhausted.append(v)
+            elif kind == "process":
+                (process if v.id in settled else waiting).append(v)
+        return Selection(process=process, exhausted=exhausted, waiting=waiting)
+
 
 class RecordingReaper:
     """Terminates like the contract says: older than max_lifetime, or idle longer than idle_timeout."""
@@ -135,10 +158,10 @@ class RecordingReaper:
     def __init__(self):
         self.calls: list[dict[str, datetime]] = []
 
-    def __call__(self, launcher, last_activity, now, settings):
+    def __call__(self, launcher, last_activity, now, settings, workers=None):
         self.calls.append(dict(last_activity))
         out = []
-        for w in launcher.list_workers():
+        for w in launcher.list_workers() if workers is None else workers:
             if not w.alive:
                 continue
             age = (now - w.started_at).total_seconds()

@@ -13,6 +13,7 @@ from drive.settle import SettleTracker
 from tests.watcher.fakes import Clock, FakeLauncher, RecordingReaper
 from watcher.daemon import WatcherService, build_context
 from watcher.history import History
+from watcher.web import ActionError
 from watcher.poll import poll
 
 
@@ -79,7 +80,9 @@ def test_local_flow_report_link_retry_and_report_file(setup):
     assert "not a video" in failed.error
     assert "back in the queue" in service.retry(failed.id)
     assert [v.name for v in store.list_videos(Folder.INBOX)] == ["bad.mp4"]
-    assert "Could not retry" in service.retry("Failed/nope.mp4")
+    with pytest.raises(ActionError, match="Could not retry") as err:
+        service.retry("Failed/nope.mp4")
+    assert err.value.status == 404  # the API answers 404, the page shows the message
     clock.advance(11)
     service.background.join(10)  # retry triggered a check in the background
     r = poll(service.ctx)
