@@ -23,16 +23,30 @@ class SecretFilter(logging.Filter):
             self.secrets.append(secret)
             self.secrets.sort(key=len, reverse=True)
 
+    def mask(self, text: str) -> str:
+        for secret in self.secrets:
+            text = text.replace(secret, _MASK)
+        return text
+
     def filter(self, record: logging.LogRecord) -> bool:
         if not self.secrets:
             return True
         text = record.getMessage()
-        masked = text
-        for secret in self.secrets:
-            masked = masked.replace(secret, _MASK)
+        masked = self.mask(text)
         if masked != text:
             record.msg, record.args = masked, None
+        # A traceback prints exception messages and local values: format it here, masked; handlers
+        # then use ``exc_text`` as it is.
+        if record.exc_info and record.exc_info[0] is not None:
+            record.exc_text = self.mask(record.exc_text or _TRACEBACKS.formatException(record.exc_info))
+        elif record.exc_text:
+            record.exc_text = self.mask(record.exc_text)
+        if record.stack_info:
+            record.stack_info = self.mask(record.stack_info)
         return True
+
+
+_TRACEBACKS = logging.Formatter()
 
 
 _filter = SecretFilter([])
