@@ -262,7 +262,11 @@ def plan_segments(
 
 
 def resolve_processes(requested: int) -> int:
-    return requested if requested and requested > 0 else (os.cpu_count() or 1)
+    """``analysis.processes``, or for 0 what the container allows: its usable CPUs (affinity and cgroup
+    quota, not the host's ``os.cpu_count()``), capped by the memory available per pose process."""
+    from processor.resources import pose_processes
+
+    return pose_processes(requested)
 
 
 def _search(seg: _Segment, frames: np.ndarray, times: np.ndarray, start: tuple[Observation, np.ndarray],
