@@ -1,8 +1,12 @@
-"""The Drive OAuth token on disk: load it, refresh it, write it back (JSON, mode 0600, never pickled).
+"""The Drive credential on disk: load it, refresh it, write it back (JSON, mode 0600, never pickled).
 
-The token is Google's authorized-user JSON (``Credentials.to_json()``), written by ``hotfolder auth``.
-Refreshes happen either here (an expired token at load) or inside the HTTP transport on a 401;
-both go through :class:`StoredCredentials.refresh`, which persists the new access token.
+Either Google's authorized-user JSON (``Credentials.to_json()``), written by ``hotfolder auth``, or a
+service-account key (``drive.service_account_file``; or a token file whose JSON has
+``"type": "service_account"``, as a pod receives it): google-auth's service-account credentials sign a
+JWT for an access token, with no consent screen and no personal token; the hot folder then lives on a
+shared drive the service account is a member of. User-token refreshes happen either here (an expired
+token at load) or inside the HTTP transport on a 401; both go through :class:`StoredCredentials.refresh`,
+which persists the new access token.
 """
 
 from __future__ import annotations
@@ -14,10 +18,11 @@ from pathlib import Path
 from typing import Any
 
 from google.auth.exceptions import RefreshError, TransportError
+from google.oauth2 import service_account
 from google.oauth2.credentials import Credentials
 
 from config.logs import secret_filter
-from config.settings import DriveSettings
+from config.settings import GOOGLE_TOKEN_URI, DriveSettings
 from drive.atomic import atomic_write
 from drive.storage import StorageError
 
@@ -71,12 +76,35 @@ def _register_secrets(creds: Credentials) -> None:
             f.add(value)
 
 
-def load_credentials(settings: DriveSettings, refresh: bool = True) -> StoredCredentials:
-    """The stored token, with ``settings.token_uri`` applied; refreshed now if known to be expired.
+class ServiceAccountCredentials(service_account.Credentials):
+    """A service account's credentials; a refused JWT grant becomes one clear :class:`AuthError`."""
 
-    Raises :class:`AuthError` (one sentence: run ``hotfolder auth``) if the file is missing or
-    unreadable, or the refresh token is refused (``invalid_grant``).
+    _key_file: Path | None = None
+
+    def refresh(self, request: Any) -> None:
+        try:
+            super().refresh(request)
+        except RefreshError as exc:
+            where = self._key_file or Path("service-account key from the environment")
+            raise AuthError(
+                f"Google refused the service-account key {where} ({self.service_account_email}): {_reason(exc)}; "
+                "check that the key is not deleted or disabled in the Google Cloud console"
+            ) from exc
+        if self.token:
+            secret_filter().add(self.token)
+
+
+def load_credentials(settings: DriveSettings, refresh: bool = True) -> StoredCredentials | ServiceAccountCredentials:
+    """The stored credential, with ``settings.token_uri`` applied; refreshed now if known to be expired.
+
+    ``drive.service_account_file`` set: that service-account key (mode 0600 required). Otherwise the
+    token file, which may also hold a service-account key (a pod's credential). Raises
+    :class:`AuthError` (one sentence) if the file is missing, unreadable or open to other users, or
+    Google refuses it (``invalid_grant``).
     """
+    if settings.service_account_file:
+        path = Path(settings.service_account_file).expanduser()
+        return service_account_from_info(_read_key(path), settings, key_file=path, refresh=refresh)
     path = Path(settings.token_file).expanduser()
     try:
         info = json.loads(path.read_text())
@@ -84,7 +112,43 @@ def load_credentials(settings: DriveSettings, refresh: bool = True) -> StoredCre
         raise AuthError(reauth_message(path, "is missing")) from None
     except (OSError, ValueError) as exc:
         raise AuthError(reauth_message(path, f"could not be read: {exc}")) from None
+    if isinstance(info, dict) and info.get("type") == "service_account":
+        return service_account_from_info(info, settings, key_file=path, refresh=refresh)
     return credentials_from_info(info, settings, token_file=path, refresh=refresh)
+
+
+def _read_key(path: Path) -> dict[str, Any]:
+    try:
+        mode = path.stat().st_mode & 0o777
+        info = json.loads(path.read_text())
+    except FileNotFoundError:
+        raise AuthError(f"the service-account key {path} (drive.service_account_file) is missing") from None
+    except (OSError, ValueError) as exc:
+        raise AuthError(f"the service-account key {path} could not be read: {exc}") from None
+    if mode & 0o077:
+        raise AuthError(f"the service-account key {path} is readable by other users (mode {mode:o}); run `chmod 600 {path}`")
+    return info
+
+
+def service_account_from_info(info: dict[str, Any], settings: DriveSettings, key_file: Path | None = None,
+                              refresh: bool = True) -> ServiceAccountCredentials:
+    """Service-account credentials for the Drive scope, signing their JWTs for ``settings.token_uri``
+    when it is not Google's default (an emulator), else for the key's own ``token_uri``."""
+    where = key_file or Path("service-account key from the environment")
+    if not isinstance(info, dict) or info.get("type") != "service_account":
+        raise AuthError(f"{where} is not a Google service-account key (JSON with \"type\": \"service_account\")")
+    if isinstance(info.get("private_key"), str):
+        secret_filter().add(info["private_key"])
+    try:
+        creds = ServiceAccountCredentials.from_service_account_info(info, scopes=SCOPES)
+    except (ValueError, KeyError) as exc:
+        raise AuthError(f"{where} is not a valid service-account key: {exc}") from None
+    if settings.token_uri and settings.token_uri != GOOGLE_TOKEN_URI:
+        creds = creds.with_token_uri(settings.token_uri)
+    creds._key_file = key_file
+    if refresh:
+        refresh_now(creds)
+    return creds
 
 
 def credentials_from_info(info: dict[str, Any], settings: DriveSettings, token_file: Path | None = None, refresh: bool = True) -> StoredCredentials:

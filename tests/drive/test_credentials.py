@@ -94,3 +94,56 @@ def test_tokens_are_masked_in_logs(drive_emulator, tmp_path, capsys):
     record = logging.LogRecord("t", logging.INFO, __file__, 1, "token %s refresh %s", (creds.token, creds.refresh_token), None)
     secret_filter().filter(record)
     assert creds.token not in record.getMessage() and creds.refresh_token not in record.getMessage()
+
+
+# -- service account on a shared drive ---------------------------------------------------------------
+
+SA = "hotfolder@acme-ergo.iam.gserviceaccount.com"
+
+
+def shared_drive_settings(emu, tmp_path, key):
+    """A hot folder on a shared drive ("SD1") whose only member besides the owner is the service account."""
+    folder = emu.add_folder("Ergo hot folder", drive_id="SD1")
+    emu.share(folder, SA)
+    vid = emu.add_file("station 1.mp4", b"v" * 100, parent=folder)
+    drive = emu.drive_settings(tmp_path / "no-user-token.json", folder_id=folder, service_account_file=str(key))
+    return load_settings(None, storage={"backend": "drive"}, drive=drive), vid
+
+
+def test_service_account_key_on_a_shared_drive_no_consent_no_user_token(drive_emulator, tmp_path):
+    key = tmp_path / "sa.json"
+    info = drive_emulator.write_service_account_key(key, SA)
+    settings, vid = shared_drive_settings(drive_emulator, tmp_path, key)
+    creds = load_credentials(settings.drive)
+    assert creds.service_account_email == SA and creds.token and drive_emulator.account_of(creds.token) == SA
+    assert drive_emulator.jwt_grants == 1 and drive_emulator.refresh_tokens == {}
+    store = DriveStore(settings, backoff=FAST_BACKOFF)
+    assert [v.id for v in store.list_videos()] == [vid]
+    assert not (tmp_path / "no-user-token.json").exists()  # nothing written back: the key is the credential
+    # The private key never reaches a log line.
+    record = logging.LogRecord("t", logging.INFO, __file__, 1, "key %s", (info["private_key"],), None)
+    secret_filter().filter(record)
+    assert "PRIVATE KEY" not in record.getMessage()
+
+
+def test_service_account_key_as_a_pods_token_file(drive_emulator, tmp_path):
+    """A pod receives the key where a user token would be (HOTFOLDER_DRIVE_TOKEN_B64 -> token file)."""
+    key = tmp_path / "drive-token.json"
+    drive_emulator.write_service_account_key(key, SA)
+    settings, vid = shared_drive_settings(drive_emulator, tmp_path, key)
+    pod = load_settings(None, storage={"backend": "drive"},
+                        drive={**settings.drive.model_dump(mode="json"), "service_account_file": None, "token_file": str(key)})
+    assert [v.id for v in DriveStore(pod, backoff=FAST_BACKOFF).list_videos()] == [vid]
+
+
+def test_service_account_key_readable_by_others_or_revoked(drive_emulator, tmp_path):
+    key = tmp_path / "sa.json"
+    drive_emulator.write_service_account_key(key, SA, mode=0o644)
+    settings, _ = shared_drive_settings(drive_emulator, tmp_path, key)
+    with pytest.raises(AuthError, match="readable by other users.*chmod 600"):
+        load_credentials(settings.drive)
+    key.chmod(0o600)
+    drive_emulator.service_accounts.clear()  # the key was deleted in the Cloud console
+    with pytest.raises(AuthError) as err:
+        load_credentials(settings.drive)
+    assert "refused the service-account key" in str(err.value) and "invalid_grant" in str(err.value)

@@ -154,6 +154,8 @@ class DriveEmulator:
         self.auth_codes: dict[str, str] = {}
         self.shared: dict[str, set[str]] = {}  # account -> ids shared with it (see share())
         self.token_accounts: dict[str, str] = {}  # access or refresh token -> account (absent: the owner)
+        self.service_accounts: dict[str, tuple[str, Any]] = {}  # key id -> (email, RSA public key)
+        self.jwt_grants = 0
         self.client_id = "emu-client.apps.googleusercontent.com"
         self.client_secret = "emu-client-secret"
         self._files[ROOT_ID] = _File(ROOT_ID, "My Drive", FOLDER_MIME, [])
@@ -518,6 +520,61 @@ class DriveEmulator:
             if g is not None:
                 todo.extend(g.parents)
         return False
+
+    # ---------------------------------------------------------------- service accounts (JWT grant)
+
+    def write_service_account_key(self, path: Path, email: str = "hotfolder@acme-ergo.iam.gserviceaccount.com",
+                                  mode: int = 0o600) -> dict[str, Any]:
+        """A service-account key file (Google's JSON layout, token_uri = this emulator) whose JWTs the
+        token endpoint accepts; its tokens act as account ``email`` (share the hot folder or add it
+        to the shared drive with :meth:`share`)."""
+        from cryptography.hazmat.primitives import serialization
+        from cryptography.hazmat.primitives.asymmetric import rsa
+
+        key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+        pem = key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+                                serialization.NoEncryption()).decode()
+        key_id = secrets.token_hex(20)
+        with self._lock:
+            self.service_accounts[key_id] = (email, key.public_key())
+        info = {"type": "service_account", "project_id": "acme-ergo", "private_key_id": key_id, "private_key": pem,
+                "client_email": email, "client_id": "1" + secrets.token_hex(10), "token_uri": self.token_uri}  # fmt: skip
+        path = Path(path)
+        path.write_text(json.dumps(info))
+        path.chmod(mode)
+        return info
+
+    def jwt_grant(self, assertion: str) -> tuple[int, dict[str, Any]]:
+        """The token endpoint's answer to a service account's RS256-signed JWT assertion."""
+        import base64
+
+        from cryptography.exceptions import InvalidSignature
+        from cryptography.hazmat.primitives import hashes
+        from cryptography.hazmat.primitives.asymmetric import padding
+
+        def b64(part: str) -> bytes:
+            return base64.urlsafe_b64decode(part + "=" * (-len(part) % 4))
+
+        bad = (400, {"error": "invalid_grant", "error_description": "Invalid JWT Signature."})
+        try:
+            head_b64, body_b64, sig_b64 = assertion.split(".")
+            head, claims = json.loads(b64(head_b64)), json.loads(b64(body_b64))
+            with self._lock:
+                email, public = self.service_accounts[head.get("kid", "")]
+            public.verify(b64(sig_b64), f"{head_b64}.{body_b64}".encode(), padding.PKCS1v15(), hashes.SHA256())
+        except (ValueError, KeyError, InvalidSignature):
+            return bad
+        if head.get("alg") != "RS256" or claims.get("iss") != email or claims.get("aud") not in (self.token_uri, "https://oauth2.googleapis.com/token"):
+            return bad
+        if not (claims.get("iat", 0) - 300 <= time.time() < claims.get("exp", 0)):
+            return 400, {"error": "invalid_grant", "error_description": "Invalid JWT: Token must be a short-lived token"}
+        if "https://www.googleapis.com/auth/drive" not in str(claims.get("scope", "")).split():
+            return 400, {"error": "invalid_scope", "error_description": "Invalid OAuth scope."}
+        token = self._new_access_token(self.token_lifetime)
+        with self._lock:
+            self.token_accounts[token] = email
+            self.jwt_grants += 1
+        return 200, {"access_token": token, "expires_in": int(self.token_lifetime), "token_type": "Bearer"}
 
     def account_of(self, access_token: str) -> str | None:
         with self._lock:

@@ -102,6 +102,7 @@ class Handler(BaseHTTPRequestHandler):
     def date_time_string(self, timestamp: float | None = None) -> str:
         # The Date header from the emulated server's clock (``DriveEmulator.clock_offset``: a skewed server).
         return super().date_time_string((time.time() if timestamp is None else timestamp) + self.emu.clock_offset)
+
     def setup(self) -> None:
         super().setup()
         # Headers and body go out in separate writes; without this, Nagle + delayed ACK add 40 ms.
@@ -558,6 +559,8 @@ class Handler(BaseHTTPRequestHandler):
     def _token(self) -> None:
         emu = self.emu
         form = dict(urllib.parse.parse_qsl(self._drain().decode()))
+        if form.get("grant_type") == "urn:ietf:params:oauth:grant-type:jwt-bearer":
+            return self._json(*emu.jwt_grant(form.get("assertion", "")))  # a service account's signed JWT
         auth = self.headers.get("Authorization", "")
         if auth.startswith("Basic "):  # client credentials may come as HTTP Basic auth instead
             import base64
