@@ -30,7 +30,7 @@ from processor.nv361 import STANDARD_NAME, TITLE, CatalogueRow, load_catalogue
 from processor.nv361.category import WorkTime, limits, work_time
 from processor.nv361.evaluate import PART_NAMES, WORK_NAMES, Assessment, RowAssessment, assess, sentence
 from processor.nv361.summary import SummaryError, read_summary
-from processor.report_labels import freq_label, position_labels
+from processor.report_labels import freq_label, label, position_labels
 from processor.nv361.timestudy import POSITION_SUFFIX, SUPPORT_WORDS_CS, TimeStudy, TimeStudyError, resolve_video
 
 POSITION_SCHEMA = "ergo-hotfolder/position/1"
@@ -367,14 +367,13 @@ def _fill(color: str):
     return PatternFill("solid", fgColor=color)
 
 
-def _print_setup(ws, landscape: bool, title_rows: str | None = None) -> None:
-    ws.page_setup.paperSize = ws.PAPERSIZE_A4
-    ws.page_setup.orientation = "landscape" if landscape else "portrait"
-    ws.sheet_properties.pageSetUpPr.fitToPage = True
-    ws.page_setup.fitToWidth = 1
-    ws.page_setup.fitToHeight = 0
-    if title_rows:
-        ws.print_title_rows = title_rows
+def _print_setup(ws, landscape: bool, title_rows: str | None = None, lang: str = "cs", fit_height: int = 0,
+                 header: str = "") -> None:
+    """A4, one page wide, header and page footer (processor.report_excel.print_setup); the Protocol
+    sheet is one page high."""
+    from processor.report_excel import print_setup
+
+    print_setup(ws, lang, landscape=landscape, fit_height=fit_height, title_rows=title_rows, header=header)
 
 
 def _widths(ws, widths: list[float]) -> None:
@@ -422,6 +421,8 @@ def _metadata(ws, result: PositionResult, L, st, r: int) -> int:
 
 
 def _protocol(ws, result: PositionResult, lang: str, L) -> None:
+    from openpyxl.styles import Alignment, Border, Side
+
     st = _styles()
     s, a, w = result.study, result.assessment, result.work
     en = lang == "en"
@@ -519,9 +520,24 @@ def _protocol(ws, result: PositionResult, lang: str, L) -> None:
             ws.cell(r, 1, n.text(lang)).alignment = st["wrap"]
             ws.merge_cells(start_row=r, start_column=1, end_row=r, end_column=max(ncol, 4))
             r += 1
+    r += 1
+    ws.cell(r, 1, label(lang, "uncertainty_block")).font = st["section"]
+    r += 1
+    ws.cell(r, 1, L["uncertainty"]).alignment = st["wrap"]
+    ws.merge_cells(start_row=r, start_column=1, end_row=r, end_column=max(ncol, 4))
+    r += 2
+    ws.cell(r, 1, label(lang, "signature_block")).font = st["section"]
+    for key in ("sig_name", "sig_date", "sig_signature"):
+        r += 1
+        ws.cell(r, 1, f"{label(lang, key)}:").font = st["bold"]
+        ws.cell(r, 1).alignment = Alignment(horizontal="right", vertical="bottom")
+        for c in (2, 3):
+            ws.cell(r, c).border = Border(bottom=Side(style="thin", color="000000"))
+        ws.row_dimensions[r].height = 26
     _widths(ws, [58] + ([40] if en else []) + [14, 12] + [13] * len(s.workers) + [13, 8, 10])
-    _fit_rows(ws, 1, r)
-    _print_setup(ws, landscape=True)
+    _fit_rows(ws, 1, r - 3)
+    _print_setup(ws, landscape=True, lang=lang, fit_height=1, header=f"{L['title']}: {s.position}")
+    ws.print_area = f"A1:{ws.cell(1, max(ncol, 4)).column_letter}{r}"
 
 
 def _all_rows(ws, result: PositionResult, lang: str, L) -> None:
@@ -551,7 +567,7 @@ def _all_rows(ws, result: PositionResult, lang: str, L) -> None:
     ws.auto_filter.ref = f"A1:{ws.cell(1, len(headers)).column_letter}{len(result.rows) + 1}"
     _widths(ws, [34, 16, 50] + ([40] if en else []) + [12, 10, 7] + [12] * len(s.workers) + [12, 12, 12, 10, 28])
     _fit_rows(ws, 1, len(result.rows) + 1)
-    _print_setup(ws, landscape=True, title_rows="1:1")
+    _print_setup(ws, landscape=True, title_rows="1:1", lang=lang)
 
 
 def _support_text(supported: frozenset[str], lang: str) -> str:
@@ -583,7 +599,7 @@ def _study(ws, result: PositionResult, lang: str, L) -> None:
     ws.cell(r, 2, s.operations_min).number_format = "0.##"
     _widths(ws, [36, 16, 18] + [28] * len(s.workers))
     _fit_rows(ws, 1, r)
-    _print_setup(ws, landscape=True)
+    _print_setup(ws, landscape=True, lang=lang)
 
 
 def _calculation(ws, result: PositionResult, lang: str, L) -> None:
@@ -617,4 +633,4 @@ def _calculation(ws, result: PositionResult, lang: str, L) -> None:
     ws.freeze_panes = "A2"
     _widths(ws, [32, 46, 10, 28, 26, 12, 12, 9, 14, 14])
     _fit_rows(ws, 1, r - 1)
-    _print_setup(ws, landscape=True, title_rows="1:1")
+    _print_setup(ws, landscape=True, title_rows="1:1", lang=lang)
