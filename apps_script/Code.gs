@@ -49,6 +49,7 @@ var CONFIG_KEYS = {
   REPORTS_FOLDER: ['Reports', 'string'],
   DONE_FOLDER: ['Done', 'string'],
   FAILED_FOLDER: ['Failed', 'string'],
+  STATUS_FOLDERS: ['inside', 'string'], // 'inside' the hot folder (default) or 'beside' it (the old layout)
   MAIL_RECIPIENTS: ['', 'list'],
   TRIGGER_MINUTES: ['10', 'number'],
   RUN_BUDGET_SECONDS: ['240', 'number'],
@@ -154,6 +155,7 @@ function readConfig_(props) {
     reportsFolder: raw.REPORTS_FOLDER,
     doneFolder: raw.DONE_FOLDER,
     failedFolder: raw.FAILED_FOLDER,
+    statusFolders: raw.STATUS_FOLDERS === 'beside' ? 'beside' : 'inside',
     recipients: list('MAIL_RECIPIENTS'),
     triggerMinutes: num('TRIGGER_MINUTES', 1, 30),
     runBudgetMs: num('RUN_BUDGET_SECONDS', 30, 330) * 1000,
@@ -600,16 +602,22 @@ function listInbox_(cfg, guard) {
 }
 
 /**
- * The id of a managed folder (Done, Failed) where DriveStore creates it: next to the hot folder (in its
- * first parent; inside it when it has none, e.g. a shared drive's root). Cached in Script Properties.
+ * The id of a managed folder (Done, Failed) where DriveStore creates it: inside the hot folder, so
+ * everyone it is shared with sees it (STATUS_FOLDERS = 'beside': next to it, in its first parent, or
+ * inside when it has none). Cached in Script Properties.
  */
+function statusParent_(cfg) {
+  if (cfg.statusFolders !== 'beside') return cfg.folderId;
+  var hot = Drive.Files.get(cfg.folderId, { fields: 'id,parents', supportsAllDrives: true });
+  return (hot.parents && hot.parents[0]) || cfg.folderId;
+}
+
 function findFolder_(cfg, name, guard) {
   var props = scriptProps_();
-  var key = 'folder:' + cfg.folderId + ':' + name;
+  var key = 'folder:' + cfg.folderId + ':' + (cfg.statusFolders === 'beside' ? 'beside:' : '') + name;
   var cached = props.getProperty(key);
   if (cached) return cached;
-  var hot = Drive.Files.get(cfg.folderId, { fields: 'id,parents', supportsAllDrives: true });
-  var parent = (hot.parents && hot.parents[0]) || cfg.folderId;
+  var parent = statusParent_(cfg);
   var found = listAll_(quote_(parent) + ' in parents and name = ' + quote_(name) +
     ' and mimeType = ' + quote_(FOLDER_MIME) + ' and trashed = false', guard);
   if (!found.length) return null; // not created yet: no worker has finished anything
@@ -835,13 +843,34 @@ function batchStartEvent_(launched, names, ids) {
   };
 }
 
+// The worker's short verdict codes (hf_verdicts "part=code;...") in words, as the Python watcher's mail.
+var VERDICT_WORDS = { ok: 'acceptable', cond: 'conditionally acceptable', bad: 'unacceptable', na: 'not assessed',
+  k1: 'category 1', k2: 'category 2', k3: 'category 3', k4: 'category 4' };
+
+function verdictLines_(properties) {
+  var p = properties || {};
+  var out = [];
+  if (p.hf_verdict) out.push('Overall: ' + String(p.hf_verdict).replace(/_/g, ' '));
+  String(p.hf_verdicts || '').split(';').forEach(function (item) {
+    var i = item.indexOf('=');
+    if (i < 0) return;
+    var part = item.slice(0, i).trim(), code = item.slice(i + 1).trim();
+    if (!part || !code) return;
+    part = part.replace(/_/g, ' ');
+    out.push(part.charAt(0).toUpperCase() + part.slice(1) + ': ' + (VERDICT_WORDS[code] || code.replace(/_/g, ' ')));
+  });
+  return out;
+}
+
 function doneEvent_(v) {
   var st = videoState_(v.properties);
   var link = st.reportId ? fileLink_(st.reportId) : '(no report id recorded)';
+  var findings = verdictLines_(v.properties);
   return {
     key: 'done:' + v.id,
     subject: 'Hot folder: report ready for ' + v.name,
-    body: 'The ergonomics report for "' + v.name + '" is ready:\n' + link + '\n',
+    body: 'The ergonomics report for "' + v.name + '" is ready:\n' + link + '\n' +
+      (findings.length ? '\nKey findings:\n' + findings.map(function (l) { return '  - ' + l; }).join('\n') + '\n' : ''),
   };
 }
 

@@ -213,7 +213,7 @@ test('an expired claim whose attempts are used up still gets a worker (its queue
 
 test('RunPod down: no launch, but done/failed e-mails still go out and the error is shown', () => {
   const world = withVideos(1);
-  const done = world.drive.addFolder('Done', 'root');
+  const done = world.drive.addFolder('Done', world.hot);
   world.drive.addFile({ parent: done, name: 'x.mp4', properties: { hf_state: 'done', hf_report_id: 'R' } });
   world.runpod.faults.push({ status: 503, body: '<html>down</html>' });
   const r = load(world).onTrigger();

@@ -6,8 +6,8 @@ const { newWorld, load } = require('./fake_gas.js');
 
 function finishedWorld(props = {}) {
   const world = newWorld({ props: { SETTLE_SECONDS: '0', ...props } });
-  world.done = world.drive.addFolder('Done', 'root');
-  world.failed = world.drive.addFolder('Failed', 'root');
+  world.done = world.drive.addFolder('Done', world.hot);
+  world.failed = world.drive.addFolder('Failed', world.hot);
   return world;
 }
 

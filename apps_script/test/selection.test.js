@@ -156,13 +156,33 @@ test('shortcuts: the state is on the shortcut, size and checksum come from the t
   assert.deepEqual(plain(gas.onTrigger().processable), [], 'the state on the shortcut counts');
 });
 
-test('Done and Failed are found next to the hot folder, where DriveStore creates them', () => {
+test('Done and Failed are found inside the hot folder, where DriveStore creates them', () => {
   const world = newWorld();
   const gas = load(world);
-  const decoy = world.drive.addFolder('Done', world.hot);
-  const done = world.drive.addFolder('Done', 'root');
+  const decoy = world.drive.addFolder('Done', 'root');
+  const done = world.drive.addFolder('Done', world.hot);
   const cfg = gas.readConfig_(world.props.data);
+  assert.equal(cfg.statusFolders, 'inside');
   assert.equal(gas.findFolder_(cfg, 'Done', null), done);
   assert.notEqual(done, decoy);
   assert.equal(gas.findFolder_(cfg, 'Failed', null), null, 'not created yet');
+});
+
+test('STATUS_FOLDERS = beside keeps the old layout: next to the hot folder', () => {
+  const world = newWorld();
+  const gas = load(world);
+  const done = world.drive.addFolder('Done', 'root');
+  world.drive.addFolder('Done', world.hot);
+  const cfg = gas.readConfig_({ ...world.props.data, STATUS_FOLDERS: 'beside' });
+  assert.equal(gas.findFolder_(cfg, 'Done', null), done);
+});
+
+test('the done mail carries the key findings the worker left on the video', () => {
+  const world = newWorld();
+  const gas = load(world);
+  const ev = gas.doneEvent_({ id: 'v1', name: 'a.mp4', properties: { hf_state: 'done', hf_report_id: 'r1',
+    hf_verdict: 'category_2', hf_verdicts: 'trunk=k2;head_neck=ok' } });
+  assert.match(ev.body, /Key findings:\n  - Overall: category 2\n  - Trunk: category 2\n  - Head neck: acceptable\n/);
+  const bare = gas.doneEvent_({ id: 'v2', name: 'b.mp4', properties: { hf_state: 'done', hf_report_id: 'r2' } });
+  assert.doesNotMatch(bare.body, /Key findings/);
 });

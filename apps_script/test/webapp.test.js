@@ -10,8 +10,8 @@ const KEY = 'rpa_TESTKEY_0123456789';
 
 function busyWorld() {
   const world = newWorld({ props: { SETTLE_SECONDS: '60' } });
-  const done = world.drive.addFolder('Done', 'root');
-  const failed = world.drive.addFolder('Failed', 'root');
+  const done = world.drive.addFolder('Done', world.hot);
+  const failed = world.drive.addFolder('Failed', world.hot);
   const pod = world.runpod.addPod({ name: 'hotfolder-worker-x', ageS: 1800, costPerHr: 0.5 });
   world.drive.addFile({ parent: world.hot, name: '<img src=x onerror=alert(1)>.mp4' });
   world.drive.addFile({ parent: world.hot, name: 'busy.mp4', properties: { hf_state: 'claimed', hf_worker: pod.id, hf_progress: '42', hf_lease_until: new Date(world.clock.now + 100_000).toISOString() } });
@@ -100,7 +100,7 @@ test('the manifest: V8, Drive v3 advanced service, least scopes, owner-only web 
 
 test('the page lists the 30 most recent finished videos and counts the rest', () => {
   const world = newWorld();
-  const done = world.drive.addFolder('Done', 'root');
+  const done = world.drive.addFolder('Done', world.hot);
   for (let i = 0; i < 40; i++) {
     world.clock.advance(60);
     world.drive.addFile({ parent: done, name: `old-${String(i).padStart(2, '0')}.mp4`, properties: { hf_state: 'done', hf_report_id: `R${i}` } });
