@@ -4,7 +4,7 @@ A worker's face in a keyframe or the preview video is personal data. MediaPipe's
 places the nose (0), the eyes (2, 5), the ears (7, 8) and the shoulders (11, 12): the head is an ellipse
 around the face points, sized from the larger of the ear-to-ear distance and a fraction of the shoulder
 width (the ears come close together in a side view, the shoulders in a front view: the larger one holds
-in both). The ellipse is generous on purpose (1.9 ear widths wide, 2.4 tall, plus a margin), so hair,
+in both). The ellipse is generous on purpose (2.4 ear widths wide, 3.5 tall, centred above the eyes), so hair,
 chin and a mislocated landmark or two are still covered. Points are used whatever their visibility: a
 face turned away is still a head worth covering. Inside the ellipse the picture is pixelated and then
 blurred; everything else is left as it was.
@@ -17,9 +17,9 @@ import numpy as np
 FACE_POINTS = (0, 2, 5, 7, 8)  # nose, eyes, ears
 EARS = (7, 8)
 SHOULDERS = (11, 12)
-WIDTH_PER_EAR = 1.9  # the ellipse's full width over the ear-to-ear distance
-WIDTH_PER_SHOULDER = 0.75  # ... over the shoulder width, when the ears are close (side view)
-HEIGHT_PER_WIDTH = 1.3
+WIDTH_PER_EAR = 2.4  # the ellipse's full width over the ear-to-ear distance
+WIDTH_PER_SHOULDER = 0.8  # ... over the shoulder width, when the ears are close (side view)
+HEIGHT_PER_WIDTH = 1.45
 MIN_WIDTH_PX = 24
 
 
@@ -45,7 +45,7 @@ def face_ellipse(image_xy: np.ndarray, width: int, height: int) -> tuple[tuple[i
         face_span = float(np.max(np.ptp(face, axis=0))) if len(face) > 1 else 0.0
         shoulder_span = float(np.linalg.norm(shoulders[0] - shoulders[1])) if len(shoulders) == 2 else 0.0
         w = max(WIDTH_PER_EAR * max(ear_span, face_span), WIDTH_PER_SHOULDER * shoulder_span, MIN_WIDTH_PX)
-        centre = centre - np.array([0.0, 0.12 * w])  # the face points sit below the middle of the head
+        centre = centre - np.array([0.0, 0.2 * w])  # the face points sit below the middle of the head
     h = HEIGHT_PER_WIDTH * w
     return (int(round(centre[0])), int(round(centre[1]))), (int(round(w / 2)), int(round(h / 2)))
 
