@@ -19,6 +19,7 @@ EARS = (7, 8)
 SHOULDERS = (11, 12)
 WIDTH_PER_EAR = 2.4  # the ellipse's full width over the ear-to-ear distance
 WIDTH_PER_SHOULDER = 0.8  # ... over the shoulder width, when the ears are close (side view)
+WIDTH_PER_NECK = 1.3  # ... over the face-to-shoulders distance (a side view narrows the rest)
 HEIGHT_PER_WIDTH = 1.45
 MIN_WIDTH_PX = 24
 
@@ -44,7 +45,9 @@ def face_ellipse(image_xy: np.ndarray, width: int, height: int) -> tuple[tuple[i
         ear_span = float(np.linalg.norm(ears[0] - ears[1])) if np.all(np.isfinite(ears)) else 0.0
         face_span = float(np.max(np.ptp(face, axis=0))) if len(face) > 1 else 0.0
         shoulder_span = float(np.linalg.norm(shoulders[0] - shoulders[1])) if len(shoulders) == 2 else 0.0
-        w = max(WIDTH_PER_EAR * max(ear_span, face_span), WIDTH_PER_SHOULDER * shoulder_span, MIN_WIDTH_PX)
+        neck = float(np.linalg.norm(face.mean(axis=0) - shoulders.mean(axis=0))) if len(shoulders) else 0.0
+        w = max(WIDTH_PER_EAR * max(ear_span, face_span), WIDTH_PER_SHOULDER * shoulder_span, WIDTH_PER_NECK * neck,
+                MIN_WIDTH_PX)
         centre = centre - np.array([0.0, 0.2 * w])  # the face points sit below the middle of the head
     h = HEIGHT_PER_WIDTH * w
     return (int(round(centre[0])), int(round(centre[1]))), (int(round(w / 2)), int(round(h / 2)))
