@@ -11,7 +11,7 @@ import tomllib
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, model_validator
 from pydantic_settings import (
     BaseSettings,
     PydanticBaseSettingsSource,
@@ -125,6 +125,9 @@ class WorkerSettings(Section):
     scratch_dir: Path = Path("hotfolder-data/scratch")
     idle_grace: float = Field(60.0, ge=0)
     heartbeat: float = Field(30.0, gt=0)
+    # A video whose work shows no progress for this long is stopped and its attempt counted
+    # (processor.runtime.heartbeat); the pose stage reports progress every few seconds.
+    stall_seconds: float = Field(600.0, gt=0)
 
 
 class AnalysisSettings(Section):
@@ -196,6 +199,18 @@ class Settings(BaseSettings):
     web: WebSettings = WebSettings()
     watcher: WatcherSettings = WatcherSettings()
 
+    @model_validator(mode="after")
+    def _lease_outlasts_renewals(self) -> "Settings":
+        # A lease compares clocks of different machines and must survive a few missed renewals:
+        # one shorter than a minute or than three heartbeats lets a live claim be taken.
+        least = max(MIN_LEASE_SECONDS, 3 * self.worker.heartbeat)
+        if self.drive.lease_seconds < least:
+            raise ValueError(
+                f"drive.lease_seconds ({self.drive.lease_seconds:g}) must be at least {least:g} s: "
+                f"{MIN_LEASE_SECONDS:g} s, and three worker.heartbeat periods ({self.worker.heartbeat:g} s each)"
+            )
+        return self
+
     @classmethod
     def settings_customise_sources(
         cls,
@@ -209,6 +224,9 @@ class Settings(BaseSettings):
         if _toml_path is not None:
             sources.append(TomlConfigSettingsSource(settings_cls, toml_file=_toml_path))
         return tuple(sources)
+
+
+MIN_LEASE_SECONDS = 60.0
 
 
 class SettingsError(Exception):

@@ -20,6 +20,7 @@ import logging
 import tempfile
 import threading
 from datetime import datetime, timezone
+from email.utils import parsedate_to_datetime
 from pathlib import Path
 from typing import Any
 
@@ -29,7 +30,7 @@ from config.settings import Settings
 from drive.drive_api import Backoff, DriveApi
 from drive.drive_transfer import download as _download
 from drive.drive_transfer import upload as _upload
-from drive.model import Folder, ReportRef, VideoFile, has_video_extension, parse_time, utcnow
+from drive.model import OUTPUT_CLAIM_KEY, Folder, ReportRef, VideoFile, has_video_extension, parse_time, utcnow
 from drive.storage import FileGone, ProgressFn, StorageError
 
 log = logging.getLogger(__name__)
@@ -350,10 +351,34 @@ class DriveStore:
         found.sort(key=lambda f: (f.get("createdTime", ""), f["id"]))
         return ReportRef(found[0]["id"], found[0]["name"], found[0].get("webViewLink"))
 
-    def upload_output(self, local: Path, name: str, source_id: str, mime_type: str, progress: ProgressFn | None = None) -> ReportRef:
-        meta = {"name": name, "parents": [self.folder_id(Folder.REPORTS)], "properties": {SOURCE_KEY: source_id}}
+    def upload_output(self, local: Path, name: str, source_id: str, mime_type: str, claim: str = "",
+                      progress: ProgressFn | None = None) -> ReportRef:
+        props = {SOURCE_KEY: source_id, **({OUTPUT_CLAIM_KEY: claim} if claim else {})}
+        meta = {"name": name, "parents": [self.folder_id(Folder.REPORTS)], "properties": props}
         result = _upload(self.api, Path(local), meta, mime_type, self.drive.chunk_size, "id,name,md5Checksum,webViewLink", progress)
         return ReportRef(result["id"], result.get("name", name), result.get("webViewLink"))
+
+    def delete_output(self, ref_id: str) -> None:
+        try:
+            self.api.call("delete output", lambda: self.api.files().delete(fileId=ref_id, supportsAllDrives=True),
+                          not_found=f"output {ref_id} is gone")
+        except FileGone:
+            pass
+
+    def server_time(self) -> datetime:
+        def date_of(resp, content) -> str:  # the answer's headers, not its body
+            return resp.get("date", "")
+
+        def request():
+            req = self.api.files().get(fileId=self.drive.folder_id, fields="id", supportsAllDrives=True)
+            req.postproc = date_of
+            return req
+
+        header = self.api.call("read the server time", request)
+        try:
+            return parsedate_to_datetime(header).astimezone(timezone.utc)
+        except (TypeError, ValueError) as exc:
+            raise StorageError(f"Drive's answer had no usable Date header ({header!r})") from exc
 
     def write_text(self, folder: Folder, name: str, text: str) -> ReportRef:
         parent = self.folder_id(folder)

@@ -45,7 +45,7 @@ from typing import Iterator
 
 from config.settings import Settings
 from drive.atomic import atomic_write
-from drive.model import Folder, ReportRef, VideoFile, has_video_extension
+from drive.model import Folder, ReportRef, VideoFile, has_video_extension, utcnow
 from drive.storage import FileGone, ProgressFn, StorageError
 
 log = logging.getLogger(__name__)
@@ -393,13 +393,13 @@ class LocalStore:
                 return self._report_ref(Folder.REPORTS, file_name)
         return None
 
-    def upload_output(self, local: Path, name: str, source_id: str, mime_type: str) -> ReportRef:
+    def upload_output(self, local: Path, name: str, source_id: str, mime_type: str, claim: str = "") -> ReportRef:
         if not name or "/" in name or name.startswith(".") or "\0" in name:
             raise StorageError(f"invalid output name {name!r}")
         reports = self.path(Folder.REPORTS)
         existing = self.find_output(name, source_id)
         tag = {"output_name": name, "source_id": source_id, "source_uid": self._source_uid(source_id),
-               "mime_type": mime_type}
+               "mime_type": mime_type, "claim": claim}
         fd, tmp = tempfile.mkstemp(prefix=".upload-", suffix=".part", dir=reports)
         try:
             os.fchmod(fd, _file_mode())
@@ -423,6 +423,22 @@ class LocalStore:
 
     def fetch(self, file_id: str, dest: Path) -> Path:
         return self._copy_out(file_id, dest)
+
+    def delete_output(self, ref_id: str) -> None:
+        try:
+            folder, name = self._resolve(ref_id)
+        except FileGone:
+            return
+        try:
+            with contextlib.suppress(FileNotFoundError):
+                os.unlink(self.path(folder) / name)
+            with contextlib.suppress(FileNotFoundError):
+                os.unlink(self._sidecar_path(folder, name))
+        except OSError as exc:
+            raise StorageError(f"removing {name} from {self.path(folder)} failed: {exc}") from exc
+
+    def server_time(self) -> datetime:
+        return utcnow()  # the folder and every local worker share this machine's clock
 
     def replace_output(self, ref: ReportRef, local: Path, mime_type: str) -> ReportRef:
         folder, name = self._resolve(ref.id)

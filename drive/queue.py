@@ -67,6 +67,7 @@ from drive.model import (
     utcnow,
 )
 from drive.settle import Selection, SettleTracker, classify
+from drive.credentials import AuthError
 from drive.storage import FileGone, Storage, StorageError
 
 log = logging.getLogger(__name__)
@@ -123,6 +124,7 @@ class VideoQueue:
         self.lease = timedelta(seconds=settings.lease_seconds)
         self.last_lookup = Lookup()
         self._backed_off = 0
+        self._trouble: dict[str, tuple[float, int]] = {}  # video id -> (retry after, failures)
         if settings.lease_seconds <= 2 * self.claim_pause:
             raise ValueError(
                 f"drive.lease_seconds ({settings.lease_seconds}) must exceed twice drive.claim_pause "
@@ -151,14 +153,44 @@ class VideoQueue:
         videos = self.storage.list_videos(Folder.INBOX)
         self.sweep(videos)
         sel = self.settle.select(videos, self.clock(), self.settings.max_attempts)
+        later: list[VideoFile] = []
         try:
             for video in sel.process:
-                claim = self._try_claim(video)
+                if self._backing_off(video):
+                    later.append(video)
+                    continue
+                try:
+                    claim = self._try_claim(video)
+                except AuthError:
+                    raise  # not this video's fault: every call would fail the same way
+                except StorageError as exc:
+                    # One file's error (a 403, a name the file system refuses) must not stop the others.
+                    self._note_trouble(video, exc)
+                    later.append(video)
+                    continue
                 if claim is not None:
                     return claim
             return None
         finally:
-            self.last_lookup = Lookup(tuple(sel.waiting), self._backed_off)
+            self.last_lookup = Lookup(tuple(sel.waiting) + tuple(later), self._backed_off)
+
+    # A video whose storage calls failed waits before this worker tries it again: 2^n × RETRY_BASE seconds (capped), so a poison file costs a few calls, not a busy loop.
+    RETRY_BASE, RETRY_MAX = 5.0, 600.0
+
+    def _backing_off(self, video: VideoFile) -> bool:
+        trouble = self._trouble.get(video.id)
+        return trouble is not None and self.monotonic() < trouble[0]
+
+    def set_aside(self, video: VideoFile) -> None:
+        """Leave ``video`` to other workers for a while (this one cannot finish it in time)."""
+        self._trouble[video.id] = (self.monotonic() + self.RETRY_MAX, 0)
+
+    def _note_trouble(self, video: VideoFile, exc: BaseException | None = None) -> None:
+        _, failures = self._trouble.get(video.id, (0.0, 0))
+        wait = min(self.RETRY_MAX, self.RETRY_BASE * 2**failures)
+        self._trouble[video.id] = (self.monotonic() + wait, failures + 1)
+        if exc is not None:
+            log.warning("%s: %s; trying the other videos, this one again in %.0f s", video.name, exc, wait)
 
     def _try_claim(self, listed: VideoFile) -> Claim | None:
         started = self.monotonic()
@@ -341,23 +373,32 @@ class VideoQueue:
             videos = self.storage.list_videos(Folder.INBOX)
         touched: list[VideoFile] = []
         for video in videos:
-            state = VideoState.from_properties(video.properties)
-            if classify(state, self.clock(), self.settings.max_attempts) == "exhausted":
-                try:
-                    fresh = self.storage.get_video(video.id)
-                except FileGone:
-                    continue
-                state = VideoState.from_properties(fresh.properties)
-                if classify(state, self.clock(), self.settings.max_attempts) == "exhausted":
-                    try:
-                        self._fail_exhausted(fresh, state)
-                    except FileGone:
-                        continue
-                    touched.append(fresh)
-            elif state.state in (State.DONE, State.FAILED):
-                self._move(video, Folder.DONE if state.state is State.DONE else Folder.FAILED)
-                touched.append(video)
+            try:
+                if self._sweep_one(video):
+                    touched.append(video)
+            except AuthError:
+                raise
+            except StorageError as exc:  # this video's trouble; the next look tries again
+                log.warning("could not finish the last step of %s yet (%s)", video.name, exc)
         return touched
+
+    def _sweep_one(self, video: VideoFile) -> bool:
+        """Finish one video's interrupted transition; True if it did something."""
+        state = VideoState.from_properties(video.properties)
+        if state.state in (State.DONE, State.FAILED):
+            self._move(video, Folder.DONE if state.state is State.DONE else Folder.FAILED)
+            return True
+        if classify(state, self.clock(), self.settings.max_attempts) != "exhausted":
+            return False
+        try:
+            fresh = self.storage.get_video(video.id)
+            state = VideoState.from_properties(fresh.properties)
+            if classify(state, self.clock(), self.settings.max_attempts) != "exhausted":
+                return False
+            self._fail_exhausted(fresh, state)
+        except FileGone:
+            return False
+        return True
 
     def _fail_exhausted(self, video: VideoFile, state: VideoState) -> None:
         reason = (
@@ -369,8 +410,14 @@ class VideoQueue:
         self._mark_failed(video, state.attempts, reason, False, state.worker)
 
     def _mark_failed(self, video: VideoFile, attempts: int, reason: str, permanent: bool, worker: str | None) -> VideoState:
-        # Error file before state before move: each crash point leaves a recoverable state.
-        self.storage.write_text(Folder.FAILED, error_file_name(video.name), self._error_text(video, attempts, reason, permanent, worker))
+        # Error file before state before move: each crash point leaves a recoverable state. An error
+        # file that cannot be written does not keep the video in the queue: the reason is on the video.
+        try:
+            self.storage.write_text(Folder.FAILED, error_file_name(video.name), self._error_text(video, attempts, reason, permanent, worker))
+        except FileGone:
+            raise
+        except StorageError as exc:
+            log.error("%s: could not write its error file (%s); marking it failed anyway", video.name, exc)
         state = VideoState(state=State.FAILED, worker=worker, attempts=attempts, error=_one_line(reason))
         self.storage.update_properties(video.id, {**state.to_properties(), NONCE_KEY: None})
         self._move(video, Folder.FAILED)

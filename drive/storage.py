@@ -41,8 +41,15 @@ class Storage(Protocol):
     def find_output(self, name: str, source_id: str) -> ReportRef | None:
         """An output file already uploaded to Reports for ``source_id`` under ``name`` (crash recovery)."""
 
-    def upload_output(self, local: Path, name: str, source_id: str, mime_type: str) -> ReportRef:
-        """Upload ``local`` into the Reports folder, tagged with ``source_id``; resumable."""
+    def upload_output(self, local: Path, name: str, source_id: str, mime_type: str, claim: str = "") -> ReportRef:
+        """Upload ``local`` into the Reports folder, tagged with ``source_id`` and the ``claim`` nonce
+        that made it (``hf_claim``: a late writer's files can be told apart); resumable."""
+
+    def delete_output(self, ref_id: str) -> None:
+        """Remove an output file (a late writer's duplicate); idempotent."""
+
+    def server_time(self) -> datetime:
+        """The storage's own clock (Drive: the ``Date`` of an answer), against which leases are read."""
 
     def move_video(self, file_id: str, folder: Folder) -> None:
         """Move the video between the inbox and the Done/Failed folders (Retry moves it back)."""

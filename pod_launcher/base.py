@@ -48,4 +48,12 @@ class Launcher(Protocol):
         """This deployment's workers (by name prefix), alive or recently ended."""
 
     def terminate(self, worker_id: str) -> None:
-        """Stop and delete the worker; idempotent."""
+        """Stop and delete the worker; idempotent (an unknown id is not an error). ``LaunchError``
+        when the service cannot be told (the caller retries: ``processor.runtime.ending``)."""
+
+    def stop(self, worker_id: str) -> None:
+        """Stop the worker without deleting it (RunPod: compute billing ends, the disk stays): the
+        fallback when terminating keeps failing; idempotent; ``LaunchError`` as ``terminate``."""
+
+    def describe(self, worker_id: str) -> WorkerInfo | None:
+        """One worker as ``list_workers`` shows it (``started_at`` = its creation), None if unknown."""

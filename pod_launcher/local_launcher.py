@@ -128,6 +128,12 @@ class LocalLauncher:
         self._reap_child(w["pid"])
         log.info("terminated local worker %s (pid %d)", worker_id, w["pid"])
 
+    def stop(self, worker_id: str) -> None:
+        self.terminate(worker_id)  # a process has no stopped-but-kept state worth paying for
+
+    def describe(self, worker_id: str) -> WorkerInfo | None:
+        return next((w for w in self.list_workers() if w.id == worker_id), None)
+
     # -- helpers -------------------------------------------------------------------------------
 
     def _process(self, w: dict) -> psutil.Process | None:

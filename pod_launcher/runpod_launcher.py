@@ -18,6 +18,8 @@ import threading
 from datetime import datetime, timedelta, timezone
 from typing import Any, Callable
 
+from pydantic import SecretStr
+
 from config.logs import secret_filter
 from config.settings import Settings
 from pod_launcher.base import LaunchError, NoCapacity, WorkerInfo
@@ -220,6 +222,27 @@ class RunpodLauncher:
             log.debug("pod %s already gone", worker_id)
             return
         log.info("terminated RunPod pod %s", worker_id)
+
+    def stop(self, worker_id: str) -> None:
+        try:
+            self._call("stop_pod", worker_id)
+        except _NotFound:
+            return
+        log.info("stopped RunPod pod %s", worker_id)
+
+    def describe(self, worker_id: str) -> WorkerInfo | None:
+        try:
+            pod = self._call("get_pod", worker_id)
+        except _NotFound:
+            return None
+        return self._info(pod) if pod else None
+
+    @classmethod
+    def in_pod(cls, settings: Settings, pod_api_key: str) -> "RunpodLauncher":
+        """The launcher as a pod uses it on itself, with the pod-scoped key RunPod gives it
+        (``RUNPOD_API_KEY``); the account key never travels to pods."""
+        runpod = settings.runpod.model_copy(update={"api_key": SecretStr(pod_api_key)})
+        return cls(settings.model_copy(update={"runpod": runpod}))
 
     # -- helpers -------------------------------------------------------------------------------
 

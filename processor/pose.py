@@ -261,6 +261,18 @@ def plan_segments(
     ]
 
 
+def _abandon(pool: ProcessPoolExecutor) -> None:
+    """Stop a pool now: queued segments are cancelled and running processes killed. ``shutdown(wait=True)``
+    (what ``with`` does) would wait for a frozen process forever; the executor keeps its processes in a
+    private ``_processes`` map, read here because the public API offers no way to kill them."""
+    processes = list((getattr(pool, "_processes", None) or {}).values())
+    pool.shutdown(wait=False, cancel_futures=True)
+    for proc in processes:
+        proc.kill()
+    for proc in processes:
+        proc.join(timeout=5)
+
+
 def resolve_processes(requested: int) -> int:
     """``analysis.processes``, or for 0 what the container allows: its usable CPUs (affinity and cgroup
     quota, not the host's ``os.cpu_count()``), capped by the memory available per pose process."""
@@ -406,9 +418,10 @@ def estimate_pose(
         ctx = mp.get_context("spawn")  # MediaPipe/TFLite state must not be forked
         counter = ctx.Value("q", 0)
         results_by_index: dict[int, _SegmentResult] = {}
-        with ProcessPoolExecutor(
+        pool = ProcessPoolExecutor(
             max_workers=min(processes, len(segments)), mp_context=ctx, initializer=_init_worker, initargs=(counter,)
-        ) as pool:
+        )
+        try:
             futures = {pool.submit(_run_segment, s): i for i, s in enumerate(segments)}
             pending = set(futures)
             while pending:
@@ -416,7 +429,11 @@ def estimate_pose(
                 for f in finished:
                     results_by_index[futures[f]] = f.result()
                 if progress is not None:
-                    progress(min(0.99, counter.value / expected))
+                    progress(min(0.99, counter.value / expected))  # may raise: the worker cancels a stall
+        except BaseException:
+            _abandon(pool)
+            raise
+        pool.shutdown(wait=True)
         results = [results_by_index[i] for i in range(len(segments))]
 
     times = np.concatenate([r.time_s for r in results])

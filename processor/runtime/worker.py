@@ -2,10 +2,17 @@
 
 For each video: claim → download to scratch → analyse → upload the report (and CSV, summary JSON,
 preview) to Reports → mark done → move to Done. A heartbeat thread renews the lease and writes progress
-while the main thread works. Every upload first looks for an output a crashed attempt already uploaded
-(``find_output``), so nothing is duplicated. On RunPod the worker terminates its own pod in a
-``finally``: after the idle grace, on SIGTERM (the claim is released first), on fatal errors and when
-``launcher.max_lifetime`` passes — no path leaves a pod billing.
+while the main thread works, but only while the work moves (``processor.runtime.heartbeat``: a stall or
+a video over its time budget, ``processor.runtime.budget``, is cancelled and its child processes
+killed). Every upload first looks for an output a crashed attempt already uploaded (``find_output``);
+the claim is checked again after each upload and before completing, and a worker that finds it lost
+removes the files it made (tagged with its claim), so a late writer never leaves a second report.
+Videos keep their own names in scratch, so every reason names the user's file.
+
+At start the worker refuses to run when its clock and the storage's differ by more than
+``MAX_SKEW_S`` (leases compare clocks). On RunPod it ends its own pod through the launcher
+(``processor.runtime.ending``) in a ``finally``: after the idle grace, on SIGTERM (the claim is released
+first), on fatal errors and when ``launcher.max_lifetime`` (counted from the pod's creation) passes.
 
 Time studies (``processor.runtime.positions``): before each video is analysed the worker reads the inbox's time
 studies again (only those that changed); a video a study names is analysed with its operation's support
@@ -29,9 +36,10 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Callable, MutableMapping
 
 from config.settings import Settings
-from drive.model import OutputNames, verdict_properties
-from processor.model import AnalysisOptions, AnalysisResult, VideoError
+from drive.model import OutputNames, ReportRef, fit_name, utcnow, verdict_properties
 from pod_launcher.pod_env import worker_identity
+from processor.model import AnalysisOptions, AnalysisResult, VideoError
+from processor.runtime.heartbeat import ANALYSIS_START, UPLOAD_AT, Cancelled, Heartbeat, kill_child_processes
 
 if TYPE_CHECKING:
     from drive.queue import Claim, VideoQueue
@@ -47,8 +55,8 @@ MP4_MIME = "video/mp4"
 JSON_MIME = "application/json"
 # Exit codes of `hotfolder work`.
 EXIT_OK, EXIT_FATAL, EXIT_SIGTERM = 0, 1, 143
-# Progress (%) split between the stages.
-DOWNLOAD_SPAN, ANALYSIS_START, ANALYSIS_SPAN, UPLOAD_AT = 10, 10, 80, 95
+# Leases compare this machine's clock with others': refuse to work beyond this difference from the storage's.
+MAX_SKEW_S = 5.0
 # Free space needed beyond the video itself (outputs, decoder buffers).
 DISK_MARGIN = 200 * 1024 * 1024
 # Consecutive storage errors while looking for work before the worker gives up.
@@ -90,46 +98,14 @@ def run_worker(
     install_signals: bool = True,
 ) -> int:
     """Process videos until the queue stays empty for ``worker.idle_grace``; returns an exit code."""
+    from processor.runtime.ending import end_own_pod
+
     environ = os.environ if environ is None else environ
     worker = _Worker(settings, analyze, storage, environ)
     try:
         return worker.run(install_signals)
     finally:
-        terminate_own_pod(environ)
-
-
-def terminate_own_pod(environ: MutableMapping[str, str]) -> bool:
-    """On RunPod, terminate this pod with the pod-scoped key; False if not on RunPod or it failed."""
-    pod_id, key = environ.get("RUNPOD_POD_ID"), environ.get("RUNPOD_API_KEY")
-    if not pod_id:
-        return False
-    if not key:
-        log.error("RUNPOD_API_KEY is not set: cannot terminate pod %s; the watcher's reaper will", pod_id)
-        return False
-    import runpod
-    from tenacity import Retrying, stop_after_attempt, wait_exponential
-
-    from config.logs import secret_filter
-
-    secret_filter().add(key)
-    runpod.api_key = key
-    from runpod.error import QueryError
-
-    try:
-        for attempt in Retrying(stop=stop_after_attempt(5), wait=wait_exponential(0.5, max=8), reraise=True):
-            with attempt:
-                try:
-                    runpod.terminate_pod(pod_id)
-                except QueryError as exc:
-                    if "not found" in str(exc).lower():
-                        log.info("pod %s is already terminated", pod_id)
-                        return True
-                    raise
-    except Exception as exc:  # noqa: BLE001 - whatever the SDK raises, the reaper is the fallback
-        log.error("could not terminate pod %s (%s); the watcher's reaper will", pod_id, type(exc).__name__)
-        return False
-    log.info("terminated own pod %s", pod_id)
-    return True
+        end_own_pod(environ, settings)
 
 
 class _Worker:
@@ -154,10 +130,24 @@ class _Worker:
 
     # -- the loop ------------------------------------------------------------------------------
 
+    def _lifetime_left(self) -> float:
+        """Seconds of ``launcher.max_lifetime`` left, counted from the pod's creation on RunPod."""
+        from processor.runtime.ending import pod_created_at
+
+        life = self.settings.launcher.max_lifetime
+        created = pod_created_at(self.environ, self.settings)
+        if created is None:
+            return life
+        age = (utcnow() - created).total_seconds()
+        log.info("pod created %.0f s ago; %.0f s of launcher.max_lifetime left", age, life - age)
+        return life - max(0.0, age)
+
     def run(self, install_signals: bool) -> int:
+        left = self._lifetime_left()
+        self.deadline = time.monotonic() + left
         if install_signals:
             signal.signal(signal.SIGTERM, self._on_signal)
-            self._lifetime_timer = threading.Timer(self.settings.launcher.max_lifetime, self._lifetime_over)
+            self._lifetime_timer = threading.Timer(max(0.0, left), self._lifetime_over)
             self._lifetime_timer.daemon = True
             self._lifetime_timer.start()
         try:
@@ -192,6 +182,18 @@ class _Worker:
         from processor.nv361 import check_standard
         from processor.standards import StandardError
 
+        try:
+            skew = (storage.server_time() - utcnow()).total_seconds()
+        except StorageError as exc:
+            log.error("worker %s cannot read the storage's clock: %s", self.worker_id, exc)
+            return EXIT_FATAL
+        if abs(skew) > MAX_SKEW_S:
+            log.error(
+                "worker %s cannot start: this machine's clock is %.0f s %s the storage's; leases compare clocks, "
+                "so a skew over %.0f s could take a live claim. Synchronise the clock (NTP) and start again.",
+                self.worker_id, abs(skew), "behind" if skew > 0 else "ahead of", MAX_SKEW_S,
+            )  # fmt: skip
+            return EXIT_FATAL
         try:
             check_standard(self.settings.analysis.standard)  # a bad standard would fail every video
         except StandardError as exc:
@@ -289,15 +291,18 @@ class _Worker:
         work = self.scratch_root / "video"
         shutil.rmtree(work, ignore_errors=True)
         work.mkdir(parents=True)
-        beat = _Heartbeat(queue, claim, self.settings.worker.heartbeat)
+        beat = Heartbeat(queue, claim, self.settings.worker.heartbeat, self.settings.worker.stall_seconds)
         stage = "download"
         finished = False
+        created: list[ReportRef] = []  # outputs this attempt made (removed if the claim turns out lost)
         try:
             beat.start()
             self._check_space(work, video.size)
-            source = work / ("input" + _safe_suffix(video.name))
+            source = work / scratch_name(video.name)  # the user's name: every reason then names their file
             storage.download(video.id, source, progress=beat.download_progress)
             beat.check()
+            if not self._fits_budget(queue, beat, source):
+                return False
             self._read_time_studies(storage)
             stage = "analysis"
             beat.set_progress(ANALYSIS_START)
@@ -305,7 +310,7 @@ class _Worker:
             stage = "upload"
             beat.set_progress(UPLOAD_AT)
             beat.renew_now()  # right before the side effects: still ours?
-            report = self._upload(storage, video, result)
+            report = self._upload(storage, beat, video, result, created)
             self._record_verdicts(storage, video, result)
             beat.stop()
             queue.complete(beat.claim, report)
@@ -314,10 +319,14 @@ class _Worker:
             finished = True
         except Shutdown as stop:
             beat.stop()
+            kill_child_processes()  # queued and running analysis work goes with the worker
             self._give_up(queue, beat.claim, stop)
             raise
         except LostClaim as exc:
             log.warning("%s is no longer ours (%s); leaving it", video.name, exc)
+            self._remove_late_outputs(storage, video.name, created)
+        except Cancelled as exc:
+            self._fail(queue, beat, f"{stage} stopped: {exc.reason}", permanent=False)
         except VideoError as exc:
             self._fail(queue, beat, f"{exc}", permanent=True)
         except (DiskFull, OSError, StorageError) as exc:
@@ -334,6 +343,35 @@ class _Worker:
         if finished:
             self._refresh_positions(storage, finished=video.name)
         return False
+
+    def _fits_budget(self, queue: "VideoQueue", beat: Heartbeat, source: Path) -> bool:
+        """Give the video its time budget; False (claim handed back or failed) if it cannot finish here."""
+        from processor.runtime.budget import time_budget
+        from processor.video import probe
+
+        a = self.settings.analysis
+        try:
+            duration = probe(source).duration_s
+        except VideoError:
+            return True  # not readable as a video: the analysis says why, in its own words
+        budget = time_budget(duration, a.quality, self.body_model is not None)
+        life = self.settings.launcher.max_lifetime
+        if budget > life:
+            self._fail(queue, beat, (
+                f"the video is {duration / 60:.0f} min long; with the {a.quality} preset it may need up to "
+                f"{budget / 3600:.1f} h, more than a worker may live (launcher.max_lifetime = {life / 3600:.1f} h): "
+                "raise launcher.max_lifetime or cut the video into parts"), permanent=True)
+            return False
+        left = self.deadline - time.monotonic()
+        if budget > left:
+            log.info("%s may need %.0f s, and this worker has %.0f s left: leaving it for a fresh worker",
+                     beat.claim.video.name, budget, left)
+            beat.stop()
+            self._give_up(queue, beat.claim, Shutdown("not enough lifetime left for this video", release=True))
+            queue.set_aside(beat.claim.video)
+            return False
+        beat.set_budget(budget)
+        return True
 
     def analyze(self, source: Path, out_dir: Path, progress: Callable[[float], None],
                 video_name: str | None = None) -> AnalysisResult:
@@ -392,7 +430,9 @@ class _Worker:
         except StorageError as exc:
             log.warning("%s: could not record the verdicts on the video (%s); the report has them", video.name, exc)
 
-    def _upload(self, storage: "Storage", video, result: AnalysisResult):
+    def _upload(self, storage: "Storage", beat: Heartbeat, video, result: AnalysisResult,
+                created: list[ReportRef]) -> ReportRef:
+        """Upload the outputs (reusing what an earlier attempt left); the claim is checked after each."""
         names = OutputNames.of(video.name)
         outputs = [(result.report_xlsx, names.report, XLSX_MIME), (result.angles_csv, names.angles, CSV_MIME)]
         if result.summary_json is not None:
@@ -403,13 +443,26 @@ class _Worker:
         for local, name, mime in outputs:
             ref = storage.find_output(name, video.id)
             if ref is None:
-                ref = storage.upload_output(Path(local), name, video.id, mime)
+                ref = storage.upload_output(Path(local), name, video.id, mime, claim=beat.claim.nonce)
+                created.append(ref)
             else:
                 log.info("%s: %s was already uploaded by an earlier attempt; reusing it", video.name, name)
             refs.append(ref)
+            beat.renew_now()  # a worker frozen mid-upload finds out here, not after a second report
         return refs[0]
 
-    def _fail(self, queue: "VideoQueue", beat: "_Heartbeat", reason: str, permanent: bool) -> None:
+    def _remove_late_outputs(self, storage: "Storage", video_name: str, created: list[ReportRef]) -> None:
+        """A worker that lost its claim removes what it uploaded: the winner's outputs are the ones."""
+        from drive.storage import StorageError
+
+        for ref in created:
+            try:
+                storage.delete_output(ref.id)
+                log.info("%s: removed %s, uploaded after the claim was lost", video_name, ref.name)
+            except StorageError as exc:
+                log.error("%s: could not remove the late upload %s (%s)", video_name, ref.name, exc)
+
+    def _fail(self, queue: "VideoQueue", beat: Heartbeat, reason: str, permanent: bool) -> None:
         from drive.queue import LostClaim
         from drive.storage import StorageError
 
@@ -483,64 +536,6 @@ class _Worker:
             os.kill(os.getpid(), signal.SIGTERM)
 
 
-class _Heartbeat:
-    """Renews the lease every ``interval`` seconds with the latest progress, in a thread."""
-
-    def __init__(self, queue: "VideoQueue", claim: "Claim", interval: float):
-        self.queue = queue
-        self.claim = claim
-        self.interval = interval
-        self.progress = 0
-        self.lost: Exception | None = None
-        self._stop = threading.Event()
-        self._lock = threading.Lock()
-        self._thread = threading.Thread(target=self._run, name="heartbeat", daemon=True)
-
-    def start(self) -> None:
-        self._thread.start()
-
-    def stop(self) -> None:
-        self._stop.set()
-        if self._thread.is_alive() and threading.current_thread() is not self._thread:
-            self._thread.join(timeout=30)
-
-    def set_progress(self, pct: float) -> None:
-        self.progress = max(self.progress, min(99, int(pct)))
-
-    def download_progress(self, done: int, total: int | None) -> None:
-        if total:
-            self.set_progress(DOWNLOAD_SPAN * done / total)
-
-    def analysis_progress(self, fraction: float) -> None:
-        self.set_progress(ANALYSIS_START + ANALYSIS_SPAN * max(0.0, min(1.0, float(fraction))))
-
-    def check(self) -> None:
-        if self.lost is not None:
-            raise self.lost
-
-    def renew_now(self) -> None:
-        self.check()
-        with self._lock:
-            self.claim = self.queue.renew(self.claim, self.progress)
-
-    def _run(self) -> None:
-        from drive.queue import LostClaim
-        from drive.storage import StorageError
-
-        while not self._stop.wait(self.interval):
-            try:
-                with self._lock:
-                    if self._stop.is_set():
-                        return
-                    self.claim = self.queue.renew(self.claim, self.progress)
-            except LostClaim as exc:
-                log.warning("lost the claim on %s: %s", self.claim.video.name, exc)
-                self.lost = exc
-                return
-            except StorageError as exc:
-                log.warning("lease renewal for %s failed (%s); trying again", self.claim.video.name, exc)
-
-
 def _disk_full(exc: BaseException) -> bool:
     seen = set()
     while exc is not None and id(exc) not in seen:
@@ -563,9 +558,14 @@ def _safe(text: str) -> str:
     return re.sub(r"[^A-Za-z0-9._-]", "_", text)[:80] or "worker"
 
 
-def _safe_suffix(name: str) -> str:
-    suffix = Path(name).suffix
-    return suffix if re.fullmatch(r"\.[A-Za-z0-9]{1,8}", suffix) else ".video"
+def scratch_name(name: str) -> str:
+    """The video's own name, made safe for a local file: no separators or control characters, no
+    leading dot, at most 255 bytes (``drive.model.fit_name``), a plain suffix."""
+    clean = re.sub(r"[/\\\x00-\x1f]", "_", name).lstrip(".") or "video"
+    stem, suffix = os.path.splitext(clean)
+    if not re.fullmatch(r"\.[A-Za-z0-9]{1,8}", suffix):
+        stem, suffix = clean, ".video"
+    return fit_name(stem or "video", suffix)
 
 
 def worker_main(config_file: str | None = None, verbose: bool = False, analyze: AnalyzeFn | None = None) -> int:
@@ -578,8 +578,10 @@ def worker_main(config_file: str | None = None, verbose: bool = False, analyze: 
         apply_worker_env(os.environ)
         settings = load_settings(config_file)
     except (WorkerEnvError, SettingsError) as exc:
+        from processor.runtime.ending import end_own_pod
+
         log.error("worker cannot start: %s", exc)
-        terminate_own_pod(os.environ)
+        end_own_pod(os.environ, Settings.model_construct())  # the defaults: the settings are what is broken
         return EXIT_FATAL
     setup_logging(settings, verbose=verbose)
     return run_worker(settings, analyze=analyze)

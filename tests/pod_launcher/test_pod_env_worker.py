@@ -27,7 +27,7 @@ def drive_settings(tmp_path, **over):
     return load_settings(
         storage={"backend": "drive"},
         drive={"folder_id": 'F"1\n', "api_root": "http://127.0.0.1:8123/", "token_uri": "http://127.0.0.1:8123/token",
-               "lease_seconds": 42, "max_attempts": 5},
+               "lease_seconds": 420, "max_attempts": 5},
         analysis={"quality": "fast", "preview": True, "camera_pitch_deg": 12.5, "smplx_model": "drive:abc"},
         worker={"idle_grace": 7, "heartbeat": 3},
         launcher={"backend": "runpod", "max_lifetime": 999, "name_prefix": "hf-x"},
@@ -50,7 +50,7 @@ def test_round_trip_reproduces_the_settings(tmp_path, monkeypatch):
     got = load_settings()
     assert got.storage.backend == "drive"
     assert got.drive.folder_id == 'F"1\n' and got.drive.api_root == settings.drive.api_root
-    assert got.drive.token_uri == settings.drive.token_uri and got.drive.lease_seconds == 42
+    assert got.drive.token_uri == settings.drive.token_uri and got.drive.lease_seconds == 420
     assert got.drive.max_attempts == 5 and got.launcher.max_lifetime == 999 and got.launcher.name_prefix == "hf-x"
     assert got.analysis == settings.analysis
     assert got.worker.idle_grace == 7 and got.worker.heartbeat == 3

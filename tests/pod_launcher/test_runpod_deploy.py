@@ -167,5 +167,6 @@ def test_contradictory_timings_fail_at_start(emu):
     assert any(p.startswith("worker.idle_grace (600 s) must be at most half of launcher.idle_timeout (900 s)") for p in problems)
     with pytest.raises(SettingsError, match="reaper terminates every idle worker"):
         open_launcher(settings)
-    assert settings_problems(load_settings(worker={"heartbeat": 200}, drive={"lease_seconds": 300}))
+    with pytest.raises(SettingsError, match="three worker.heartbeat periods"):  # config.settings refuses it
+        load_settings(worker={"heartbeat": 200}, drive={"lease_seconds": 300})
     assert settings_problems(load_settings()) == []

@@ -18,7 +18,7 @@ from drive.model import Folder
 from drive.storage import StorageError
 from processor.runtime.positions import ERROR_KEY, MD5_KEY, REPORT_KEY, WAITING_KEY, TimeStudyCache, refresh_positions
 from processor.runtime.worker import EXIT_OK, run_worker
-from tests.processor.test_runtime_worker import make_settings  # the worker tests' local-folder settings
+from tests.processor.test_runtime_worker import folder_path, make_settings  # the worker tests' local-folder settings
 from tests.support.quick_analyzer import QUICK_ROW, QUICK_SHARE, quick_analyze
 
 STUDY = "časový snímek svářeč.xlsx"
@@ -44,8 +44,8 @@ def add_video(settings, name, data=None):
 
 
 def folder(settings, name):
-    path = root(settings) / name
-    return sorted(p.name for p in path.iterdir() if not p.name.startswith(".")) if path.exists() else []
+    path = folder_path(settings, name)
+    return sorted(p.name for p in path.iterdir() if not p.name.startswith(".") and p.is_file()) if path.exists() else []
 
 
 def study_bytes(tmp_path, ops, shift=480, meal=30, workers=("PK",)) -> bytes:
@@ -93,11 +93,11 @@ def study_file(settings, name=STUDY):
 
 
 def twin(settings) -> dict:
-    return json.loads((root(settings) / "Reports" / TWIN).read_text(encoding="utf-8"))
+    return json.loads((folder_path(settings, "Reports") / TWIN).read_text(encoding="utf-8"))
 
 
 def summary(settings, video_stem) -> dict:
-    return json.loads((root(settings) / "Reports" / f"{video_stem} - summary.json").read_text(encoding="utf-8"))
+    return json.loads((folder_path(settings, "Reports") / f"{video_stem} - summary.json").read_text(encoding="utf-8"))
 
 
 def average(position: dict, row_id: str = QUICK_ROW) -> float:
@@ -129,7 +129,7 @@ def test_a_time_study_gives_one_position_workbook_and_is_replaced_when_corrected
     position = twin(settings)
     assert position["time_study"] == STUDY and position["work_minutes"] == 450
     assert average(position) == pytest.approx(QUICK_SHARE * 300 + QUICK_SHARE * 150)
-    wb = load_workbook(root(settings) / "Reports" / BOOK)
+    wb = load_workbook(folder_path(settings, "Reports") / BOOK)
     assert len(wb.sheetnames) == 4
     # support marks: the study's operation replaces analysis.supported for the videos it names
     assert summary(settings, "a")["supported"] == ["arm"]
@@ -137,7 +137,7 @@ def test_a_time_study_gives_one_position_workbook_and_is_replaced_when_corrected
     assert summary(settings, "c")["supported"] == ["head"]
 
     # Again: nothing changed, nothing is written.
-    book = root(settings) / "Reports" / BOOK
+    book = folder_path(settings, "Reports") / BOOK
     stamp = book.stat().st_mtime_ns, book.read_bytes()
     assert work(settings) == EXIT_OK
     assert folder(settings, "Reports") == reports
@@ -195,7 +195,7 @@ def test_a_video_analysed_again_updates_a_settled_position(tmp_path):
     add_video(settings, "a.mp4")  # dropped again: analysed with the study's marks
     assert work(settings) == EXIT_OK
     assert folder(settings, "Done") == ["a (2).mp4", "a.mp4", "b.mp4"]
-    assert json.loads((root(settings) / "Reports" / "a - summary (2).json").read_text())["supported"] == ["arm"]
+    assert json.loads((folder_path(settings, "Reports") / "a - summary (2).json").read_text())["supported"] == ["arm"]
     assert [n for n in twin(settings)["notes"] if "'a.mp4'" in n["en"] and "support" in n["en"]] == []
     assert [r for r in folder(settings, "Reports") if "pozice" in r] == [TWIN, BOOK]
     assert len(folder(settings, "Reports")) == len(reports) + 3  # the new analysis' three files
@@ -215,9 +215,9 @@ def test_a_broken_study_gets_an_error_file_and_the_videos_are_still_processed(tm
     assert folder(settings, "inbox") == sorted(["Casovy snimek prazdny.xlsx", STUDY, "časový snímek rozbitý.xlsx"])
     assert folder(settings, "Failed") == sorted(["Casovy snimek prazdny.xlsx - error.txt",
                                                  "časový snímek rozbitý.xlsx - error.txt"])
-    text = (root(settings) / "Failed" / "časový snímek rozbitý.xlsx - error.txt").read_text(encoding="utf-8")
+    text = (folder_path(settings, "Failed") / "časový snímek rozbitý.xlsx - error.txt").read_text(encoding="utf-8")
     assert "add up to 400 min, but the work time is 450 min" in text and "What to do" in text
-    empty = (root(settings) / "Failed" / "Casovy snimek prazdny.xlsx - error.txt").read_text(encoding="utf-8")
+    empty = (folder_path(settings, "Failed") / "Casovy snimek prazdny.xlsx - error.txt").read_text(encoding="utf-8")
     assert "is not an .xlsx workbook" in empty
     f = study_file(settings, "časový snímek rozbitý.xlsx")
     assert f.properties[MD5_KEY] == f.md5 and "add up to" in f.properties[ERROR_KEY]
@@ -225,7 +225,7 @@ def test_a_broken_study_gets_an_error_file_and_the_videos_are_still_processed(tm
     assert BOOK in folder(settings, "Reports")
 
     # Not read again until it changes: the error file is left as it is.
-    error = root(settings) / "Failed" / "časový snímek rozbitý.xlsx - error.txt"
+    error = folder_path(settings, "Failed") / "časový snímek rozbitý.xlsx - error.txt"
     stamp = error.stat().st_mtime_ns
     assert work(settings) == EXIT_OK
     assert error.stat().st_mtime_ns == stamp
@@ -240,7 +240,7 @@ def test_a_study_naming_a_missing_or_failed_video_says_which_and_checks_again(tm
     put_study(settings, tmp_path, ops=ops)
     assert work(settings) == EXIT_OK
     assert folder(settings, "Failed") == ["broken.mp4", "broken.mp4 - error.txt", f"{STUDY} - error.txt"]
-    text = (root(settings) / "Failed" / f"{STUDY} - error.txt").read_text(encoding="utf-8")
+    text = (folder_path(settings, "Failed") / f"{STUDY} - error.txt").read_text(encoding="utf-8")
     assert "'later.mp4' of operation 'Kontrola' (worker PK) is not in the folder" in text
     assert "'broken.mp4' of operation 'Broušení' (worker PK) could not be analysed" in text
     assert "broken.mp4 - error.txt" in text
@@ -249,7 +249,7 @@ def test_a_study_naming_a_missing_or_failed_video_says_which_and_checks_again(tm
     assert BOOK not in folder(settings, "Reports")
 
     # The user fixes the video and adds the missing one: the next run makes the workbook.
-    (root(settings) / "Failed" / "broken.mp4").unlink()
+    (folder_path(settings, "Failed") / "broken.mp4").unlink()
     add_video(settings, "broken.mp4")
     add_video(settings, "later.mp4")
     assert work(settings) == EXIT_OK
@@ -278,10 +278,10 @@ def test_a_summary_that_is_not_nv361_is_an_error_naming_the_video(tmp_path):
     add_video(settings, "a.mp4")
     add_video(settings, "b.mp4")
     assert work(settings) == EXIT_OK
-    (root(settings) / "Reports" / "b - summary.json").write_text('{"standard": "iso11226", "rows": []}')
+    (folder_path(settings, "Reports") / "b - summary.json").write_text('{"standard": "iso11226", "rows": []}')
     put_study(settings, tmp_path, ops=TWO)
     assert refresh_positions(open_storage(settings), settings, tmp_path / "s") == []
-    text = (root(settings) / "Failed" / f"{STUDY} - error.txt").read_text(encoding="utf-8")
+    text = (folder_path(settings, "Failed") / f"{STUDY} - error.txt").read_text(encoding="utf-8")
     assert "'b.mp4'" in text and "not an NV 361 catalogue summary" in text
 
 
@@ -337,7 +337,7 @@ def test_position_on_drive_is_written_once_and_replaced(drive_emulator, tmp_path
     emu.write_token(token)
     settings = load_settings(
         storage={"backend": "drive"},
-        drive=emu.drive_settings(token, settle_seconds=0, lease_seconds=5, claim_pause=0.25, max_attempts=3),
+        drive=emu.drive_settings(token, settle_seconds=0, lease_seconds=60, claim_pause=0.25, max_attempts=3),
         worker={"scratch_dir": str(tmp_path / "scratch"), "idle_grace": 0.3, "heartbeat": 0.1},
         watcher={"state_dir": str(tmp_path / "state")},
     )

@@ -11,7 +11,8 @@ import pytest
 from config import load_settings
 from drive.factory import open_storage
 from drive.model import Folder, State, VideoState
-from processor.runtime.worker import EXIT_FATAL, EXIT_OK, run_worker, terminate_own_pod
+from processor.runtime.ending import end_own_pod
+from processor.runtime.worker import EXIT_FATAL, EXIT_OK, run_worker
 from tests.support.quick_analyzer import quick_analyze, report_source
 
 
@@ -25,7 +26,7 @@ def clean_env(monkeypatch):
 def make_settings(tmp_path, **over):
     sections = {
         "local": {"root": str(tmp_path / "data")},
-        "drive": {"settle_seconds": 0, "lease_seconds": 5, "claim_pause": 0.25, "max_attempts": 3, "chunk_size": 262144},
+        "drive": {"settle_seconds": 0, "lease_seconds": 60, "claim_pause": 0.25, "max_attempts": 3, "chunk_size": 262144},
         "worker": {"scratch_dir": str(tmp_path / "scratch"), "idle_grace": 0.3, "heartbeat": 0.1},
         "watcher": {"state_dir": str(tmp_path / "state")},
     }
@@ -41,9 +42,17 @@ def add_video(settings, name, data=None):
     return inbox / name
 
 
+FOLDERS = {"inbox": Folder.INBOX, "Reports": Folder.REPORTS, "Done": Folder.DONE, "Failed": Folder.FAILED}
+
+
+def folder_path(settings, name) -> Path:
+    """Where the local backend keeps ``name`` (the status folders sit inside the inbox by default)."""
+    return open_storage(settings).path(FOLDERS[name])
+
+
 def folder(settings, name):
-    path = Path(settings.local.root) / name
-    return sorted(p.name for p in path.iterdir() if not p.name.startswith(".")) if path.exists() else []
+    path = folder_path(settings, name)
+    return sorted(p.name for p in path.iterdir() if not p.name.startswith(".") and p.is_file()) if path.exists() else []
 
 
 def state_of(store, folder_, name):
@@ -63,7 +72,7 @@ def test_drains_the_queue_and_cleans_scratch(tmp_path):
     import hashlib
 
     for name, data in sources.items():
-        xlsx = Path(settings.local.root) / "Reports" / f"{Path(name).stem} - ergonomics.xlsx"
+        xlsx = folder_path(settings, "Reports") / f"{Path(name).stem} - ergonomics.xlsx"
         assert report_source(xlsx) == hashlib.md5(data).hexdigest()
         st = state_of(open_storage(settings), Folder.DONE, name)
         assert st.state is State.DONE and st.report_id and st.attempts == 1
@@ -115,14 +124,15 @@ def test_an_output_uploaded_before_a_crash_is_reused_not_duplicated(tmp_path):
     store.upload_output(earlier, "v - ergonomics.xlsx", video.id, "application/octet-stream")
     assert run_worker(settings, analyze=quick_analyze, install_signals=False) == EXIT_OK
     assert folder(settings, "Reports") == ["v - angles.csv", "v - ergonomics.xlsx", "v - summary.json"]
-    assert (Path(settings.local.root) / "Reports" / "v - ergonomics.xlsx").read_bytes() == earlier.read_bytes()
+    assert (folder_path(settings, "Reports") / "v - ergonomics.xlsx").read_bytes() == earlier.read_bytes()
 
 
 def test_heartbeat_renews_the_lease_and_reports_progress(tmp_path, monkeypatch):
-    settings = make_settings(tmp_path, drive={"lease_seconds": 3.0})
+    settings = make_settings(tmp_path)
     add_video(settings, "slow.mp4")
-    monkeypatch.setenv("HF_TEST_ANALYZE_SECONDS", "4")  # longer than the lease: only renewals keep it
+    monkeypatch.setenv("HF_TEST_ANALYZE_SECONDS", "4")
     seen: list[tuple[str, str | None]] = []
+    leases: set[str] = set()
     store = open_storage(settings)
     stop = threading.Event()
 
@@ -130,6 +140,8 @@ def test_heartbeat_renews_the_lease_and_reports_progress(tmp_path, monkeypatch):
         while not stop.is_set():
             for v in store.list_videos():
                 seen.append((v.properties.get("hf_state"), v.properties.get("hf_progress")))
+                if v.properties.get("hf_state") == "claimed":
+                    leases.add(v.properties["hf_lease_until"])
             time.sleep(0.05)
 
     t = threading.Thread(target=watch)
@@ -141,6 +153,7 @@ def test_heartbeat_renews_the_lease_and_reports_progress(tmp_path, monkeypatch):
         t.join()
     progress = [int(p) for s, p in seen if s == "claimed" and p is not None]
     assert progress == sorted(progress) and any(10 < p < 90 for p in progress) and max(progress) >= 80
+    assert len(leases) >= 10  # renewed every heartbeat (0.1 s) while the analysis moved
     st = state_of(store, Folder.DONE, "slow.mp4")
     assert st.state is State.DONE and st.attempts == 1  # never lost its claim
 
@@ -167,7 +180,7 @@ def test_a_video_larger_than_the_free_disk_is_not_downloaded(tmp_path, monkeypat
     monkeypatch.setattr(shutil, "disk_usage", lambda p: shutil._ntuple_diskusage(10**9, 10**9 - 1000, 1000))
     assert run_worker(settings, analyze=quick_analyze, install_signals=False) == EXIT_FATAL
     assert folder(settings, "Failed") == ["huge.mp4", "huge.mp4 - error.txt"]
-    text = (Path(settings.local.root) / "Failed" / "huge.mp4 - error.txt").read_text()
+    text = (folder_path(settings, "Failed") / "huge.mp4 - error.txt").read_text()
     assert "disk is full" in text and "runpod.container_disk_gb" in text
 
 
@@ -194,7 +207,7 @@ def test_idle_worker_exits_after_the_grace(tmp_path):
 
 
 def test_on_runpod_the_worker_terminates_its_own_pod(tmp_path, runpod_emulator):
-    """Every exit path ends in terminate_own_pod with the pod-scoped key: normal and fatal here."""
+    """Every exit path ends the pod through the launcher with the pod-scoped key: normal and fatal here."""
     import sys
 
     import runpod
@@ -219,7 +232,7 @@ def test_on_runpod_the_worker_terminates_its_own_pod(tmp_path, runpod_emulator):
     for pod_id in pods:
         assert runpod_emulator.wait_terminated(pod_id, timeout=10).terminated_by == "pod"
     assert runpod_emulator.running_pods() == []
-    assert terminate_own_pod({}) is False  # not on RunPod: nothing to do
+    assert end_own_pod({}, settings) is False  # not on RunPod: nothing to do
 
 
 def test_a_misconfigured_standard_stops_the_worker_before_claiming(tmp_path, caplog):

@@ -12,7 +12,7 @@ import pytest
 from drive.model import State, VideoState
 from pod_launcher.pod_env import TOKEN_VAR
 from pod_launcher.runpod_launcher import RunpodLauncher
-from tests.processor.test_worker import add_video, folder, make_settings
+from tests.processor.test_runtime_worker import add_video, folder, make_settings
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -25,7 +25,7 @@ def write_config(tmp_path, extra="") -> Path:
 root = "{tmp_path / 'data'}"
 [drive]
 settle_seconds = 0
-lease_seconds = 5
+lease_seconds = 60
 claim_pause = 0.25
 [worker]
 scratch_dir = "{tmp_path / 'scratch'}"
@@ -125,7 +125,7 @@ def test_on_runpod_sigterm_releases_then_the_pod_ends(tmp_path, runpod_emulator)
     add_video(settings, "long.mp4")
     rp = load_settings(
         local={"root": str(tmp_path / "data")},
-        drive={"settle_seconds": 0, "lease_seconds": 5, "claim_pause": 0.25},
+        drive={"settle_seconds": 0, "lease_seconds": 60, "claim_pause": 0.25},
         worker={"idle_grace": 1.0, "heartbeat": 0.2},
         launcher={"backend": "runpod"},
         runpod={"api_key": runpod_emulator.api_key, "image": "img:1", "gpu_types": ["NVIDIA L4"]},
