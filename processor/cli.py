@@ -132,6 +132,7 @@ def run_analyze(args: argparse.Namespace, settings) -> int:
         body_model=Path(body_model).expanduser() if body_model else None,
         camera_pitch_deg=args.camera_pitch if args.camera_pitch is not None else a.camera_pitch_deg,
         processes=a.processes,
+        blur_faces=a.blur_faces,
     )
     try:
         check_standard(options.standard)

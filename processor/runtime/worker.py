@@ -396,7 +396,7 @@ class _Worker:
             standard=a.standard, quality=a.quality, lang=a.lang, preview=a.preview, shift_hours=a.shift_hours,
             body_model=self.body_model, camera_pitch_deg=a.camera_pitch_deg, processes=a.processes,
             work_minutes=a.work_minutes if "work_minutes" in a.model_fields_set else None,
-            supported=supported,
+            supported=supported, blur_faces=a.blur_faces,
         )  # fmt: skip
 
     def _read_time_studies(self, storage: "Storage") -> None:
