@@ -4,7 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-stamp
 
-.PHONY: demo test install system-deps node-deps lint image-lock-check
+.PHONY: demo test install system-deps node-deps lint image-lock-check watcher-install
 
 install: $(STAMP)
 
@@ -45,6 +45,16 @@ test: $(STAMP) system-deps node-deps
 
 lint: $(STAMP)
 	$(VENV)/bin/hadolint Dockerfile
+
+# The watcher alone, for a small always-on box whose workers are RunPod pods: no torch, jax,
+# mediapipe or OpenCV (requirements-watcher.lock). `hotfolder watch`, `status` and `auth` work from it.
+WATCHER_VENV ?= .venv-watcher
+watcher-install:
+	test -x $(WATCHER_VENV)/bin/python || python3.11 -m venv $(WATCHER_VENV) || python3 -m venv $(WATCHER_VENV)
+	$(WATCHER_VENV)/bin/python -m pip install -q --upgrade pip setuptools wheel
+	$(WATCHER_VENV)/bin/python -m pip install -q --no-deps -r requirements-watcher.lock
+	$(WATCHER_VENV)/bin/python -m pip install -q --no-deps --no-build-isolation .
+	@echo "watcher installed: $(WATCHER_VENV)/bin/hotfolder watch"
 
 # The pod image's lock (CPython 3.11, Linux x86-64): every pin has a wheel, checked against PyPI's
 # index and wheel metadata without downloading the wheels (seconds; `make test` runs it too).
