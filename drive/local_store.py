@@ -377,8 +377,10 @@ class LocalStore:
     def find_output(self, name: str, source_id: str) -> ReportRef | None:
         uid = self._source_uid(source_id)
         reports = self.path(Folder.REPORTS)
-        for meta in sorted((reports / META_DIR).glob("*.json")):
-            data = _read_json(meta)
+        # Oldest first, as on Drive: when two workers raced, everyone agrees which copy is the one.
+        tags = [(meta, _read_json(meta)) for meta in (reports / META_DIR).glob("*.json")]
+        tags.sort(key=lambda mt: (mt[1].get("mtime_ns") or 0, mt[0].name))
+        for meta, data in tags:
             if data.get("output_name") != name:
                 continue
             if uid and data.get("source_uid"):
@@ -397,7 +399,6 @@ class LocalStore:
         if not name or "/" in name or name.startswith(".") or "\0" in name:
             raise StorageError(f"invalid output name {name!r}")
         reports = self.path(Folder.REPORTS)
-        existing = self.find_output(name, source_id)
         tag = {"output_name": name, "source_id": source_id, "source_uid": self._source_uid(source_id),
                "mime_type": mime_type, "claim": claim}
         fd, tmp = tempfile.mkstemp(prefix=".upload-", suffix=".part", dir=reports)
@@ -407,11 +408,9 @@ class LocalStore:
                 shutil.copyfileobj(fin, fout, self.chunk_size)
                 fout.flush()
                 os.fsync(fout.fileno())
-            if existing is not None:  # a retry after a crash: replace our own earlier upload
-                final = existing.name
-                os.replace(tmp, reports / final)
-            else:
-                final = _place(Path(tmp), reports, name)
+            # Never over an existing output: a second one (a late writer's) is told apart and removed
+            # by its writer (processor.runtime.worker), never mixed into the first.
+            final = _place(Path(tmp), reports, name)
             st = (reports / final).stat()
             self._write_report_tag(final, st, tag)
         except OSError as exc:

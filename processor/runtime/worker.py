@@ -294,7 +294,7 @@ class _Worker:
         beat = Heartbeat(queue, claim, self.settings.worker.heartbeat, self.settings.worker.stall_seconds)
         stage = "download"
         finished = False
-        created: list[ReportRef] = []  # outputs this attempt made (removed if the claim turns out lost)
+        created: list[tuple[str, ReportRef]] = []  # (output name, file) this attempt made
         try:
             beat.start()
             self._check_space(work, video.size)
@@ -324,7 +324,7 @@ class _Worker:
             raise
         except LostClaim as exc:
             log.warning("%s is no longer ours (%s); leaving it", video.name, exc)
-            self._remove_late_outputs(storage, video.name, created)
+            self._remove_late_outputs(storage, video, created)
         except Cancelled as exc:
             self._fail(queue, beat, f"{stage} stopped: {exc.reason}", permanent=False)
         except VideoError as exc:
@@ -335,8 +335,11 @@ class _Worker:
                 return True
             self._fail(queue, beat, f"{stage} failed: {exc}", permanent=False)
         except Exception as exc:  # noqa: BLE001 - any bug in analysis must not stall the queue
-            log.exception("%s: %s failed", video.name, stage)
-            self._fail(queue, beat, f"{stage} failed: {type(exc).__name__}: {exc}", permanent=False)
+            if beat.cancelled is not None:  # the killed children surfaced first (e.g. BrokenProcessPool)
+                self._fail(queue, beat, f"{stage} stopped: {beat.cancelled}", permanent=False)
+            else:
+                log.exception("%s: %s failed", video.name, stage)
+                self._fail(queue, beat, f"{stage} failed: {type(exc).__name__}: {exc}", permanent=False)
         finally:
             beat.stop()
             shutil.rmtree(work, ignore_errors=True)
@@ -358,8 +361,8 @@ class _Worker:
         life = self.settings.launcher.max_lifetime
         if budget > life:
             self._fail(queue, beat, (
-                f"the video is {duration / 60:.0f} min long; with the {a.quality} preset it may need up to "
-                f"{budget / 3600:.1f} h, more than a worker may live (launcher.max_lifetime = {life / 3600:.1f} h): "
+                f"the video is {_span(duration)} long; with the {a.quality} preset it may need up to "
+                f"{_span(budget)}, more than a worker may live (launcher.max_lifetime = {_span(life)}): "
                 "raise launcher.max_lifetime or cut the video into parts"), permanent=True)
             return False
         left = self.deadline - time.monotonic()
@@ -431,7 +434,7 @@ class _Worker:
             log.warning("%s: could not record the verdicts on the video (%s); the report has them", video.name, exc)
 
     def _upload(self, storage: "Storage", beat: Heartbeat, video, result: AnalysisResult,
-                created: list[ReportRef]) -> ReportRef:
+                created: list[tuple[str, ReportRef]]) -> ReportRef:
         """Upload the outputs (reusing what an earlier attempt left); the claim is checked after each."""
         names = OutputNames.of(video.name)
         outputs = [(result.report_xlsx, names.report, XLSX_MIME), (result.angles_csv, names.angles, CSV_MIME)]
@@ -444,23 +447,26 @@ class _Worker:
             ref = storage.find_output(name, video.id)
             if ref is None:
                 ref = storage.upload_output(Path(local), name, video.id, mime, claim=beat.claim.nonce)
-                created.append(ref)
+                created.append((name, ref))
             else:
                 log.info("%s: %s was already uploaded by an earlier attempt; reusing it", video.name, name)
             refs.append(ref)
             beat.renew_now()  # a worker frozen mid-upload finds out here, not after a second report
         return refs[0]
 
-    def _remove_late_outputs(self, storage: "Storage", video_name: str, created: list[ReportRef]) -> None:
-        """A worker that lost its claim removes what it uploaded: the winner's outputs are the ones."""
+    def _remove_late_outputs(self, storage: "Storage", video, created: list[tuple[str, ReportRef]]) -> None:
+        """A worker that lost its claim removes what it uploaded where another copy is the one in use
+        (the oldest, ``find_output``); a file of ours the winner adopted stays."""
         from drive.storage import StorageError
 
-        for ref in created:
+        for name, ref in created:
             try:
-                storage.delete_output(ref.id)
-                log.info("%s: removed %s, uploaded after the claim was lost", video_name, ref.name)
+                first = storage.find_output(name, video.id)
+                if first is not None and first.id != ref.id:
+                    storage.delete_output(ref.id)
+                    log.info("%s: removed %s, uploaded after the claim was lost", video.name, ref.name)
             except StorageError as exc:
-                log.error("%s: could not remove the late upload %s (%s)", video_name, ref.name, exc)
+                log.error("%s: could not remove the late upload %s (%s)", video.name, ref.name, exc)
 
     def _fail(self, queue: "VideoQueue", beat: Heartbeat, reason: str, permanent: bool) -> None:
         from drive.queue import LostClaim
@@ -556,6 +562,15 @@ def _disk_full_reason(settings: Settings, size: int | None, exc: BaseException) 
 
 def _safe(text: str) -> str:
     return re.sub(r"[^A-Za-z0-9._-]", "_", text)[:80] or "worker"
+
+
+def _span(seconds: float) -> str:
+    """10 s, 12 min, 2.5 h: a duration for people."""
+    if seconds < 120:
+        return f"{seconds:.0f} s"
+    if seconds < 2 * 3600:
+        return f"{seconds / 60:.0f} min"
+    return f"{seconds / 3600:.1f} h"
 
 
 def scratch_name(name: str) -> str:

@@ -22,7 +22,7 @@ import pytest
 
 from config import load_settings
 from drive.factory import open_storage
-from drive.model import Folder, State, VideoState, utcnow
+from drive.model import Folder, State, VideoState, format_time, utcnow
 from pod_launcher.local_launcher import REGISTRY, LocalLauncher
 from pod_launcher.reaper import reap
 from pod_launcher.pod_env import build_worker_env
@@ -46,8 +46,9 @@ def clean_env(monkeypatch):
 def local_settings(tmp_path, **over):
     sections = {
         "local": {"root": str(tmp_path / "data")},
-        # A killed worker's claim expires after 2 s; its video is then taken by the next worker.
-        "drive": {"settle_seconds": 0, "lease_seconds": 2.0, "claim_pause": 0.25, "max_attempts": 100,
+        # The shortest lease the settings allow; a killed worker's claim is expired by the test
+        # (expire_claims: the minute that would pass) before the next worker starts.
+        "drive": {"settle_seconds": 0, "lease_seconds": 60.0, "claim_pause": 0.25, "max_attempts": 100,
                   "chunk_size": 262144},
         "worker": {"scratch_dir": str(tmp_path / "scratch"), "idle_grace": 3.0, "heartbeat": 0.3},
         "launcher": {"max_workers": 1},
@@ -74,7 +75,8 @@ class LocalSide:
         return not open_storage(self.settings).list_videos(Folder.INBOX)
 
     def assert_exactly_one_report_each(self, md5):
-        reports = sorted(p.name for p in (self.root / "Reports").iterdir() if not p.name.startswith("."))
+        reports_dir = open_storage(self.settings).path(Folder.REPORTS)
+        reports = sorted(p.name for p in reports_dir.iterdir() if p.is_file() and not p.name.startswith("."))
         assert reports == expected_reports(md5)
         store = open_storage(self.settings)
         done = {v.name: v for v in store.list_videos(Folder.DONE)}
@@ -83,7 +85,7 @@ class LocalSide:
         for name, digest in md5.items():
             state = VideoState.from_properties(done[name].properties)
             assert state.state is State.DONE and state.report_id
-            assert report_source(self.root / "Reports" / f"{Path(name).stem} - ergonomics.xlsx") == digest
+            assert report_source(reports_dir / f"{Path(name).stem} - ergonomics.xlsx") == digest
 
 
 class DriveSide:
@@ -108,10 +110,11 @@ class DriveSide:
         self.emu.add_file(name, data)
 
     def inbox_empty(self):
-        return not self.emu.children(self.emu.folder_id)
+        return not [f for f in self.emu.children(self.emu.folder_id)
+                    if f.get("mimeType") != "application/vnd.google-apps.folder"]
 
     def folder(self, name):
-        found = self.emu.find(name, parent=self.emu.parents(self.emu.folder_id)[0])
+        found = self.emu.find(name, parent=self.emu.folder_id)  # the status folders sit inside the hot folder
         assert len(found) == 1, found
         return found[0]["id"]
 
@@ -141,6 +144,20 @@ def add_videos(side, names):
         side.add(name, data)
         md5[name] = hashlib.md5(data).hexdigest()
     return md5
+
+
+def expire_claims(settings) -> int:
+    """Let the leases of dead workers' claims run out now, as a minute of waiting would (leases may not be
+    shorter than 60 s); the next worker then takes the video over exactly as after a real expiry."""
+    store = open_storage(settings)
+    past = utcnow() - timedelta(seconds=1)
+    expired = 0
+    for video in store.list_videos(Folder.INBOX):
+        state = VideoState.from_properties(video.properties)
+        if state.state is State.CLAIMED and state.lease_until and state.lease_until > past:
+            store.update_properties(video.id, {"hf_lease_until": format_time(past)})
+            expired += 1
+    return expired
 
 
 def worker_env(side, **extra):
@@ -182,6 +199,7 @@ def test_sigkill_at_every_step_then_relaunch_loses_and_duplicates_nothing(backen
         rc, log = run_worker_process(side, point, rng, tmp_path, n)
         if rc == -signal.SIGKILL:
             kills[point] = kills.get(point, 0) + 1
+            expire_claims(side.settings)
         else:
             assert point == "random" or "queue empty" in log, log  # ran out of work before that point
         if side.inbox_empty():
@@ -244,6 +262,7 @@ def test_a_hung_worker_is_reaped_and_its_video_reclaimed(tmp_path, monkeypatch):
     assert reaped.id == hung.id
     wait_for(lambda: not proc.is_running() or proc.status() == psutil.STATUS_ZOMBIE, 10, "the hung worker to die")
     assert [w.id for w in launcher.list_workers() if w.alive] == []
+    assert expire_claims(settings) == 1  # the dead worker's lease runs out
 
     monkeypatch.setenv("HF_TEST_ANALYZE_SECONDS", "0")
     fresh = launcher.launch(build_worker_env(settings, None))
@@ -290,7 +309,7 @@ def test_two_local_workers_share_a_backlog_without_doing_anything_twice(tmp_path
     # Nobody is killed here: a long lease, so a loaded machine stalling a heartbeat cannot hand a
     # video to the other worker (that would be correct, but counts a second attempt).
     settings = local_settings(tmp_path, worker={"idle_grace": 1.0}, launcher={"max_workers": 2},
-                              drive={"lease_seconds": 30.0})
+                              drive={"lease_seconds": 120.0})
     side = LocalSide(tmp_path)
     side.settings = settings
     md5 = add_videos(side, [f"station {i}.mp4" for i in range(6)])

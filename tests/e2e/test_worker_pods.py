@@ -39,7 +39,7 @@ def watcher_settings(drive_emulator, runpod_emulator, tmp_path, **over):
     drive_emulator.write_token(token)
     sections = {
         "storage": {"backend": "drive"},
-        "drive": drive_emulator.drive_settings(token, settle_seconds=0.5, lease_seconds=6, claim_pause=0.3),
+        "drive": drive_emulator.drive_settings(token, settle_seconds=0.5, lease_seconds=60, claim_pause=0.3),
         "launcher": {"backend": "runpod", "name_prefix": "hf-e2e", "max_lifetime": 600, "idle_timeout": 120},
         "runpod": {"api_key": runpod_emulator.api_key, "image": "ghcr.io/acme/hotfolder-worker:1.0",
                    "gpu_types": ["NVIDIA GeForce RTX 4090", "NVIDIA L4"],

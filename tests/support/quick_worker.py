@@ -55,12 +55,12 @@ def patch_storage() -> None:
                     die("download")
             return download(file_id, dest, progress_)
 
-        def upload_(local, name, source_id, mime_type):
-            ref = upload(local, name, source_id, mime_type)
+        def upload_(local, name, source_id, mime_type, claim=""):
+            ref = upload(local, name, source_id, mime_type, claim=claim)
             uploads.append(name)
             if len(uploads) == 1:
                 die("upload")
-            if name.endswith(" - angles.csv"):
+            if name.endswith(" - summary.json"):  # the last output: all uploaded, not yet marked done
                 die("before_complete")
             return ref
 

@@ -42,7 +42,7 @@ def watcher(tmp_path):
     root = tmp_path / "hotfolder-data"
     settings = load_settings(
         local={"root": str(root)},
-        drive={"settle_seconds": 2, "claim_pause": 0.5, "lease_seconds": 30},
+        drive={"settle_seconds": 2, "claim_pause": 0.5, "lease_seconds": 60},
         worker={"idle_grace": 1, "heartbeat": 1, "scratch_dir": str(root / "scratch")},
         watcher={"state_dir": str(root / "state"), "poll_seconds": 3600},  # polls only on "Check now"
         web={"host": "127.0.0.1", "port": 0, "token": TOKEN},

@@ -27,7 +27,7 @@ def test_three_videos_one_launch_three_done_mails_and_no_resend(drive_emulator, 
         monkeypatch.setenv("RUNPOD_API_BASE_URL", rp.url)
         settings = load_settings(
             storage={"backend": "drive"},
-            drive=emu.drive_settings(token, settle_seconds=1, lease_seconds=30, claim_pause=0.5),
+            drive=emu.drive_settings(token, settle_seconds=1, lease_seconds=60, claim_pause=0.5),
             launcher={"backend": "runpod", "max_workers": 1, "idle_timeout": 300},
             runpod={"api_key": rp.api_key, "image": "hotfolder:test"},
             worker={"idle_grace": 1, "heartbeat": 2},
