@@ -89,7 +89,7 @@ _SECRET_REF = re.compile(r"\{\{\s*RUNPOD_SECRET_[^}]*\}\}")
 
 # What a pod needs: drive (access and queue rules), analysis, worker, and from launcher its lifetime
 # and name prefix. Machine-local paths stay home; mail, web, watcher and the RunPod account never go.
-_DRIVE_LOCAL = ("token_file", "client_secrets_file")
+_DRIVE_LOCAL = ("token_file", "client_secrets_file", "service_account_file")
 _WORKER_LOCAL = ("scratch_dir",)
 _LAUNCHER_KEYS = ("max_lifetime", "name_prefix")
 
@@ -101,9 +101,11 @@ class WorkerEnvError(Exception):
 def build_worker_env(settings: Settings, drive_token_json: str | None) -> dict[str, str]:
     """The env for one worker: settings packed into ``HOTFOLDER_POD_ENV_B64``, plus the Drive token.
 
-    The token goes as the configured RunPod secret reference when workers are RunPod pods and
-    ``runpod.drive_token_secret`` is set, else base64-encoded from ``drive_token_json``; a local
-    worker with no token given reads the same token file as the watcher.
+    ``drive_token_json`` is the Drive credential: the OAuth token, or a service-account key. A RunPod
+    pod gets it only as the RunPod secret reference ``runpod.drive_token_secret``, or, when the user
+    opted in with ``runpod.allow_plain_token_env``, base64-encoded in the pod env (which everyone with
+    access to the RunPod account can read); otherwise this raises. A local worker gets it
+    base64-encoded, or with no credential given reads the watcher's own token or key file.
     """
     values: dict[str, str] = {}
 
@@ -129,21 +131,30 @@ def build_worker_env(settings: Settings, drive_token_json: str | None) -> dict[s
         put("worker", "scratch_dir", Path(settings.worker.scratch_dir).expanduser().resolve())
 
     env = {POD_ENV_VAR: encode_env(values)}
-    if settings.storage.backend == "drive":
-        if not local_worker and settings.runpod.drive_token_secret:
+    if settings.storage.backend != "drive":
+        return env
+    if not local_worker:
+        if settings.runpod.drive_token_secret:
             env[TOKEN_VAR] = settings.runpod.drive_token_secret.strip()
-        elif drive_token_json is not None:
-            _check_token(drive_token_json)
-            encoded = base64.b64encode(drive_token_json.encode("utf-8")).decode("ascii")
-            secret_filter().add(encoded)
-            env[TOKEN_VAR] = encoded
-        elif local_worker:
-            values["HOTFOLDER_DRIVE__TOKEN_FILE"] = str(Path(settings.drive.token_file).expanduser().resolve())
-            env[POD_ENV_VAR] = encode_env(values)
-        else:
+            return env
+        if not settings.runpod.allow_plain_token_env:
             raise WorkerEnvError(
-                "a RunPod worker needs the Drive token: set runpod.drive_token_secret or pass the token"
+                "RunPod workers need the Drive credential: create a RunPod secret holding it (base64) and set "
+                "runpod.drive_token_secret = '{{ RUNPOD_SECRET_<name> }}', or set runpod.allow_plain_token_env = true "
+                "to send it in the pod env (visible to everyone with access to the RunPod account)"
             )
+        if drive_token_json is None:
+            raise WorkerEnvError("a RunPod worker needs the Drive credential: pass the token or key JSON")
+    if drive_token_json is not None:
+        _check_token(drive_token_json)
+        encoded = base64.b64encode(drive_token_json.encode("utf-8")).decode("ascii")
+        secret_filter().add(encoded)
+        env[TOKEN_VAR] = encoded
+    else:  # a local worker without a credential given: the watcher's own files, same machine
+        values["HOTFOLDER_DRIVE__TOKEN_FILE"] = str(Path(settings.drive.token_file).expanduser().resolve())
+        if settings.drive.service_account_file:
+            values["HOTFOLDER_DRIVE__SERVICE_ACCOUNT_FILE"] = str(Path(settings.drive.service_account_file).expanduser().resolve())
+        env[POD_ENV_VAR] = encode_env(values)
     return env
 
 
@@ -203,7 +214,7 @@ def _check_token(token_json: str) -> None:
         raise WorkerEnvError("the Drive token is not JSON; run `hotfolder auth` again") from None
     if not isinstance(data, dict):
         raise WorkerEnvError("the Drive token is not a JSON object; run `hotfolder auth` again")
-    for key in ("refresh_token", "token", "client_secret"):
+    for key in ("refresh_token", "token", "client_secret", "private_key"):
         if isinstance(data.get(key), str):
             secret_filter().add(data[key])
 

@@ -43,9 +43,11 @@ def worker_env_factory(settings: Settings) -> Callable[[], dict[str, str]]:
 
         token_json = None
         if settings.storage.backend == "drive":
-            path = settings.drive.token_file.expanduser()
+            # The credential workers use: a service-account key when configured, else the OAuth token.
+            key_file = settings.drive.service_account_file
+            path = (key_file or settings.drive.token_file).expanduser()
             if not path.is_file():
-                raise RuntimeError(f"no Drive token at {path}; run `hotfolder auth` first")
+                raise RuntimeError(f"no Drive credential at {path}; run `hotfolder auth` first")
             token_json = path.read_text()
         env = build_worker_env(settings, token_json)
         for key, value in env.items():

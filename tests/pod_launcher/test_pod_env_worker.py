@@ -36,7 +36,7 @@ def drive_settings(tmp_path, **over):
 
 
 def test_round_trip_reproduces_the_settings(tmp_path, monkeypatch):
-    settings = drive_settings(tmp_path)
+    settings = drive_settings(tmp_path, runpod={"allow_plain_token_env": True})
     env = build_worker_env(settings, TOKEN)
     assert set(env) == {POD_ENV_VAR, TOKEN_VAR}
     packed = decode_env(env[POD_ENV_VAR])
@@ -71,8 +71,24 @@ def test_secret_reference_for_runpod_and_token_file_for_local_workers(tmp_path):
     env = build_worker_env(local, None)
     assert TOKEN_VAR not in env
     assert decode_env(env[POD_ENV_VAR])["HOTFOLDER_DRIVE__TOKEN_FILE"] == str((tmp_path / "tok.json").resolve())
-    with pytest.raises(WorkerEnvError, match="needs the Drive token"):
-        build_worker_env(drive_settings(tmp_path), None)
+    # A RunPod pod never gets the credential in plain env unless the user says so.
+    with pytest.raises(WorkerEnvError, match="runpod.drive_token_secret"):
+        build_worker_env(drive_settings(tmp_path), TOKEN)
+    with pytest.raises(WorkerEnvError, match="needs the Drive credential"):
+        build_worker_env(drive_settings(tmp_path, runpod={"allow_plain_token_env": True}), None)
+
+
+def test_a_service_account_key_travels_like_a_token_and_its_private_key_is_masked(tmp_path):
+    key = json.dumps({"type": "service_account", "client_email": "hf@p.iam.gserviceaccount.com",
+                      "private_key": "-----BEGIN PRIVATE KEY-----\nMIIfake\n-----END PRIVATE KEY-----\n"})
+    ref = "{{ RUNPOD_SECRET_hotfolder_drive_key }}"
+    settings = drive_settings(tmp_path, runpod={"drive_token_secret": ref})
+    settings.drive.service_account_file = tmp_path / "key.json"  # a path of the watcher's machine
+    env = build_worker_env(settings, key)
+    assert env[TOKEN_VAR] == ref and "HOTFOLDER_DRIVE__SERVICE_ACCOUNT_FILE" not in decode_env(env[POD_ENV_VAR])
+    env = build_worker_env(drive_settings(tmp_path, runpod={"allow_plain_token_env": True}), key)
+    assert json.loads(base64.b64decode(env[TOKEN_VAR])) == json.loads(key)
+    assert json.loads(key)["private_key"] in secret_filter().secrets
 
 
 def test_local_backend_shares_the_folder_tree_by_absolute_path(tmp_path, monkeypatch):
