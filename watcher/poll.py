@@ -251,7 +251,8 @@ def _launch_if_needed(ctx: PollContext, result: PollResult, now: datetime) -> No
     wanted = min(free, len(result.processable) - waiting_workers)
     if wanted <= 0:
         return
-    hold = launch_policy.launch_hold(ctx.history, result.processable, bool(result.alive), now, s.watcher.poll_seconds)
+    hold = launch_policy.launch_hold(ctx.history, result.processable, bool(result.alive), now, s.watcher.poll_seconds,
+                                     max_daily_cost=s.launcher.max_daily_cost, recipients=s.mail.recipients)
     if hold is not None:
         result.launch_held_until = hold.until
         log.info("not launching before %s: %s", format_time(hold.until), hold.reason)

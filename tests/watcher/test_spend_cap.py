@@ -34,3 +34,45 @@ def test_cap_reached_holds_until_midnight_utc_and_says_so_once(tmp_path, caplog)
     # The next UTC day starts from zero; no cap configured: never held.
     assert spend_hold(h, datetime(2026, 11, 21, 0, 1, tzinfo=timezone.utc), 2.0) is None
     assert spend_hold(h, now, 0.0) is None
+
+
+def test_a_poll_over_the_day_s_cap_launches_nothing_and_says_until_when(tmp_path):
+    """The poll passes launcher.max_daily_cost and mail.recipients to the launch policy."""
+    from config import load_settings
+    from tests.watcher.fakes import T0 as NOW
+    from tests.watcher.fakes import Clock, FakeLauncher, MemorySettle, MemoryStorage, RecordingReaper
+    from watcher.daemon import build_context
+    from watcher.poll import poll
+
+    def context(cap: float):
+        settings = load_settings(
+            drive={"settle_seconds": 30, "lease_seconds": 300},
+            launcher={"max_workers": 1, "idle_timeout": 900, "max_lifetime": 7200, "max_daily_cost": cap},
+            mail={"recipients": ["hse@example.com"]},
+            watcher={"state_dir": str(tmp_path / f"state-{cap}")},
+        )
+        clock, storage, launcher = Clock(), MemoryStorage(), FakeLauncher(Clock())
+        history = History(tmp_path / f"state-{cap}" / "history.sqlite3")
+        worker(history, "early", 0.32, 5.0, NOW - timedelta(hours=7))  # $1.60 spent today (UTC) before 08:00
+        storage.add("station 1.mp4")
+        ctx = build_context(settings, storage=storage, launcher=launcher, settle=MemorySettle(30), history=history,
+                            worker_env=lambda: {"HOTFOLDER_POD_ENV_B64": "e30="}, reap=RecordingReaper(), clock=clock)
+        poll(ctx)
+        clock.advance(31)  # settled
+        return ctx, clock, launcher, history
+
+    ctx, clock, launcher, history = context(1.50)
+    r = poll(ctx)
+    assert r.launched == [] and launcher.launches == [] and r.error is None
+    assert r.launch_held_until == datetime(2026, 11, 23, tzinfo=timezone.utc)
+    clock.advance(60)
+    assert poll(ctx).launched == [] and launcher.launches == []
+    [event] = [e for e in history.recent_events() if e.kind == "spend_cap"]
+    assert "workers cost $1.60 today" in event.message and "launcher.max_daily_cost is $1.50" in event.message
+    [mail] = history.sent_mail("spend_cap") + [m for m in history.unsent_mail() if m.kind == "spend_cap"]
+    assert mail.recipients == ["hse@example.com"]
+
+    # Under the cap the same poll launches.
+    ctx, clock, launcher, history = context(5.0)
+    r = poll(ctx)
+    assert len(r.launched) == 1 and r.launch_held_until is None
