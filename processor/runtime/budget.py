@@ -1,6 +1,6 @@
 """How long one video may take on a worker, from its duration and the preset.
 
-The budget is generous on purpose — it catches a hang, not a slow machine: ``FIXED_S`` for start-up,
+The budget is generous on purpose — it catches a hang, not a slow machine: ``FIXED_S`` (5 min) for start-up,
 the body model and the reports, plus the video's duration times ``SECONDS_PER_VIDEO_SECOND`` of its
 preset, which is ``MARGIN`` × the slowest speed measured by ``bench/analyze.py`` on 2 CPU cores
 (balanced ≈ 0.5 s of work per second of video, fast ≈ 0.25, accurate ≈ 1.6; the SMPL-X fit adds
@@ -13,7 +13,7 @@ be processed and fails with a reason that says which setting to raise.
 
 from __future__ import annotations
 
-FIXED_S = 600.0
+FIXED_S = 300.0
 MARGIN = 4.0
 MEASURED_S_PER_S = {"fast": 0.25, "balanced": 0.5, "accurate": 1.6}
 BODY_FIT_PER_S = 0.5

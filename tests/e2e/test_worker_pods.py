@@ -40,10 +40,10 @@ def watcher_settings(drive_emulator, runpod_emulator, tmp_path, **over):
     sections = {
         "storage": {"backend": "drive"},
         "drive": drive_emulator.drive_settings(token, settle_seconds=0.5, lease_seconds=60, claim_pause=0.3),
-        "launcher": {"backend": "runpod", "name_prefix": "hf-e2e", "max_lifetime": 600, "idle_timeout": 120},
+        "launcher": {"backend": "runpod", "name_prefix": "hf-e2e", "max_lifetime": 1800, "idle_timeout": 120},
         "runpod": {"api_key": runpod_emulator.api_key, "image": "ghcr.io/acme/hotfolder-worker:1.0",
                    "gpu_types": ["NVIDIA GeForce RTX 4090", "NVIDIA L4"],
-                   "drive_token_secret": "{{ RUNPOD_SECRET_hf_drive_token }}"},
+                   "drive_token_secret": "{{ RUNPOD_SECRET_hf_drive_token }}", "pod_kind": "gpu"},
         "worker": {"idle_grace": 1.5, "heartbeat": 0.5},
         "analysis": {"quality": "fast"},
         "watcher": {"state_dir": str(tmp_path / "watcher" / "state")},
@@ -56,12 +56,13 @@ def watcher_settings(drive_emulator, runpod_emulator, tmp_path, **over):
 
 
 def children(emu, folder_id):
-    return sorted(f["name"] for f in emu.children(folder_id))
+    """The files in a folder (the status folders inside the hot folder are not its content)."""
+    return sorted(f["name"] for f in emu.children(folder_id) if f.get("mimeType") != "application/vnd.google-apps.folder")
 
 
 def folder_named(emu, name):
-    """Reports/Done/Failed are created next to the hot folder."""
-    [f] = emu.find(name, parent=emu.parents(emu.folder_id)[0])
+    """Reports/Done/Failed are created inside the hot folder."""
+    [f] = emu.find(name, parent=emu.folder_id)
     return f["id"]
 
 

@@ -283,11 +283,11 @@ def test_a_frozen_pose_process_is_killed_and_the_next_video_is_processed(tmp_pat
 
 
 def test_a_video_longer_than_a_worker_may_live_fails_with_the_setting_to_raise(tmp_path, request):
-    s = Side("local", tmp_path, request, launcher={"max_lifetime": 300})
+    s = Side("local", tmp_path, request, launcher={"max_lifetime": 240})
     shutil.copy(CLIP, s.store.path(Folder.INBOX) / "long shift.mp4")
     assert run_worker(s.settings, analyze=quick_analyze, storage=s.store, install_signals=False) == EXIT_OK
     text = s.error_text("long shift.mp4")
-    assert "the video is 17 s long" in text and "more than a worker may live (launcher.max_lifetime = 5 min)" in text
+    assert "the video is 17 s long" in text and "more than a worker may live (launcher.max_lifetime = 4 min)" in text
 
 
 # -- 8. pods end, and count their age from RunPod --------------------------------------------------------

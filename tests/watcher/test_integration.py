@@ -3,6 +3,7 @@ real runpod SDK, a real SMTP server. Pods run ``hotfolder work`` with the quick 
 (tests/support/quick_worker.py: the real worker loop and storage protocol, a fast stand-in for
 the posture pipeline) so the test is about the watcher, not about MediaPipe's speed."""
 
+import base64
 import sys
 
 import pytest
@@ -14,6 +15,12 @@ from watcher.daemon import WatcherService, build_context, run_once
 from watcher.poll import poll
 
 pytestmark = pytest.mark.slow
+
+
+def secret_ref(rp, token) -> str:
+    """The Drive token as a RunPod secret (the default way it reaches pods); returns its reference."""
+    rp.secrets["hf_drive_token"] = base64.b64encode(token.read_bytes()).decode()
+    return "{{ RUNPOD_SECRET_hf_drive_token }}"
 
 
 def test_three_videos_one_launch_three_done_mails_and_no_resend(drive_emulator, tmp_path, monkeypatch):
@@ -29,7 +36,7 @@ def test_three_videos_one_launch_three_done_mails_and_no_resend(drive_emulator, 
             storage={"backend": "drive"},
             drive=emu.drive_settings(token, settle_seconds=1, lease_seconds=60, claim_pause=0.5),
             launcher={"backend": "runpod", "max_workers": 1, "idle_timeout": 300},
-            runpod={"api_key": rp.api_key, "image": "hotfolder:test"},
+            runpod={"api_key": rp.api_key, "image": "hotfolder:test", "drive_token_secret": secret_ref(rp, token)},
             worker={"idle_grace": 1, "heartbeat": 2},
             mail=smtp.mail_settings(),
             watcher={"state_dir": str(tmp_path / "state"), "poll_seconds": 1, "once_timeout": 240},
@@ -39,7 +46,7 @@ def test_three_videos_one_launch_three_done_mails_and_no_resend(drive_emulator, 
         code = run_once(settings, WatcherService(build_context(settings)), out=lines.append)
         pod_logs = rp.logs()
         assert code == 0, "\n".join(lines) + "\n" + pod_logs
-        assert len(rp.ops("podFindAndDeployOnDemand")) == 1, "one launch for three videos"
+        assert len(rp.creates()) == 1, "one launch for three videos"
         assert rp.pods == {}, "no worker alive at the end: every pod was terminated (nothing bills)"
         [pod_id] = rp.terminated
         rp.wait_terminated(pod_id, timeout=30)  # and its container has stopped
@@ -59,7 +66,7 @@ def test_three_videos_one_launch_three_done_mails_and_no_resend(drive_emulator, 
             assert r.error is None and r.launched == [] and r.outcomes == []
         ctx.history.close()
         assert len(smtp.wait_for(5, timeout=1.0)) == 4
-        assert len(rp.ops("podFindAndDeployOnDemand")) == 1
+        assert len(rp.creates()) == 1
 
 
 def test_growing_video_on_drive_is_not_launched_for_until_settled(drive_emulator, tmp_path, monkeypatch):
@@ -74,7 +81,7 @@ def test_growing_video_on_drive_is_not_launched_for_until_settled(drive_emulator
         monkeypatch.setenv("RUNPOD_API_BASE_URL", rp.url)
         settings = load_settings(
             storage={"backend": "drive"}, drive=emu.drive_settings(token, settle_seconds=30),
-            launcher={"backend": "runpod"}, runpod={"api_key": rp.api_key, "image": "hotfolder:test"},
+            launcher={"backend": "runpod"}, runpod={"api_key": rp.api_key, "image": "hotfolder:test", "drive_token_secret": secret_ref(rp, token)},
             watcher={"state_dir": str(tmp_path / "state")}, web={"enabled": False},
         )
         clock = Clock()
@@ -86,9 +93,9 @@ def test_growing_video_on_drive_is_not_launched_for_until_settled(drive_emulator
             assert r.launched == [] and [v.name for v in r.unsettled] == ["still uploading.mp4"]
         clock.advance(29)
         assert poll(ctx).launched == [], "unchanged for 29 s < drive.settle_seconds"
-        assert rp.ops("podFindAndDeployOnDemand") == []
+        assert rp.creates() == []
         clock.advance(2)
         r = poll(ctx)
-        assert len(r.launched) == 1 and len(rp.ops("podFindAndDeployOnDemand")) == 1
+        assert len(r.launched) == 1 and len(rp.creates()) == 1
         ctx.launcher.terminate(r.launched[0].id)
         ctx.history.close()
