@@ -145,7 +145,7 @@ class AnalysisSettings(Section):
     # Optional SHA-256 (64 hex digits) the model file must have; checked before the file is loaded.
     smplx_sha256: str = Field("", pattern=r"^\s*([0-9a-fA-F]{64})?\s*$")
     camera_pitch_deg: float | None = None
-    processes: int = Field(0, ge=0)  # 0: one per core
+    processes: int = Field(0, ge=0)  # 0: the CPUs the container may use, capped by memory (processor.resources)
     blur_faces: bool = True  # keyframes and the preview video blur faces (employees' personal data)
 
 

@@ -133,7 +133,7 @@ class AnalysisOptions:
     shift_hours: float = 8.0
     body_model: Path | None = None  # SMPL-X model file; None: skeleton mode on the landmarks
     camera_pitch_deg: float | None = None  # None: estimate the vertical from the video
-    processes: int = 0  # 0: one per core
+    processes: int = 0  # 0: the CPUs the container may use, capped by memory (processor.resources)
     # NV 361 catalogue: the work time a single video is extrapolated to (None: the 480-min default,
     # stated in the report), and body parts marked as supported ("trunk", "head", "arm").
     work_minutes: float | None = None
