@@ -35,8 +35,28 @@ var CONFIG_KEYS = {
   RUNPOD_API_KEY: ['', 'secret'],
   RUNPOD_IMAGE: ['', 'string'],
   RUNPOD_DRIVE_TOKEN_SECRET: ['', 'string'],
+  // The Drive token (base64) put into the pod env in plain text, where RunPod shows it to everyone with
+  // access to the account's pods: refused unless RUNPOD_ALLOW_PLAIN_TOKEN_ENV is true (as
+  // runpod.allow_plain_token_env). A RUNPOD_DRIVE_TOKEN_SECRET wins over it.
+  DRIVE_TOKEN_B64: ['', 'secret'],
+  RUNPOD_ALLOW_PLAIN_TOKEN_ENV: ['false', 'boolean'],
+  // As pod_launcher/runpod_launcher.py and config/settings.py RunpodSettings (same defaults):
+  // 'auto' = CPU pods unless HOTFOLDER_ANALYSIS__SMPLX_MODEL is set (the body fit wants a GPU).
+  RUNPOD_POD_KIND: ['auto', 'string'],
+  RUNPOD_CPU_INSTANCE_IDS: ['cpu5c-8-16,cpu3c-8-16,cpu3g-8-32', 'list'],
+  RUNPOD_CPU_MIN_VCPUS: ['8', 'number'],
+  RUNPOD_CPU_MIN_MEMORY_GB: ['16', 'number'],
   RUNPOD_GPU_TYPES: ['NVIDIA GeForce RTX 4090,NVIDIA RTX A5000,NVIDIA L4,NVIDIA RTX A4000', 'list'],
-  RUNPOD_CLOUD_TYPE: ['ALL', 'string'],
+  RUNPOD_GPU_MIN_VCPUS: ['8', 'number'],
+  RUNPOD_GPU_MIN_MEMORY_GB: ['16', 'number'],
+  RUNPOD_ALLOWED_CUDA_VERSIONS: ['13.0,13.1,13.2', 'list'], // host CUDA the image's torch runs on; empty: any
+  RUNPOD_CLOUD_TYPE: ['SECURE', 'string'], // RunPod's own data centres, no community hosts
+  RUNPOD_DATA_CENTER_IDS: ['', 'list'], // tried in order, e.g. EU-RO-1,EU-SE-1; empty: RUNPOD_COUNTRY_CODES
+  RUNPOD_COUNTRY_CODES: ['', 'list'], // e.g. RO,SE,NL,CZ; both empty: anywhere the cloud type allows
+  RUNPOD_CONTAINER_REGISTRY_AUTH_ID: ['', 'string'], // a private image: RunPod > Settings > Container Registry Auth
+  RUNPOD_INTERRUPTIBLE: ['false', 'boolean'], // spot GPU pods (CPU pods are on demand)
+  RUNPOD_BID_PER_GPU: ['0', 'number'], // USD per GPU-hour; 0: RunPod's current minimum bid
+  RUNPOD_INTERRUPTIBLE_FALLBACK: ['true', 'boolean'], // bid not met: the same GPU type on demand
   RUNPOD_CONTAINER_DISK_GB: ['30', 'number'],
   RUNPOD_RETRY_AFTER_SECONDS: ['300', 'number'],
   RUNPOD_API_URL: ['https://api.runpod.io/graphql', 'string'],
@@ -123,7 +143,7 @@ function readConfig_(props) {
     var v = props[k];
     raw[k] = (v === undefined || v === null || String(v).trim() === '') ? CONFIG_KEYS[k][0] : String(v).trim();
   });
-  ['FOLDER_ID', 'RUNPOD_API_KEY', 'RUNPOD_IMAGE', 'RUNPOD_DRIVE_TOKEN_SECRET'].forEach(function (k) {
+  ['FOLDER_ID', 'RUNPOD_API_KEY', 'RUNPOD_IMAGE'].forEach(function (k) {
     if (!raw[k]) problems.push(k + ' is not set');
   });
   function num(k, min, max) {
@@ -136,13 +156,33 @@ function readConfig_(props) {
   function list(k) {
     return raw[k].split(',').map(function (s) { return s.trim(); }).filter(function (s) { return s; });
   }
+  function bool(k) {
+    var v = raw[k].toLowerCase();
+    if (['true', 'false', 'yes', 'no', '1', '0'].indexOf(v) < 0) problems.push(k + ' must be true or false (got "' + raw[k] + '")');
+    return v === 'true' || v === 'yes' || v === '1';
+  }
   var cfg = {
     folderId: raw.FOLDER_ID,
     apiKey: raw.RUNPOD_API_KEY,
     image: raw.RUNPOD_IMAGE,
     tokenSecret: secretReference_(raw.RUNPOD_DRIVE_TOKEN_SECRET),
+    plainToken: raw.DRIVE_TOKEN_B64,
+    allowPlainTokenEnv: bool('RUNPOD_ALLOW_PLAIN_TOKEN_ENV'),
+    podKindSetting: raw.RUNPOD_POD_KIND.toLowerCase(),
+    cpuInstanceIds: list('RUNPOD_CPU_INSTANCE_IDS'),
+    cpuMinVcpus: num('RUNPOD_CPU_MIN_VCPUS', 1),
+    cpuMinMemoryGb: num('RUNPOD_CPU_MIN_MEMORY_GB', 1),
     gpuTypes: list('RUNPOD_GPU_TYPES'),
+    gpuMinVcpus: num('RUNPOD_GPU_MIN_VCPUS', 1),
+    gpuMinMemoryGb: num('RUNPOD_GPU_MIN_MEMORY_GB', 1),
+    allowedCudaVersions: list('RUNPOD_ALLOWED_CUDA_VERSIONS'),
     cloudType: raw.RUNPOD_CLOUD_TYPE.toUpperCase(),
+    dataCenterIds: list('RUNPOD_DATA_CENTER_IDS'),
+    countryCodes: list('RUNPOD_COUNTRY_CODES').map(function (c) { return c.toUpperCase(); }),
+    registryAuthId: raw.RUNPOD_CONTAINER_REGISTRY_AUTH_ID,
+    interruptible: bool('RUNPOD_INTERRUPTIBLE'),
+    bidPerGpu: num('RUNPOD_BID_PER_GPU', 0),
+    interruptibleFallback: bool('RUNPOD_INTERRUPTIBLE_FALLBACK'),
     containerDiskGb: num('RUNPOD_CONTAINER_DISK_GB', 5),
     retryAfterMs: num('RUNPOD_RETRY_AFTER_SECONDS', 0) * 1000,
     apiUrl: raw.RUNPOD_API_URL,
@@ -162,7 +202,6 @@ function readConfig_(props) {
     dailyBudgetMs: num('DAILY_BUDGET_SECONDS', 60) * 1000,
     passthrough: {},
   };
-  if (cfg.gpuTypes.length === 0) problems.push('RUNPOD_GPU_TYPES lists no GPU type');
   if (['ALL', 'SECURE', 'COMMUNITY'].indexOf(cfg.cloudType) < 0) problems.push('RUNPOD_CLOUD_TYPE must be ALL, SECURE or COMMUNITY');
   if ([1, 5, 10, 15, 30].indexOf(cfg.triggerMinutes) < 0) problems.push('TRIGGER_MINUTES must be 1, 5, 10, 15 or 30');
   if (!/^[A-Za-z0-9._-]+$/.test(cfg.namePrefix)) problems.push('NAME_PREFIX may hold only letters, digits, ".", "_" and "-"');
@@ -170,8 +209,61 @@ function readConfig_(props) {
   Object.keys(props).forEach(function (k) {
     if (PASSTHROUGH_RE.test(k)) cfg.passthrough[k] = String(props[k]);
   });
+  cfg.podKind = podKind_(cfg.podKindSetting, cfg.passthrough.HOTFOLDER_ANALYSIS__SMPLX_MODEL);
+  problems = problems.concat(deploymentProblems_(cfg));
   if (problems.length) throw new Error('hot folder configuration (Script Properties): ' + problems.join('; '));
   return cfg;
+}
+
+/** 'cpu' or 'gpu' as pod_launcher.runpod_launcher.pod_kind: 'auto' means GPU pods only for an SMPL-X body fit. */
+function podKind_(setting, smplxModel) {
+  if (setting === 'auto') return String(smplxModel || '').trim() ? 'gpu' : 'cpu';
+  return setting;
+}
+
+var CPU_INSTANCE_RE = /^cpu\d+[a-z]+-(\d+)-(\d+)$/;
+var PLAIN_ID_RE = /^[A-Za-z0-9][A-Za-z0-9_.\-]*$/;
+var BASE64_RE = /^[A-Za-z0-9+\/]+=*$/;
+
+/**
+ * What in the RunPod properties cannot work or breaks the data/secret rules (as
+ * pod_launcher.runpod_launcher.deployment_problems); one sentence each.
+ */
+function deploymentProblems_(cfg) {
+  var problems = [];
+  if (['cpu', 'gpu'].indexOf(cfg.podKind) < 0) problems.push('RUNPOD_POD_KIND must be auto, cpu or gpu');
+  if (cfg.podKind === 'gpu' && cfg.gpuTypes.length === 0) {
+    problems.push('RUNPOD_GPU_TYPES lists no GPU type but GPU pods are wanted (RUNPOD_POD_KIND / HOTFOLDER_ANALYSIS__SMPLX_MODEL)');
+  }
+  if (cfg.podKind === 'cpu') {
+    if (cfg.cpuInstanceIds.length === 0) problems.push('RUNPOD_CPU_INSTANCE_IDS lists no CPU instance but CPU pods are wanted (RUNPOD_POD_KIND)');
+    cfg.cpuInstanceIds.forEach(function (id) {
+      var m = CPU_INSTANCE_RE.exec(id);
+      if (!m) problems.push('RUNPOD_CPU_INSTANCE_IDS: "' + id + '" is not a RunPod CPU instance id like "cpu3c-8-16"');
+      else if (+m[1] < cfg.cpuMinVcpus || +m[2] < cfg.cpuMinMemoryGb) {
+        problems.push('RUNPOD_CPU_INSTANCE_IDS: ' + id + ' has ' + m[1] + ' vCPUs / ' + m[2] + ' GB, below RUNPOD_CPU_MIN_VCPUS = ' +
+          cfg.cpuMinVcpus + ' / RUNPOD_CPU_MIN_MEMORY_GB = ' + cfg.cpuMinMemoryGb);
+      }
+    });
+  }
+  [['RUNPOD_DATA_CENTER_IDS', cfg.dataCenterIds], ['RUNPOD_COUNTRY_CODES', cfg.countryCodes],
+    ['RUNPOD_ALLOWED_CUDA_VERSIONS', cfg.allowedCudaVersions]].forEach(function (pair) {
+    pair[1].forEach(function (v) { if (!PLAIN_ID_RE.test(v)) problems.push(pair[0] + ': "' + v + '" is not a plain id'); });
+  });
+  if (cfg.registryAuthId && !PLAIN_ID_RE.test(cfg.registryAuthId)) {
+    problems.push('RUNPOD_CONTAINER_REGISTRY_AUTH_ID is not a plain id (RunPod > Settings > Container Registry Auth)');
+  }
+  if (cfg.tokenSecret === '' && !cfg.plainToken) {
+    problems.push('RUNPOD_DRIVE_TOKEN_SECRET is not set: RunPod workers need the Drive credential; create a RunPod secret ' +
+      'holding it (base64) and name it here, or put the base64 token in DRIVE_TOKEN_B64 and set RUNPOD_ALLOW_PLAIN_TOKEN_ENV = true ' +
+      'to send it in the pod env (visible to everyone with access to the RunPod account)');
+  } else if (cfg.tokenSecret === '' && cfg.plainToken && !cfg.allowPlainTokenEnv) {
+    problems.push('refusing to put the Drive credential (DRIVE_TOKEN_B64) into the pod env in plain text: set ' +
+      'RUNPOD_DRIVE_TOKEN_SECRET to a RunPod secret, or RUNPOD_ALLOW_PLAIN_TOKEN_ENV = true to accept it');
+  } else if (cfg.tokenSecret === '' && !BASE64_RE.test(cfg.plainToken)) {
+    problems.push('DRIVE_TOKEN_B64 must be the base64 of the token file (base64 -w0 drive-token.json)');
+  }
+  return problems;
 }
 
 /** "name" or "{{ RUNPOD_SECRET_name }}" → the reference RunPod interpolates; null if malformed. */
@@ -368,12 +460,14 @@ function workerActivity_(videos, leaseSeconds) {
 }
 
 /** Whether to launch now, and why not. Only one worker at a time from Apps Script. */
-function launchDecision_(processableCount, alivePods, launched, nowMs, retryAtMs) {
+function launchDecision_(processableCount, alivePods, launched, nowMs, retryAtMs, podKind) {
   if (processableCount === 0) return { launch: false, reason: 'nothing to process' };
   if (alivePods.length > 0) return { launch: false, reason: 'a worker is alive: ' + alivePods.map(function (p) { return p.name; }).join(', ') };
   var recent = Object.keys(launched || {}).filter(function (id) { return nowMs - launched[id].at < LAUNCH_GRACE_MS; });
   if (recent.length) return { launch: false, reason: 'a worker was launched ' + Math.round((nowMs - launched[recent[0]].at) / 1000) + ' s ago' };
-  if (retryAtMs && nowMs < retryAtMs) return { launch: false, reason: 'no GPU capacity; retrying after ' + formatTime_(retryAtMs) };
+  if (retryAtMs && nowMs < retryAtMs) {
+    return { launch: false, reason: 'no ' + (podKind === 'cpu' ? 'CPU' : 'GPU') + ' capacity; retrying after ' + formatTime_(retryAtMs) };
+  }
   return { launch: true, reason: processableCount + ' video(s) to process' };
 }
 
@@ -382,23 +476,44 @@ function isNoCapacity_(message) {
 }
 
 /**
- * Tries each GPU type in order with `deploy(gpuType)`; "no instances available" moves to the next type.
- * Stops (without deploying) when `guard.hasTime()` says no. Returns {pod, gpuType, tried, noCapacity, error}.
+ * Tries each candidate in order with `deploy(candidate)`; "no instances available" (or an error marked
+ * `noCapacity`) moves to the next. A candidate is a GPU type / CPU instance id, or {offer, label, …} as
+ * launchCandidates_ makes them. Stops (without deploying) when `guard.hasTime()` says no.
+ * Returns {pod, gpuType (the offer), candidate, tried (labels), noCapacity, error}.
  */
-function launchWithFallback_(gpuTypes, deploy, guard) {
+function launchWithFallback_(candidates, deploy, guard) {
   var tried = [];
-  for (var i = 0; i < gpuTypes.length; i++) {
+  for (var i = 0; i < candidates.length; i++) {
+    var c = candidates[i];
+    var label = typeof c === 'string' ? c : c.label;
     if (guard && !guard.hasTime(STEP_RESERVE_MS)) {
-      return { pod: null, tried: tried, noCapacity: false, outOfTime: true, error: 'run time budget reached before trying ' + gpuTypes[i] };
+      return { pod: null, tried: tried, noCapacity: false, outOfTime: true, error: 'run time budget reached before trying ' + label };
     }
-    tried.push(gpuTypes[i]);
+    tried.push(label);
     try {
-      return { pod: deploy(gpuTypes[i]), gpuType: gpuTypes[i], tried: tried, noCapacity: false, error: null };
+      return { pod: deploy(c), gpuType: typeof c === 'string' ? c : c.offer, candidate: c, tried: tried, noCapacity: false, error: null };
     } catch (err) {
-      if (!isNoCapacity_(err.message)) return { pod: null, tried: tried, noCapacity: false, error: err.message };
+      if (!err.noCapacity && !isNoCapacity_(err.message)) return { pod: null, candidate: c, tried: tried, noCapacity: false, error: err.message };
     }
   }
   return { pod: null, tried: tried, noCapacity: true, error: 'no instances available for ' + tried.join(', ') };
+}
+
+/**
+ * What to try, in pod_launcher.runpod_launcher's order: each GPU type (GPU pods) or CPU instance id (CPU
+ * pods), and for each the data centres in order, else the countries, else anywhere.
+ */
+function launchCandidates_(cfg) {
+  var offers = cfg.podKind === 'gpu' ? cfg.gpuTypes : cfg.cpuInstanceIds;
+  var places = cfg.dataCenterIds.length ? cfg.dataCenterIds.map(function (d) { return ['dataCenterId', d]; })
+    : cfg.countryCodes.length ? cfg.countryCodes.map(function (c) { return ['countryCode', c]; }) : [null];
+  var out = [];
+  offers.forEach(function (offer) {
+    places.forEach(function (where) {
+      out.push({ kind: cfg.podKind, offer: offer, where: where, label: offer + (where ? ' in ' + where[1] : '') });
+    });
+  });
+  return out;
 }
 
 /** The notifications not yet sent: events [{key, ...}] minus those whose key is in `sent`. */
@@ -447,8 +562,16 @@ function buildPodEnv_(cfg) {
   Object.keys(core).forEach(function (k) { settings[k] = core[k]; });
   return {
     HOTFOLDER_POD_ENV_B64: Utilities.base64Encode(JSON.stringify(settings), Utilities.Charset.UTF_8),
-    HOTFOLDER_DRIVE_TOKEN_B64: cfg.tokenSecret,
+    HOTFOLDER_DRIVE_TOKEN_B64: driveTokenValue_(cfg),
   };
+}
+
+/** The secret reference, or the plain base64 token only when RUNPOD_ALLOW_PLAIN_TOKEN_ENV opted in. */
+function driveTokenValue_(cfg) {
+  if (cfg.tokenSecret) return cfg.tokenSecret;
+  if (cfg.plainToken && cfg.allowPlainTokenEnv) return cfg.plainToken;
+  throw new Error('refusing to put the Drive credential into the pod env in plain text: set RUNPOD_DRIVE_TOKEN_SECRET, ' +
+    'or RUNPOD_ALLOW_PLAIN_TOKEN_ENV = true to accept it');
 }
 
 /**
@@ -519,27 +642,73 @@ function listPods_(cfg) {
   return pods.filter(function (p) { return String(p.name || '').indexOf(cfg.namePrefix) === 0; });
 }
 
-function deployPod_(cfg, gpuType, name, env) {
+/**
+ * One pod for `candidate` (a launchCandidates_ entry, or a GPU type), with the same mutations and
+ * inputs as pod_launcher.runpod_launcher.RunpodLauncher._create: deployCpuPod for CPU pods;
+ * podRentInterruptable (then podFindAndDeployOnDemand as the fallback) or podFindAndDeployOnDemand for GPU pods.
+ */
+function deployPod_(cfg, candidate, name, env) {
+  var c = typeof candidate === 'string' ? { kind: 'gpu', offer: candidate, where: null, label: candidate } : candidate;
   var input = {
     name: name,
     imageName: cfg.image,
     cloudType: new GqlEnum_(cfg.cloudType),
-    gpuTypeId: gpuType,
-    supportPublicIp: false,
-    gpuCount: 1,
-    volumeInGb: 0,
-    minVcpuCount: 1,
-    minMemoryInGb: 1,
-    dataCenterId: null,
-    dockerArgs: '',
     containerDiskInGb: cfg.containerDiskGb,
-    volumeMountPath: '/runpod-volume',
+    volumeInGb: 0,
+    startSsh: false,
     env: Object.keys(env).map(function (k) { return { key: k, value: env[k] }; }),
   };
-  var q = 'mutation { podFindAndDeployOnDemand(input: ' + gqlValue_(input) + ') { id name imageName desiredStatus costPerHr machineId } }';
-  var pod = runpodQuery_(cfg, q).podFindAndDeployOnDemand;
-  if (!pod || !pod.id) throw new Error('RunPod returned no pod for ' + gpuType);
+  if (c.where) input[c.where[0]] = c.where[1];
+  if (cfg.registryAuthId) input.containerRegistryAuthId = cfg.registryAuthId;
+  if (c.kind === 'cpu') {
+    input.instanceId = c.offer;
+    return createPod_(cfg, 'deployCpuPod', input, c.label);
+  }
+  input.gpuTypeId = c.offer;
+  input.gpuCount = 1;
+  input.supportPublicIp = false;
+  input.minVcpuCount = cfg.gpuMinVcpus;
+  input.minMemoryInGb = cfg.gpuMinMemoryGb;
+  if (cfg.allowedCudaVersions.length) input.allowedCudaVersions = cfg.allowedCudaVersions.slice();
+  if (cfg.interruptible) {
+    var refused;
+    try {
+      var bid = cfg.bidPerGpu || minimumBid_(cfg, c.offer);
+      if (!(bid > 0)) throw noCapacityError_('RunPod offers no interruptible ' + c.offer + ' (no minimum bid)');
+      input.bidPerGpu = Math.round(bid * 10000) / 10000;
+      var spot = createPod_(cfg, 'podRentInterruptable', input, c.label);
+      spot.interruptible = true;
+      return spot;
+    } catch (err) {
+      if (!(err.noCapacity || isNoCapacity_(err.message) || /\bbid\b/i.test(err.message))) throw err;
+      refused = err.message;
+    }
+    if (!cfg.interruptibleFallback) throw noCapacityError_(refused);
+    delete input.bidPerGpu;
+    console.log('RunPod: no interruptible ' + c.label + ' (' + refused + '); renting it on demand');
+  }
+  return createPod_(cfg, 'podFindAndDeployOnDemand', input, c.label);
+}
+
+function createPod_(cfg, mutation, input, label) {
+  var q = 'mutation { ' + mutation + '(input: ' + gqlValue_(input) + ') { id name imageName desiredStatus costPerHr machineId } }';
+  var pod = runpodQuery_(cfg, q)[mutation];
+  if (!pod || !pod.id) throw new Error('RunPod returned no pod for ' + label);
   return pod;
+}
+
+function noCapacityError_(message) {
+  var err = new Error(message);
+  err.noCapacity = true;
+  return err;
+}
+
+/** RunPod's current minimum bid per GPU-hour for one `gpuType` (the query runpod.get_gpu sends); unknown type: no capacity. */
+function minimumBid_(cfg, gpuType) {
+  var q = 'query GpuTypes { gpuTypes(input: ' + gqlValue_({ id: gpuType }) + ') { id lowestPrice(input: { gpuCount: 1 }) { minimumBidPrice uninterruptablePrice } } }';
+  var types = (runpodQuery_(cfg, q) || {}).gpuTypes || [];
+  if (!types.length) throw noCapacityError_('RunPod does not know GPU type ' + gpuType + ' (check RUNPOD_GPU_TYPES)');
+  return Number((types[0].lowestPrice || {}).minimumBidPrice || 0);
 }
 
 function terminatePod_(cfg, podId) {
@@ -761,19 +930,21 @@ function manageWorkers_(cfg, props, guard, videos, sel, nowMs, summary) {
   var alive = pods.filter(function (p) { return isAlive_(p) && !reapedIds[p.id]; });
   var retryAt = Number(props.getProperty('launch:retry_at') || 0);
   // An exhausted claim needs a worker too: its queue marks it failed (this script only reads Drive).
-  var decision = launchDecision_(sel.process.length + sel.exhausted.length, alive, launched, nowMs, retryAt);
+  var decision = launchDecision_(sel.process.length + sel.exhausted.length, alive, launched, nowMs, retryAt, cfg.podKind);
   summary.decision = decision.reason;
   if (decision.launch) {
     var env = buildPodEnv_(cfg);
     var name = podName_(cfg.namePrefix, nowMs);
-    var res = launchWithFallback_(cfg.gpuTypes, function (gpu) { return deployPod_(cfg, gpu, name, env); }, guard);
+    var res = launchWithFallback_(launchCandidates_(cfg), function (c) { return deployPod_(cfg, c, name, env); }, guard);
     if (res.pod) {
       // Record the pod before anything else can fail or time out.
       launched[res.pod.id] = { at: Date.now(), name: name, gpu: res.gpuType };
       props.setProperty('pod:' + res.pod.id, JSON.stringify(launched[res.pod.id]));
       props.deleteProperty('launch:retry_at');
-      summary.launched = { id: res.pod.id, name: name, gpu: res.gpuType, tried: res.tried };
-      console.log('launched ' + name + ' (' + res.pod.id + ') on ' + res.gpuType);
+      summary.launched = { id: res.pod.id, name: name, gpu: res.gpuType, kind: cfg.podKind, where: res.candidate.where ? res.candidate.where[1] : null,
+        interruptible: !!res.pod.interruptible, costPerHr: typeof res.pod.costPerHr === 'number' ? res.pod.costPerHr : null, tried: res.tried };
+      console.log('launched ' + name + ' (' + res.pod.id + ') on ' + res.candidate.label + ' (' + cfg.podKind.toUpperCase() +
+        (res.pod.interruptible ? ', interruptible' : '') + ')');
     } else if (res.noCapacity) {
       props.setProperty('launch:retry_at', String(Date.now() + cfg.retryAfterMs));
       summary.errors.push(res.error + '; retrying after ' + Math.round(cfg.retryAfterMs / 1000) + ' s');
@@ -785,7 +956,7 @@ function manageWorkers_(cfg, props, guard, videos, sel, nowMs, summary) {
         try { found = listPods_(cfg).filter(function (p) { return p.name === name; })[0] || null; } catch (e) { found = null; }
       }
       if (found) {
-        launched[found.id] = { at: Date.now(), name: name, gpu: res.tried[res.tried.length - 1] };
+        launched[found.id] = { at: Date.now(), name: name, gpu: typeof res.candidate === 'string' ? res.candidate : res.candidate.offer };
         props.setProperty('pod:' + found.id, JSON.stringify(launched[found.id]));
         summary.launched = { id: found.id, name: name, gpu: launched[found.id].gpu, tried: res.tried };
         console.warn('RunPod answered "' + res.error + '", but pod ' + found.id + ' (' + name + ') was created');

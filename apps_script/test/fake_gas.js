@@ -178,6 +178,8 @@ function inputOf(query, op) {
   return parseGqlValue(query, j + 'input:'.length);
 }
 
+const CREATE_OPS = ['podFindAndDeployOnDemand', 'podRentInterruptable', 'deployCpuPod'];
+
 class FakeRunpod {
   constructor(clock, apiKey) {
     this.clock = clock;
@@ -185,7 +187,11 @@ class FakeRunpod {
     this.url = 'https://api.runpod.io/graphql';
     this.pods = [];
     this.terminated = [];
-    this.unavailable = new Set();
+    this.unavailable = new Set(); // GPU types / CPU instance ids, '*', or '<offer>@<data centre or country>'
+    this.spotUnavailable = new Set(); // GPU types with no interruptible capacity at any bid
+    this.registryAuths = new Set(); // container registry auth ids saved in the account
+    this.gpuPrices = { 'NVIDIA GeForce RTX 4090': 0.69, 'NVIDIA RTX A5000': 0.27, 'NVIDIA L4': 0.43, 'NVIDIA RTX A4000': 0.17 };
+    this.cpuPrices = { 'cpu5c-8-16': 0.32, 'cpu3c-8-16': 0.24, 'cpu3g-8-32': 0.32 };
     this.latencyS = 0;
     this.faults = []; // queued {status, body} answers
     this.requests = [];
@@ -223,18 +229,39 @@ class FakeRunpod {
       }));
       return data({ myself: { pods } });
     }
-    if (/podFindAndDeployOnDemand/.test(query)) {
-      const input = inputOf(query, 'podFindAndDeployOnDemand');
+    if (/^\s*query[\s\S]*gpuTypes/.test(query)) {
+      const id = inputOf(query, 'gpuTypes').id;
+      if (!(id in this.gpuPrices)) return data({ gpuTypes: [] });
+      const price = this.gpuPrices[id];
+      return data({ gpuTypes: [{ id, lowestPrice: { minimumBidPrice: Math.round(price * 50) / 100, uninterruptablePrice: price } }] });
+    }
+    const op = CREATE_OPS.find((o) => new RegExp(`\\b${o}\\(`).test(query));
+    if (op) {
+      const input = inputOf(query, op);
       req.input = input;
-      for (const k of ['name', 'imageName', 'gpuTypeId']) if (typeof input[k] !== 'string' || !input[k]) return error(`${k} is required`);
-      if (this.unavailable.has(input.gpuTypeId) || this.unavailable.has('*')) return error(NO_INSTANCES);
+      req.op = op;
+      const cpu = op === 'deployCpuPod';
+      const offer = cpu ? input.instanceId : input.gpuTypeId;
+      for (const k of ['name', 'imageName', cpu ? 'instanceId' : 'gpuTypeId']) if (typeof input[k] !== 'string' || !input[k]) return error(`${k} is required`);
+      const where = input.dataCenterId || input.countryCode;
+      if (this.unavailable.has(offer) || this.unavailable.has('*') || (where && this.unavailable.has(`${offer}@${where}`))) return error(NO_INSTANCES);
+      if (input.containerRegistryAuthId && !this.registryAuths.has(input.containerRegistryAuthId)) {
+        return error(`container registry auth ${input.containerRegistryAuthId} not found`);
+      }
+      let cost = cpu ? (this.cpuPrices[offer] ?? 0.32) : (this.gpuPrices[offer] ?? 0.69);
+      if (op === 'podRentInterruptable') {
+        const minimum = Math.round(cost * 50) / 100;
+        if (this.spotUnavailable.has(offer)) return error(NO_INSTANCES);
+        if (input.bidPerGpu < minimum) return error(`Your bid of ${input.bidPerGpu} is below the minimum bid price of ${minimum}`);
+        cost = input.bidPerGpu;
+      }
       const pod = {
-        id: `pod${++this.seq}`, name: input.name, desiredStatus: 'RUNNING', createdAt: this.clock.now, costPerHr: 0.69,
-        gpu: input.gpuTypeId, imageName: input.imageName, input,
+        id: `pod${++this.seq}`, name: input.name, desiredStatus: 'RUNNING', createdAt: this.clock.now, costPerHr: cost,
+        gpu: offer, kind: cpu ? 'cpu' : 'gpu', op, interruptible: op === 'podRentInterruptable', imageName: input.imageName, input,
         env: Object.fromEntries((input.env || []).map((e) => [e.key, e.value])),
       };
       this.pods.push(pod);
-      return data({ podFindAndDeployOnDemand: { id: pod.id, name: pod.name, imageName: pod.imageName, desiredStatus: 'RUNNING', costPerHr: 0.69, machineId: 'm1' } });
+      return data({ [op]: { id: pod.id, name: pod.name, imageName: pod.imageName, desiredStatus: 'RUNNING', costPerHr: cost, machineId: 'm1' } });
     }
     if (/podTerminate/.test(query)) {
       const { podId } = inputOf(query, 'podTerminate');
@@ -414,4 +441,4 @@ function podSettings(pod) {
   return JSON.parse(Buffer.from(pod.env.HOTFOLDER_POD_ENV_B64, 'base64').toString('utf8'));
 }
 
-module.exports = { newWorld, load, podSettings, parseGqlValue, compileQuery, NO_INSTANCES, FOLDER_MIME };
+module.exports = { newWorld, load, podSettings, parseGqlValue, compileQuery, NO_INSTANCES, FOLDER_MIME, CREATE_OPS };

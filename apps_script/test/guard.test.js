@@ -22,7 +22,7 @@ test('newGuard_: a step starts only if its reserve fits in the budget, never pas
 });
 
 test('a slow RunPod API: the run stops trying GPU types before the 6-minute limit and retries next time', () => {
-  const world = newWorld({ props: { SETTLE_SECONDS: '0' } });
+  const world = newWorld({ props: { SETTLE_SECONDS: '0', RUNPOD_POD_KIND: 'gpu' } });
   world.drive.addFile({ parent: world.hot, name: 'v.mp4' });
   world.runpod.unavailable = new Set(['*']);
   world.runpod.latencyS = 100;

@@ -1,5 +1,6 @@
 'use strict';
-// Launching RunPod pods: one at a time, the pod env contract, GPU fallback, locks, API errors.
+// Launching RunPod pods: one at a time, the pod env contract, GPU fallback, locks, API errors. These run
+// with GPU pods (RUNPOD_POD_KIND = gpu); the pod kinds, CPU pods and the other pod settings: pods.test.js.
 const test = require('node:test');
 const assert = require('node:assert/strict');
 const { newWorld, load, podSettings, parseGqlValue } = require('./fake_gas.js');
@@ -7,7 +8,7 @@ const { newWorld, load, podSettings, parseGqlValue } = require('./fake_gas.js');
 const plain = (x) => JSON.parse(JSON.stringify(x));
 
 function withVideos(n, props = {}) {
-  const world = newWorld({ props: { SETTLE_SECONDS: '0', ...props } });
+  const world = newWorld({ props: { SETTLE_SECONDS: '0', RUNPOD_POD_KIND: 'gpu', ...props } });
   for (let i = 0; i < n; i++) world.drive.addFile({ parent: world.hot, name: `v${i}.mp4` });
   return world;
 }

@@ -51,7 +51,7 @@ test('Check now runs one poll through the lock and returns the refreshed status'
   world.drive.addFile({ parent: world.hot, name: 'new.mp4' });
   const gas = load(world);
   const html = gas.checkNow();
-  assert.match(html, /Check finished: launched hotfolder-worker-\S+ on NVIDIA GeForce RTX 4090/);
+  assert.match(html, /Check finished: launched hotfolder-worker-\S+ on cpu5c-8-16/);
   assert.match(html, /hotfolder-worker-\S+<\/td><td>RUNNING/);
   assert.equal(world.runpod.pods.length, 1);
   world.lock.holder = 999; // a trigger run is in progress
