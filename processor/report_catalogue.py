@@ -19,6 +19,7 @@ from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
 from openpyxl.utils import get_column_letter, quote_sheetname
 
 from processor import episodes as rules
+from processor import sufficiency as suf
 from processor.accuracy import view_error_table
 from processor.model import AnalysisOptions, VideoInfo
 from processor.nv361 import SOURCE, SOURCE_URL, TITLE
@@ -462,6 +463,8 @@ def method_rules(lang: str) -> list[tuple[str, str]]:
                           "Minuty za směnu = čas v položce ÷ čas, kdy byla část těla změřena × doba výkonu práce (v časovém snímku minuty operace)."),
             ("Kategorie", "Položky PP: kategorie 1 do 100 min, 2 do 160 min, 3 nad; položky N: 1 do 20 min, 2 do 30 min, 3 nad; "
                           "limity násobené koeficientem tabulky č. 8 podle doby výkonu práce. Navržená kategorie je nejvyšší kategorie položky."),
+            ("Dostatek dat", f"Kategorie se neuvádí, byl-li pracovník změřen méně než {suf.MIN_ANALYSED_S:g} s (nejméně jedna statická poloha nad {s:g} s a jedna změna polohy), "
+                             f"mají-li snímky videa mezeru delší než {suf.MAX_GAP_S:g} s (může skrýt celou polohu) nebo jsou-li od sebe dál než {suf.MAX_STEP_S:g} s (rozlišení epizod)."),
         ]
     return [
         ("Hysteresis", f"A frame keeps the zone of the frame before it until the angle is more than {h:g}° beyond the zone's border: "
@@ -475,6 +478,8 @@ def method_rules(lang: str) -> list[tuple[str, str]]:
                        "Minutes per shift = time in the row ÷ time the body part was measured × the work time (in a time study, the operation's minutes)."),
         ("Category", "PP rows: category 1 up to 100 min, 2 up to 160 min, 3 above; N rows: 1 up to 20 min, 2 up to 30 min, 3 above; "
                      "limits multiplied by the table-8 coefficient of the work time. The proposed category is the highest row category."),
+        ("Enough data", f"No category is given when the worker was measured for less than {suf.MIN_ANALYSED_S:g} s (at least one static hold over {s:g} s and one change of posture), "
+                        f"when the video's frames have a gap over {suf.MAX_GAP_S:g} s (it can hide a whole posture), or when they are more than {suf.MAX_STEP_S:g} s apart (the episode resolution)."),
     ]
 
 

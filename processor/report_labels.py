@@ -144,6 +144,8 @@ def zone_label(lang: str, key: str) -> str:
 
 def reason_text(lang: str, reason) -> str:
     params = dict(reason.params)
+    if reason.code == "withheld":  # too little or too holey data (processor.sufficiency): its own sentence
+        return params["withheld"].text(lang)
     if "zone" in params:
         params["zone"] = zone_label(lang, params["zone"])
     if "part" in params:

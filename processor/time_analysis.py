@@ -41,7 +41,7 @@ The NV 361/2007 catalogue itself is not a zone profile: see ``processor.nv361``.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 import pandas as pd
@@ -49,6 +49,7 @@ import pandas as pd
 from processor.episodes import MIN_EPISODE_S, STATIC_AFTER_S, Border, find_episodes
 from processor.episodes import frame_durations as frame_durations  # re-exported: one definition
 from processor.standards import LEVEL_RANK, BodyPart, Standard
+from processor.sufficiency import withheld
 
 VERDICTS = ("acceptable", "conditionally_acceptable", "unacceptable", "not_assessed")
 _LEVEL_TO_VERDICT = {"acceptable": "acceptable", "conditional": "conditionally_acceptable",
@@ -174,9 +175,15 @@ def analyse_times(df: pd.DataFrame, standard: Standard, shift_hours: float = 8.0
     else:
         cond_min = unacc_min = 0.0
 
+    held = withheld(t, analysed_s)
+    if held is not None:  # no verdict from a sample too small or too holey (processor.sufficiency)
+        parts = [replace(p, verdict="not_assessed") for p in parts]
     assessed = [p.verdict for p in parts if p.verdict != "not_assessed"]
     reasons: list[Reason] = []
-    if not assessed:
+    if held is not None:
+        overall = "not_assessed"
+        reasons.append(Reason("withheld", (("withheld", held),)))
+    elif not assessed:
         overall = "not_assessed"
         reasons.append(Reason("not_analysed"))
     else:

@@ -18,6 +18,7 @@ from processor.episodes import Episode, find_episodes, frame_durations
 from processor.nv361 import CatalogueRow, load_catalogue
 from processor.nv361.category import BASE_LIMITS_MIN, WorkTime, category, limits
 from processor.nv361.signals import SIGNALS, Signal
+from processor.sufficiency import Withheld, withheld
 
 SIDE_BEND_ROW_DEG = 20.0
 HEAD_FLEXION_ROW_MAX_DEG = 40.0
@@ -179,6 +180,7 @@ class Assessment:
     deciding: tuple[str, ...]  # ids of the rows that set the category (when it is above 1)
     pp_minutes: float  # the regulation's summary rule, for information
     n_minutes: float
+    withheld: Withheld | None = None  # too little or too holey data: no category (processor.sufficiency)
 
     def row(self, row_id: str) -> RowAssessment:
         return next(r for r in self.rows if r.row.id == row_id)
@@ -204,16 +206,18 @@ def row_minutes(result: CatalogueResult, work_minutes: float) -> dict[str, float
 
 
 def assess(minutes: dict[str, float | None], work: WorkTime, rows: tuple[CatalogueRow, ...] | None = None,
-           ranges: dict[str, tuple[float, float]] | None = None) -> Assessment:
+           ranges: dict[str, tuple[float, float]] | None = None, withheld: Withheld | None = None) -> Assessment:
     """Category per row and for the whole (a video, or a position's averaged minutes); ``ranges``: the
-    minutes within the measurement uncertainty (``minutes_ranges``), for the borderline marks."""
+    minutes within the measurement uncertainty (``minutes_ranges``), for the borderline marks;
+    ``withheld``: the data cannot carry a verdict, so the minutes are shown and no category is given."""
     rows = rows or load_catalogue()
     out = []
     for r in rows:
         m = minutes.get(r.id)
         lim = limits(r.row_class, work.coefficient)
-        rng = (ranges or {}).get(r.id) if m is not None else None
-        out.append(RowAssessment(r, m, category(m, r.row_class, work.coefficient) if m is not None else None, lim, rng))
+        rng = (ranges or {}).get(r.id) if m is not None and withheld is None else None
+        cat = category(m, r.row_class, work.coefficient) if m is not None and withheld is None else None
+        out.append(RowAssessment(r, m, cat, lim, rng))
     cats = [a.category for a in out if a.category is not None]
     top = max(cats) if cats else None
     deciding = tuple(a.row.id for a in out if top is not None and top > 1 and a.category == top)
@@ -221,6 +225,7 @@ def assess(minutes: dict[str, float | None], work: WorkTime, rows: tuple[Catalog
         work=work, rows=tuple(out), category=top, deciding=deciding,
         pp_minutes=sum(a.minutes or 0.0 for a in out if a.row.row_class == "PP"),
         n_minutes=sum(a.minutes or 0.0 for a in out if a.row.row_class == "N"),
+        withheld=withheld,
     )
 
 
@@ -271,6 +276,8 @@ WORK_NAMES = {"en": {"static": "static", "dynamic": "dynamic"}, "cs": {"static":
 def sentence(a: Assessment, lang: str) -> str:
     """The overall assessment in one sentence, naming the rows that set the category."""
     cs = lang == "cs"
+    if a.withheld is not None:
+        return a.withheld.text(lang)
     if a.category is None:
         return ("Žádnou položku katalogu nebylo možné z videa posoudit." if cs
                 else "No catalogue row could be assessed from the video.")
@@ -326,4 +333,6 @@ def evaluate_and_assess(df: pd.DataFrame, work: WorkTime, supported: frozenset[s
     rows = load_catalogue()
     result = evaluate_catalogue(df, supported, duration_s, rows)
     ranges = minutes_ranges(df, work.minutes, supported, duration_s, rows)
-    return result, assess(row_minutes(result, work.minutes), work, rows, ranges)
+    times = df["time_s"].to_numpy(dtype=float) if len(df) else np.zeros(0)
+    held = withheld(times, result.analysed_s)
+    return result, assess(row_minutes(result, work.minutes), work, rows, ranges, withheld=held)

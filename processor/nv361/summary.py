@@ -64,6 +64,8 @@ def catalogue_summary(video: str, result: CatalogueResult, assessment: Assessmen
             sentence_cs=sentence(assessment, "cs"), sentence_en=sentence(assessment, "en"),
             pp_minutes=_num(assessment.pp_minutes, 2), n_minutes=_num(assessment.n_minutes, 2),
             category_range=list(assessment.category_range) if assessment.category_range else None,
+            # why there is no category although rows were measured (processor.sufficiency), else None
+            withheld=assessment.withheld.kind if assessment.withheld else None,
         )
     return out
 
