@@ -149,6 +149,16 @@ class AnalysisSettings(Section):
     blur_faces: bool = True  # keyframes and the preview video blur faces (employees' personal data)
 
 
+class ProtocolSettings(Section):
+    """The report's metadata block where no time study names a video (a time study's fields win)."""
+
+    company: str = ""
+    ico: str = ""  # the company's IČO
+    workplace: str = ""
+    position: str = ""
+    measured_by: str = ""  # who measured: the lab or the person
+
+
 class MailSettings(Section):
     host: str = ""  # empty: notifications go to the log only
     port: int = 587
@@ -195,6 +205,7 @@ class Settings(BaseSettings):
     runpod: RunpodSettings = RunpodSettings()
     worker: WorkerSettings = WorkerSettings()
     analysis: AnalysisSettings = AnalysisSettings()
+    protocol: ProtocolSettings = ProtocolSettings()
     mail: MailSettings = MailSettings()
     web: WebSettings = WebSettings()
     watcher: WatcherSettings = WatcherSettings()

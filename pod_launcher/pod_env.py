@@ -87,7 +87,7 @@ WORKER_ID_VAR = "HOTFOLDER_WORKER_ID"
 TOKEN_FILE_NAME = "drive-token.json"
 _SECRET_REF = re.compile(r"\{\{\s*RUNPOD_SECRET_[^}]*\}\}")
 
-# What a pod needs: drive (access and queue rules), analysis, worker, and from launcher its lifetime
+# What a pod needs: drive (access and queue rules), analysis, the report's protocol fields, worker, and from launcher its lifetime
 # and name prefix. Machine-local paths stay home; mail, web, watcher and the RunPod account never go.
 _DRIVE_LOCAL = ("token_file", "client_secrets_file", "service_account_file")
 _WORKER_LOCAL = ("scratch_dir",)
@@ -119,6 +119,8 @@ def build_worker_env(settings: Settings, drive_token_json: str | None) -> dict[s
             put("drive", key, value)
     for key, value in settings.analysis:
         put("analysis", key, value)
+    for key, value in settings.protocol:
+        put("protocol", key, value)
     for key, value in settings.worker:
         if key not in _WORKER_LOCAL:
             put("worker", key, value)

@@ -121,6 +121,27 @@ class OutputPaths:
         return cls(out_dir / "report.xlsx", out_dir / "angles.csv", out_dir / "preview.mp4", out_dir / "summary.json")
 
 
+@dataclass(frozen=True)
+class ProtocolFields:
+    """The protocol's metadata block (company, IČO, position, workplace, worker initials, date, who
+    measured): from the time study that names the video when there is one, then the ``[protocol]``
+    settings for what it leaves empty, else empty labelled fields for the lab to fill in. The camera
+    position comes from the video itself (the report adds it)."""
+
+    company: str = ""
+    ico: str = ""
+    position: str = ""
+    workplace: str = ""
+    workers: str = ""
+    date: str = ""
+    measured_by: str = ""
+    time_study: str = ""  # the file the fields came from; empty: none
+
+    def filled_from(self, defaults: "ProtocolFields") -> "ProtocolFields":
+        """These fields, each empty one taken from ``defaults``."""
+        return ProtocolFields(**{k: v or getattr(defaults, k) for k, v in self.__dict__.items()})
+
+
 DEFAULT_WORK_MINUTES = 480.0  # the reference work time of NV 361/2007 (table 8 coefficient 1.000)
 
 
@@ -138,6 +159,8 @@ class AnalysisOptions:
     # stated in the report), and body parts marked as supported ("trunk", "head", "arm").
     work_minutes: float | None = None
     supported: frozenset[str] = frozenset()
+    # The report's metadata block; None: from a time study beside the video (``hotfolder analyze``).
+    protocol: ProtocolFields | None = None
     blur_faces: bool = True  # keyframes and the preview blur faces (personal data); False: leave them
 
 

@@ -187,7 +187,7 @@ def _report_catalogue(video, info, options, angles, person_found, source, meta, 
     data = CatalogueReportData(
         video=video, info=info, analysed_at=analysed_at, options=options, result=result,
         assessment=assessment, angles=angles, person_found=person_found, angle_source=source, meta=meta,
-        notes=tuple(notes), measured_share=measured_share,
+        notes=tuple(notes), measured_share=measured_share, protocol=options.protocol,
         keyframes=keyframes_for(video, pose, angles, result, assessment, options),  # worst moments, faces blurred
     )
     write_catalogue_excel(data, xlsx)

@@ -223,7 +223,9 @@ def _summary_rows(ws, data: CatalogueReportData, lang: str, catalogue_title: str
     cat_col = get_column_letter(_COLS.index("category") + 1)
     first, last = min(rows_at.values()), max(rows_at.values())
     ws.cell(row=row, column=1, value=label(lang, "category")).font = Font(bold=True, size=12)
-    cell = ws.cell(row=row, column=2, value=f"=MAX({cat_ref}!{cat_col}{first}:{cat_col}{last})")
+    # Too little or too holey data: no category at all, not a formula that could compute one.
+    formula = f"=MAX({cat_ref}!{cat_col}{first}:{cat_col}{last})"
+    cell = ws.cell(row=row, column=2, value=label(lang, "no_category") if a.withheld else formula)
     cell.font = Font(bold=True, size=12)
     cell.alignment = Alignment(horizontal="left")
     if a.category:
@@ -231,7 +233,8 @@ def _summary_rows(ws, data: CatalogueReportData, lang: str, catalogue_title: str
     row += 1
     ws.cell(row=row, column=1, value=label(lang, "assessment")).font = BOLD
     ws.cell(row=row, column=1).alignment = WRAP
-    _long_text(ws, row, f"{sentence(a, lang)} {label(lang, 'assessment_for', minutes=a.work.minutes)}")
+    for_work = "" if a.withheld else f" {label(lang, 'assessment_for', minutes=a.work.minutes)}"
+    _long_text(ws, row, f"{sentence(a, lang)}{for_work}")
     row += 1
     k = a.work.coefficient
     ws.cell(row=row, column=1, value=label(lang, "summary_rule")).font = BOLD
@@ -342,8 +345,9 @@ def _catalogue(ws, data: CatalogueReportData, lang: str, work_ref: str, coef_ref
         lo, hi = BASE_LIMITS_MIN[r.row.row_class]
         if assessed:
             values["minutes"] = f"={col['seconds']}{i}/{col['measured_s']}{i}*{work_ref}"
-            values["category"] = (f"=IF({col['minutes']}{i}<={col['limit1']}{i}+1E-9,1,"
-                                  f"IF({col['minutes']}{i}<={col['limit2']}{i}+1E-9,2,3))")
+            if data.assessment.withheld is None:  # too little data: minutes for information, no category
+                values["category"] = (f"=IF({col['minutes']}{i}<={col['limit1']}{i}+1E-9,1,"
+                                      f"IF({col['minutes']}{i}<={col['limit2']}{i}+1E-9,2,3))")
         values["limit1"] = f"={lo:g}*{coef_ref}"
         values["limit2"] = f"={hi:g}*{coef_ref}"
         ra = by_id[r.row.id]

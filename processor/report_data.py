@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from processor.model import AnalysisOptions, VideoInfo
+from processor.model import AnalysisOptions, ProtocolFields, VideoInfo
 from processor.standards import Standard
 from processor.time_analysis import TimeAnalysis
 
@@ -26,22 +26,6 @@ class ReportData:
     angle_source: str = "mediapipe"  # or "smplx"
     meta: dict = field(default_factory=dict)  # e.g. fit residuals, estimated camera pitch
     notes: tuple[str, ...] = ()  # extra lines for the Summary (already in the report's language)
-
-
-@dataclass(frozen=True)
-class ProtocolFields:
-    """The protocol's metadata block (company, IČO, position, workplace, worker initials, date, who
-    measured): from the time study that names the video when there is one, else empty labelled fields
-    for the lab to fill in. The camera position comes from the video itself (the report adds it)."""
-
-    company: str = ""
-    ico: str = ""
-    position: str = ""
-    workplace: str = ""
-    workers: str = ""
-    date: str = ""
-    measured_by: str = ""
-    time_study: str = ""  # the file the fields came from; empty: none
 
 
 def protocol_fields(video: Path) -> ProtocolFields:
@@ -62,7 +46,12 @@ def protocol_fields(video: Path) -> ProtocolFields:
         workers = [w for _, w, v in study.videos() if resolve_video(v, {Path(video).name}) is not None]
         if not workers:
             continue
-        return ProtocolFields(company=study.company, ico=study.ico, position=study.position,
-                              workplace=study.workplace, workers=", ".join(dict.fromkeys(workers)), date=study.date,
-                              measured_by=study.measured_by, time_study=study.source_name or path.name)
+        return study_fields(study, workers, study.source_name or path.name)
     return ProtocolFields()
+
+
+def study_fields(study, workers: list[str], name: str) -> ProtocolFields:
+    """The metadata block from a parsed time study (``processor.nv361.timestudy.TimeStudy``)."""
+    return ProtocolFields(company=study.company, ico=study.ico, position=study.position, workplace=study.workplace,
+                          workers=", ".join(dict.fromkeys(workers)), date=study.date, measured_by=study.measured_by,
+                          time_study=name)

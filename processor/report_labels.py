@@ -155,6 +155,7 @@ def reason_text(lang: str, reason) -> str:
 
 # The NV 361 catalogue report (processor.report_catalogue) and the position workbook.
 LABELS["en"].update({
+    "no_category": "none (too little data, see below)",
     "sheet_catalogue": "Catalogue NV 361", "sheet_episodes": "Episodes",
     "title_catalogue": "Working postures — NV 361/2007 Sb., Annex 5 part C",
     "analysed_s": "Analysed time (s)", "measured_share_part": "Share of the video measured: {part}",
@@ -203,6 +204,7 @@ LABELS["en"].update({
                         "typical error down and up; a row whose range crosses a category limit is marked borderline.",
 })
 LABELS["cs"].update({
+    "no_category": "žádná (málo dat, viz níže)",
     "sheet_catalogue": "Katalog NV 361", "sheet_episodes": "Epizody",
     "title_catalogue": "Pracovní polohy — NV č. 361/2007 Sb., příloha č. 5 část C",
     "analysed_s": "Vyhodnocený čas (s)", "measured_share_part": "Podíl videa se změřenou částí těla: {part}",

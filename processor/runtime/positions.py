@@ -63,6 +63,7 @@ from drive.storage import FileGone, Storage, StorageError
 
 if TYPE_CHECKING:
     from config.settings import Settings
+    from processor.model import ProtocolFields
     from processor.nv361.timestudy import TimeStudy
 
 log = logging.getLogger(__name__)
@@ -137,6 +138,17 @@ class TimeStudyCache:
     def _ok(self, fid: str) -> "TimeStudy | None":
         entry = self._parsed.get(fid)
         return None if entry is None or isinstance(entry[1], Exception) else entry[1]
+
+    def protocol_for(self, video_name: str) -> "ProtocolFields | None":
+        """The report's metadata block from the first study that names ``video_name``; None if none does."""
+        from processor.nv361.timestudy import resolve_video
+        from processor.report_data import study_fields
+
+        for study in self.studies():
+            workers = [w for _op, w, name in study.videos() if resolve_video(name, [video_name]) is not None]
+            if workers:
+                return study_fields(study, workers, study.source_name)
+        return None
 
     def supported_for(self, video_name: str) -> frozenset[str] | None:
         """The support marks of the operation a study names ``video_name`` for; None if no study names it."""

@@ -38,7 +38,7 @@ from typing import TYPE_CHECKING, Callable, MutableMapping
 from config.settings import Settings
 from drive.model import OutputNames, ReportRef, fit_name, utcnow, verdict_properties
 from pod_launcher.pod_env import worker_identity
-from processor.model import AnalysisOptions, AnalysisResult, VideoError
+from processor.model import AnalysisOptions, AnalysisResult, ProtocolFields, VideoError
 from processor.runtime.heartbeat import ANALYSIS_START, UPLOAD_AT, Cancelled, Heartbeat, kill_child_processes
 
 if TYPE_CHECKING:
@@ -389,7 +389,11 @@ class _Worker:
         """The settings' analysis options; for a video a time study names, its operation's support marks."""
         a = self.settings.analysis
         supported = frozenset(a.supported)
+        protocol = ProtocolFields(**self.settings.protocol.model_dump())
         if video_name is not None and self._studies is not None:
+            found = self._studies.protocol_for(video_name)
+            if found is not None:
+                protocol = found.filled_from(protocol)
             marks = self._studies.supported_for(video_name)
             if marks is not None:
                 if marks != supported:
@@ -399,7 +403,7 @@ class _Worker:
             standard=a.standard, quality=a.quality, lang=a.lang, preview=a.preview, shift_hours=a.shift_hours,
             body_model=self.body_model, camera_pitch_deg=a.camera_pitch_deg, processes=a.processes,
             work_minutes=a.work_minutes if "work_minutes" in a.model_fields_set else None,
-            supported=supported, blur_faces=a.blur_faces,
+            supported=supported, blur_faces=a.blur_faces, protocol=protocol,
         )  # fmt: skip
 
     def _read_time_studies(self, storage: "Storage") -> None:

@@ -85,8 +85,12 @@ def test_a_one_frame_video_gets_a_report_that_says_how_little_was_analysed(tmp_p
     assert "Traceback" not in proc.stderr
     assert proc.returncode == 0, proc.stderr
     wb = load_workbook(tmp_path / "still - ergonomics.xlsx")
-    summary = wb["Summary"]
-    assert summary["B5"].value <= 0.2  # duration (s) of the one frame
+    summary = {r[0].value: r[1].value for r in wb["Summary"].iter_rows(max_col=2) if r[0].value}
+    assert summary["Duration (s)"] <= 0.2  # the one frame
+    assert summary["Proposed category"].startswith("none (too little data")  # not a formula computing one
+    assert summary["Overall assessment"].startswith("No category: the worker was measured for only")
+    assert not any(isinstance(c.value, str) and c.value.startswith("=IF(")
+                   for c in wb["Catalogue NV 361"]["O"])  # no row category either
     assert wb["Per-frame angles"].max_row == 2
 
 
