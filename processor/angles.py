@@ -64,6 +64,9 @@ Angles:
 
 Left and right are the subject's anatomical sides: MediaPipe's ``left_*`` landmarks are the subject's
 left (checked against rendered people whose left arm alone is raised; the original tool swapped them).
+Frames where MediaPipe took a person seen from behind for one seen from in front (or the reverse),
+which exchanges left and right, are turned back first (``processor.facing``: the facing direction
+cannot turn faster than a person turns).
 
 The vertical. MediaPipe's world landmarks are in camera-aligned axes (x right, y down, z away from the
 camera), so a camera pitched down makes an upright person look tilted. ``U`` is chosen as:
@@ -90,6 +93,7 @@ import numpy as np
 import pandas as pd
 
 from processor.model import ANGLE_COLUMNS, LANDMARKS, PoseSequence
+from processor.facing import resolve_mirror_readings
 from processor.trunk_depth import correct_trunk_depth
 
 L = LANDMARKS
@@ -197,6 +201,12 @@ def compute_angles(pose: PoseSequence, camera_pitch_deg: float | None = None, tr
     """
     w = np.asarray(pose.world, dtype=np.float64)
     vis = np.asarray(pose.visibility, dtype=np.float64)
+    finfo: dict = {"frames_mirrored": 0}
+    if pose.source == "mediapipe":
+        # frames MediaPipe read as the mirror image (from behind taken for in front: left and right
+        # exchanged) are turned back where the facing direction would otherwise turn faster than a
+        # person can (processor.facing)
+        w, vis, finfo = resolve_mirror_readings(w, vis, pose.time_s)
     if camera_pitch_deg is not None:
         up = vertical_from_pitch(camera_pitch_deg)
         vinfo = {"method": "camera pitch given", "camera_pitch_deg": float(camera_pitch_deg)}
@@ -291,6 +301,7 @@ def compute_angles(pose: PoseSequence, camera_pitch_deg: float | None = None, tr
     df = pd.DataFrame({c: cols[c] for c in ANGLE_COLUMNS})
     df.attrs["vertical"] = {**vinfo, "up": [round(float(x), 4) for x in up]}
     df.attrs["trunk_depth"] = dinfo
+    df.attrs["facing"] = finfo
     df.attrs["source"] = pose.source
     return df
 

@@ -76,7 +76,8 @@ Measured (balanced preset): on the passer-by clip every analysed frame is the su
 171; 12.5–13.5 s left empty, while the passer-by hides the subject; 13.6–15.2 s found again in a
 crop), the same with 4 segments; 14 of 15 single-person clips give bit-identical landmarks with and
 without this module. On the bench clip, where the hidden legs make MediaPipe's skeleton change size
-by 20 % between frames, 2 of 171 frames are left out. On the Sports2D demo (a real video) the woman walking
+by 20 % between frames, all 171 frames are the subject's (before ``_link_fit`` compared neighbouring
+frames directly, 2 were left out and reported as someone else's). On the Sports2D demo (a real video) the woman walking
 past is no longer analysed as the man on the box; the man himself, lost during a backflip and back
 1.2 s later lit differently, is not recognised and left out (0.7 s).
 
@@ -449,6 +450,20 @@ def _mean_look(looks: np.ndarray) -> np.ndarray:
         return np.nanmean(looks, axis=0) if len(looks) else np.full((N_REGIONS, BINS), np.nan)
 
 
+def _link_fit(det: Detections, a: int, b: int, look_a: np.ndarray, look_b: np.ndarray, focal: float) -> tuple[float, float] | None:
+    """``identity_fit`` of detection ``b`` as the person of detection ``a`` (b later), with the two sides'
+    appearance models; where they are at most ``POSE_CHANGE_S`` apart, also with the two detections' own
+    looks. A person's look drifts with the pose over ``MODEL_S``: behind a bench that hides the legs,
+    a bend changed the subject's apparent size by 21 % in 0.1 s, MediaPipe's tracker opened a new track
+    for 0.2 s, and its looks agreed 0.67–0.76 with the neighbouring frames but not with the 5 s models,
+    so the subject's own frames were reported as someone else's. Neighbouring frames compared
+    directly need no model; a passer-by's frames agree 0.04–0.24 with the subject's."""
+    fit = identity_fit(det.obs(a), look_a, det.obs(b, look_b), focal)
+    if fit is None and det.t[b] - det.t[a] <= POSE_CHANGE_S + 1e-9:
+        fit = identity_fit(det.obs(a), det.look[a], det.obs(b), focal)
+    return fit
+
+
 def link_tracks(det: Detections, width: int, height: int) -> dict[int, int]:
     """Track id -> person id: tracks never in the same frame that pass the identity test where one
     ends and the other starts (``identity_fit``, with appearance models over ``MODEL_S``) are one person."""
@@ -475,11 +490,11 @@ def link_tracks(det: Detections, width: int, height: int) -> dict[int, int]:
             if len(before):  # the person's last detection before the track, against its start
                 ref = before[-1]
                 near = before[det.t[before] >= det.t[ref] - MODEL_S]
-                fits.append(identity_fit(det.obs(ref), model(near), det.obs(rows[0], model(head)), focal))
+                fits.append(_link_fit(det, ref, rows[0], model(near), model(head), focal))
             if len(after):  # the track's end, against the person's next detection
                 ref = after[0]
                 near = after[det.t[after] <= det.t[ref] + MODEL_S]
-                fits.append(identity_fit(det.obs(rows[-1]), model(tail), det.obs(ref, model(near)), focal))
+                fits.append(_link_fit(det, rows[-1], ref, model(tail), model(near), focal))
             if not fits or any(f is None for f in fits):
                 continue
             key = (-min(f[0] for f in fits), max(f[1] for f in fits))
