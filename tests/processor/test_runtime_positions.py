@@ -133,6 +133,12 @@ def test_a_time_study_gives_one_position_workbook_and_is_replaced_when_corrected
     assert len(wb.sheetnames) == 4
     # support marks: the study's operation replaces analysis.supported for the videos it names
     assert summary(settings, "a")["supported"] == ["arm"]
+    # the report's metadata block: the study's fields, the [protocol] settings only where it is silent
+    from processor.nv361.timestudy import parse_time_study
+
+    study = parse_time_study(folder_path(settings, "inbox") / STUDY)
+    protocol = load_workbook(folder_path(settings, "Reports") / "a - ergonomics.xlsx").active["B3"].value
+    assert protocol == f"{study.company}|PK|{study.measured_by}|{STUDY}" and study.company
     assert summary(settings, "b")["supported"] == []
     assert summary(settings, "c")["supported"] == ["head"]
 
@@ -361,3 +367,11 @@ def test_position_on_drive_is_written_once_and_replaced(drive_emulator, tmp_path
     assert sorted(again) == sorted(reports) and again[BOOK]["id"] == reports[BOOK]["id"]
     assert average(json.loads(emu.content(again[TWIN]["id"]))) == pytest.approx(QUICK_SHARE * 390)
     assert emu.properties(study)[MD5_KEY] == emu.file(study)["md5Checksum"]
+
+
+def test_a_video_no_study_names_gets_the_protocol_settings(tmp_path):
+    settings = make_settings(tmp_path, protocol={"company": "Strojírny Příklad s.r.o.", "measured_by": "Lab A"})
+    add_video(settings, "lone.mp4")
+    assert work(settings) == EXIT_OK
+    protocol = load_workbook(folder_path(settings, "Reports") / "lone - ergonomics.xlsx").active["B3"].value
+    assert protocol == "Strojírny Příklad s.r.o.||Lab A|"

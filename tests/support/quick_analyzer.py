@@ -41,6 +41,8 @@ def quick_analyze(path: Path, out_dir: Path, options: AnalysisOptions, progress=
     wb = Workbook()
     wb.active.append(["source_md5", digest])
     wb.active.append(["standard", options.standard])
+    p = options.protocol
+    wb.active.append(["protocol", f"{p.company}|{p.workers}|{p.measured_by}|{p.time_study}" if p else ""])
     wb.save(xlsx)
     csv = out_dir / "angles.csv"
     csv.write_text(f"time_s,trunk_flexion_deg\n0.0,10.0\n# {digest}\n")
