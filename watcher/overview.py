@@ -5,12 +5,10 @@ from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
 from datetime import datetime
-from pathlib import Path
+from typing import Callable
 
 from config.settings import Settings
 from drive.model import State, VideoFile, VideoState, format_time, read_verdicts
-
-DRIVE_FILE_URL = "https://drive.google.com/file/d/{id}/view"
 
 
 @dataclass(frozen=True)
@@ -85,30 +83,12 @@ class Overview:
 EMPTY = Overview(at=None, videos=[], workers=[])
 
 
-def report_link(settings: Settings, report_id: str | None) -> str | None:
-    """Where a person opens a report: its Drive URL, or its local path (local backend)."""
-    if not report_id:
-        return None
-    if settings.storage.backend == "drive":
-        return DRIVE_FILE_URL.format(id=report_id)
-    return str(local_report_path(settings, report_id))
-
-
-def local_report_path(settings: Settings, report_id: str) -> Path:
-    """The local backend's report id is the file's name in the Reports folder (or a path under root)."""
-    reports = (settings.local.root / settings.drive.reports_folder).resolve()
-    candidate = Path(report_id)
-    if candidate.is_absolute():
-        return candidate
-    if (reports / candidate).exists() or len(candidate.parts) == 1:
-        return reports / candidate
-    return (settings.local.root / candidate).resolve()
-
-
 verdicts = read_verdicts  # the worker's verdict properties as lines (drive.model, one home)
 
 
-def video_row(settings: Settings, video: VideoFile, state: VideoState, settled: bool, now: datetime) -> VideoRow:
+def video_row(settings: Settings, video: VideoFile, state: VideoState, settled: bool, now: datetime,
+              link_of: Callable[[str], str | None] = lambda _id: None) -> VideoRow:
+    """One row of the page; ``link_of``: the storage's ``output_link`` (where a person opens the report)."""
     if state.state == State.DONE:
         status = "done"
     elif state.state == State.FAILED:
@@ -127,6 +107,6 @@ def video_row(settings: Settings, video: VideoFile, state: VideoState, settled: 
         error=state.error if status in ("failed", "pending") else None,
         link=video.link,
         report_id=state.report_id,
-        report_link=report_link(settings, state.report_id) if status == "done" else None,
+        report_link=link_of(state.report_id) if status == "done" and state.report_id else None,
         verdicts=verdicts(video.properties) if status == "done" else [],
     )

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import logging
 import threading
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Callable, Protocol
 
@@ -321,11 +321,10 @@ def _list_outcomes(ctx: PollContext, since: datetime) -> list[VideoFile]:
 
 
 def report_link(ctx: PollContext, report_id: str | None) -> str | None:
-    """Where a person opens a report: the storage says (Storage.output_link), else derived here."""
+    """Where a person opens a report: the storage says (Storage.output_link)."""
     if not report_id:
         return None
-    link = getattr(ctx.storage, "output_link", None)
-    return link(report_id) if link is not None else ov.report_link(ctx.settings, report_id)
+    return ctx.storage.output_link(report_id)
 
 
 def _notice_outcomes(ctx: PollContext, result: PollResult, now: datetime) -> None:
@@ -435,14 +434,14 @@ def _events(ctx: PollContext, limit: int = 30) -> list[ov.EventRow]:
 
 def _overview(ctx: PollContext, result: PollResult, settled_ids: set[str], now: datetime) -> ov.Overview:
     s = ctx.settings
-    rows = [ov.video_row(s, v, st, v.id in settled_ids, now) for v, st in result.inbox]
+    link_of = ctx.storage.output_link
+    rows = [ov.video_row(s, v, st, v.id in settled_ids, now, link_of) for v, st in result.inbox]
     shown = {r.id for r in rows}
     # Newest outcomes first (ctx.done/failed hold the recent ones only; the Done folder can be long).
     for v, st in sorted(ctx.failed + ctx.done, key=lambda p: p[0].modified_time or now, reverse=True)[:RECENT_SHOWN]:
         if v.id not in shown:
-            rows.append(ov.video_row(s, v, st, True, now))
+            rows.append(ov.video_row(s, v, st, True, now, link_of))
             shown.add(v.id)
-    rows = [replace(r, report_link=report_link(ctx, r.report_id)) if r.report_link else r for r in rows]
     workers = [_worker_row(w, now) for w in result.alive]
     return ov.Overview(now, rows, workers, _events(ctx), result.error, s.storage.backend, s.launcher.backend,
                        ctx.history.total_cost())

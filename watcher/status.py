@@ -37,7 +37,8 @@ def collect(settings: Settings, storage=None, launcher=None, now: datetime | Non
             continue
         videos.sort(key=lambda v: v.modified_time or now, reverse=folder != Folder.INBOX)
         # Without the watcher's settle observations a pending video is simply "pending".
-        rows += [ov.video_row(settings, v, VideoState.from_properties(v.properties), True, now) for v in videos]
+        rows += [ov.video_row(settings, v, VideoState.from_properties(v.properties), True, now, storage.output_link)
+                 for v in videos]
     workers: list[ov.WorkerRow] = []
     try:
         for w in launcher.list_workers():

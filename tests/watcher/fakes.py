@@ -66,6 +66,9 @@ class MemoryStorage:
             raise StorageError("HTTP 503 from the API")
         return list(self.folders[Folder.DONE].values()) + list(self.folders[Folder.FAILED].values())
 
+    def output_link(self, ref_id: str) -> str | None:
+        return f"memory://{ref_id}" if ref_id else None
+
     def move_video(self, file_id: str, folder: Folder) -> None:
         self.calls["move_video"] += 1
         self.set_state(file_id, VideoState.from_properties(self.find(file_id).properties), folder)
