@@ -76,7 +76,7 @@ var CONFIG_KEYS = {
   DAILY_BUDGET_SECONDS: ['4800', 'number'],
 };
 // Extra worker settings passed through to the pod env unchanged (never secrets).
-var PASSTHROUGH_RE = /^HOTFOLDER_((ANALYSIS|WORKER)__[A-Z0-9_]+|DRIVE__(CHUNK_SIZE|API_ROOT|TOKEN_URI))$/;
+var PASSTHROUGH_RE = /^HOTFOLDER_((ANALYSIS|WORKER|PROTOCOL)__[A-Z0-9_]+|DRIVE__(CHUNK_SIZE|API_ROOT|TOKEN_URI))$/;
 
 // ---------------------------------------------------------------------------------------------------
 // Public entry points
