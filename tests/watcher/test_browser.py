@@ -65,6 +65,25 @@ def watcher(tmp_path):
         launcher.terminate(w.id)
 
 
+# Every word in the page's table cells and buttons, and whether it is drawn on more than one line box.
+SPLIT_WORDS = """() => {
+  const out = [];
+  for (const el of document.querySelectorAll('td, th, button')) {
+    const walker = document.createTreeWalker(el, NodeFilter.SHOW_TEXT);
+    for (let node = walker.nextNode(); node; node = walker.nextNode()) {
+      const re = /\\S+/g; let m;
+      while ((m = re.exec(node.textContent))) {
+        const range = document.createRange();
+        range.setStart(node, m.index); range.setEnd(node, m.index + m[0].length);
+        const tops = new Set(Array.from(range.getClientRects()).map(r => Math.round(r.top)));
+        if (tops.size > 1) out.push(m[0]);
+      }
+    }
+  }
+  return out;
+}"""
+
+
 def test_status_page_login_check_now_done_and_report(browser, watcher, tmp_path):
     url = watcher.web_server.url
     ARTIFACTS.mkdir(exist_ok=True)
@@ -113,7 +132,9 @@ def test_status_page_login_check_now_done_and_report(browser, watcher, tmp_path)
     assert saved.read_bytes()[:2] == b"PK", "the report link serves the Excel file"
     assert dl.value.suggested_filename.endswith(".xlsx")
 
-    # Desktop-sized screenshot too.
-    page.set_viewport_size({"width": 1200, "height": 900})
+    # Desktop-sized too: in a 1280-px window no word of a table cell or a button breaks across lines.
+    page.set_viewport_size({"width": 1280, "height": 900})
+    split = page.evaluate(SPLIT_WORDS)
+    assert split == [], f"words broken across lines at 1280 px: {split}"
     page.screenshot(path=str(ARTIFACTS / "watcher-status-desktop.png"), full_page=True)
     ctx.close()
