@@ -5,7 +5,8 @@ Axes (all unit vectors, per frame):
 - ``R`` the subject's right: the horizontal component of left hip -> right hip;
 - ``F = U × R`` forward, horizontal, the way the pelvis faces;
 - ``T`` the trunk line, mid-hip -> mid-shoulder; for MediaPipe landmarks its depth is first bounded by the
-  person's trunk length and the trunk's extension range (``processor.trunk_depth``).
+  person's trunk length and the trunk's extension range, and seen from behind fused with the picture's
+  foreshortening against the person's upright proportion (``processor.trunk_depth``).
 
 Angles:
 - ``trunk_flexion_deg = atan2(T·F, T·U)``: + forward, − backward (extension); keeps counting past 90°.

@@ -8,7 +8,8 @@ along the camera axis and T_z carries it. On rendered people seen from behind (a
 MediaPipe's T_z had the wrong sign at 48° flexion (the trunk read as leaning back 60°) and shrank to a
 tenth of the truth at 22°; seen from in front it shrank to half at 73°.
 
-Two physical bounds correct it; neither is fitted to the test clips.
+Two physical bounds and, seen from behind, the picture's foreshortening correct it; nothing is fitted
+to the test clips.
 
 1. Length (foreshortening). A segment of 3D length ``ℓ`` whose picture is ``|t|`` long has
    ``|T_z| = sqrt(ℓ² − |t|²)`` (weak perspective, the scale of ``processor.anchoring``). The person's
@@ -43,6 +44,37 @@ Two physical bounds correct it; neither is fitted to the test clips.
    MediaPipe's depth. Extension within the range keeps MediaPipe's sign (from behind, a small forward
    lean can still read as a small backward one).
 
+3. Foreshortening from behind (``foreshortening_from_behind``). Seen from behind, within
+   ``BEHIND_MAX_DEG`` of straight behind, the hip line lies in the picture plane, so its length in the
+   picture is the pelvis's width whatever the trunk does, and the ratio ρ = |t| / |hip line in the
+   picture| needs no scale (no metres, no focal length). A trunk at angle φ out of the picture plane
+   shows ρ = ρ_full·cos φ. The person's own ρ_full comes from their upright frames in the same video
+   (MediaPipe's flexion within ``REFERENCE_MAX_DEG``: the median ratio there), which lie as far out of the
+   picture plane as the vertical U does, ``ρ_full = ρ_upright / sqrt(1 − U_z²)`` (the camera's pitch);
+   the ratio's noise σ_r is its robust spread over those frames (at least ``MIN_RATIO_NOISE``). Per frame,
+   φ minimises ``((φ − φ_MP)/σ_MP)² + ((cos φ − ρ/ρ_full)/σ_r)²``: MediaPipe's angle with
+   ``SIGMA_MEDIAPIPE_RAD`` (its depth error, 10-30 % of the trunk length, ≈ 0.2 rad out of the plane)
+   and the picture's, whose angular precision σ_r / sin φ is poor near the picture plane (there
+   MediaPipe decides) and good far from it; each term capped at ``OUTLIER_SIGMAS``² (robust loss), the
+   extension limit of 2. kept. Both signs of φ give the same picture: MediaPipe's sign stands unless its
+   angle lies within its own noise while the picture shows the trunk clearly out of the plane and
+   MediaPipe's sign makes the trunk lean back where the other makes it lean forward; then forward.
+   Why only from behind: MediaPipe's depth there carried almost nothing at moderate flexion (the
+   22° above, and 16-33° read as 4-23° on the rear work cycle), while in front its mid-range depth was
+   within 1-3° (bodyA_front, 12-55°) and the picture ratio is disturbed by perspective: the shoulders
+   coming toward the camera look larger by D/(D − Δ) (≈ 7 % at 30° for a 0.5 m trunk 3.4 m away)
+   against hips that do not, so the trunk reads less foreshortened, and the hip keypoints drifted inward
+   by up to 7 % while bending. Fused the same way in front too (hip width, shoulder width, which cancels
+   the perspective but moves with the arms, or both; with or without a per-video perspective estimated
+   from the shoulder width), trunk MAE bodyA_front 6.9 -> 6.8-9.3°, bodyB_front 6.2 -> 5.7-10.3°,
+   bodyA_front_cycle 7.1 -> 6.6-7.6°, bodyA_turning 3.5 -> 3.8-4.2°: no variant helped every frontal
+   clip. From behind only: bodyB_rear 8.7 -> 6.8°, bodyA_rear_cycle 9.1 -> 8.0°, bodyA_turning 3.5 -> 3.7°
+   (its frames behind), nothing else changes. What remains from behind is the deep bend: at 60-70° MediaPipe's 2D shoulder
+   keypoints fall onto the hips (the picture trunk 0-10 px of ~95), which reads as ~90°; no depth
+   rule can undo a wrong picture. In front, what remains is MediaPipe's depth near upright (a raised
+   arm, a bowed head or a side bend moved the trunk 8-14° in depth) and the camera's pitch, which a
+   frontal picture does not show (the standing legs' depth gave 8.6° for the true 5°).
+
 The correction moves the shoulders and everything above them (head, arms: landmarks 0-22) by the same
 depth shift, so neck and arm angles keep MediaPipe's relation to the shoulders and every angle that uses
 T (trunk flexion, side bend, neck flexion, arm against the trunk) sees the corrected line.
@@ -62,6 +94,10 @@ REFERENCE_MIN_FRAMES = 5
 MAX_CHORD_SHORTENING = 0.25  # the hip -> shoulder chord of a fully curled spine, share of the upright one
 MAX_EXTENSION_DEG = 30.0  # backward lean of the trunk beyond which the other depth sign is taken
 UPPER_BODY = np.arange(23)  # landmarks 0-22: face, shoulders, arms, hands (hips and legs stay)
+BEHIND_MAX_DEG = 30.0  # the foreshortening step: camera within this of straight behind the person
+SIGMA_MEDIAPIPE_RAD = 0.2  # MediaPipe's out-of-plane trunk angle error (10–30 % of the trunk length in depth)
+MIN_RATIO_NOISE = 0.01  # the trunk/hip-width ratio's noise floor: a pixel on a 100-pixel trunk
+OUTLIER_SIGMAS = 3.0  # beyond this many noise widths a term is taken as a gross error (robust loss)
 
 
 def _mid(w: np.ndarray, a: str, b: str) -> np.ndarray:
@@ -135,5 +171,98 @@ def correct_trunk_depth(world: np.ndarray, up: np.ndarray, forward: np.ndarray) 
         trunk_length_m=round(length, 4) if np.isfinite(length) else None,
         frames_depth_raised=int(raised.sum()),
         frames_sign_flipped=int((flip & ok).sum()),
+    )
+    w, finfo = foreshortening_from_behind(w, up, forward)
+    info["from_behind"] = finfo
+    return w, info
+
+
+def _behind(up: np.ndarray, forward: np.ndarray) -> np.ndarray:
+    """(N,) bool: the camera stands behind the person, within ``BEHIND_MAX_DEG`` of straight behind."""
+    to_cam = np.array([0.0, 0.0, -1.0]) + up[:, 2:3] * up  # −z minus its part along U (−z·U = −U_z)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        to_cam = to_cam / np.linalg.norm(to_cam, axis=1, keepdims=True)
+        return np.einsum("ij,ij->i", to_cam, forward) < -np.cos(np.radians(BEHIND_MAX_DEG))
+
+
+def _out_of_plane_cost(phi: np.ndarray, phi_mp: np.ndarray, r: np.ndarray, sigma_r: float) -> np.ndarray:
+    """The negative log-likelihood (× 2) of the trunk's out-of-plane angle ``phi`` (radians, + away from
+    the camera): MediaPipe's angle with ``SIGMA_MEDIAPIPE_RAD``, and the foreshortening ``cos φ = r`` with
+    ``sigma_r``. Both terms are capped at ``OUTLIER_SIGMAS``² (a truncated quadratic, the usual robust
+    loss): where the two disagree by more than that, each is taken as possibly a gross error (a keypoint
+    placed off the body, a depth read the wrong way) and the one nearer its own evidence wins."""
+    cap = OUTLIER_SIGMAS**2
+    return np.minimum(((phi - phi_mp) / SIGMA_MEDIAPIPE_RAD) ** 2, cap) + np.minimum(((np.cos(phi) - r) / sigma_r) ** 2, cap)
+
+
+def foreshortening_from_behind(
+    world: np.ndarray, up: np.ndarray, forward: np.ndarray
+) -> tuple[np.ndarray, dict]:
+    """Frames seen from behind: the trunk's out-of-plane angle from its foreshortening, fused with MediaPipe's.
+
+    See "3. Foreshortening from behind" in the module docstring. Returns a copy and what was done.
+    """
+    w = np.array(world, dtype=np.float64, copy=True)
+    n = len(w)
+    U = np.broadcast_to(up, (n, 3))
+    T = _mid(w, "left_shoulder", "right_shoulder") - _mid(w, "left_hip", "right_hip")
+    hips = w[:, L["right_hip"]] - w[:, L["left_hip"]]
+    t = np.hypot(T[:, 0], T[:, 1])
+    z = T[:, 2]
+    with np.errstate(invalid="ignore", divide="ignore"):
+        rho = t / np.hypot(hips[:, 0], hips[:, 1])  # trunk over hip width, both in the picture: no scale
+        behind = _behind(U, forward) & np.isfinite(rho) & np.isfinite(z)
+        upright = behind & (np.abs(_flexion(T, forward, U)) < REFERENCE_MAX_DEG)
+    info: dict = {"frames_behind": int(behind.sum()), "reference_frames": int(upright.sum())}
+    if upright.sum() < REFERENCE_MIN_FRAMES:
+        info["method"] = "not used (too few upright frames seen from behind to give the person's proportion)"
+        return w, info
+    # the trunk's full length over the hip width: an upright trunk is as far out of the picture plane as
+    # the vertical is (the camera's pitch, from U)
+    full = float(np.median(rho[upright])) / np.sqrt(1.0 - float(np.median(U[upright, 2])) ** 2)
+    spread = 1.4826 * float(np.median(np.abs(rho[upright] / full - np.median(rho[upright] / full))))
+    sigma_r = max(spread, MIN_RATIO_NOISE) if np.isfinite(spread) else MIN_RATIO_NOISE
+    idx = np.flatnonzero(behind)
+    r = rho[idx] / full  # cos of the trunk's angle out of the picture plane (above 1: noise, or a keypoint off)
+    phi_mp = np.arctan2(z[idx], t[idx])
+    F, Ui, Ti, ti = forward[idx], U[idx], T[idx], t[idx]
+
+    def flex_of(phi: np.ndarray) -> np.ndarray:  # (k, g) candidate angles -> flexion (degrees)
+        cand = np.stack(np.broadcast_arrays(Ti[:, None, 0], Ti[:, None, 1], ti[:, None] * np.tan(phi)), axis=-1)
+        return np.degrees(np.arctan2(np.einsum("kgc,kc->kg", cand, F), np.einsum("kgc,kc->kg", cand, Ui)))
+
+    grid = np.radians(np.arange(-89.0, 89.5, 1.0))
+    cost = _out_of_plane_cost(grid[None, :], phi_mp[:, None], r[:, None], sigma_r)
+    cost = np.where(flex_of(np.broadcast_to(grid, (len(idx), len(grid)))) < -MAX_EXTENSION_DEG, np.inf, cost)
+    best = grid[np.argmin(cost, axis=1)]
+    # refine within ±1° of the grid's best (golden section): exact where picture and depth agree
+    edge = np.pi / 2.0 - 1e-9
+    lo, hi = np.maximum(best - np.radians(1.0), -edge), np.minimum(best + np.radians(1.0), edge)
+    g = (np.sqrt(5.0) - 1.0) / 2.0
+    for _ in range(40):
+        a, b = hi - g * (hi - lo), lo + g * (hi - lo)
+        left = _out_of_plane_cost(a, phi_mp, r, sigma_r) <= _out_of_plane_cost(b, phi_mp, r, sigma_r)
+        hi, lo = np.where(left, b, hi), np.where(left, lo, a)
+    phi = (lo + hi) / 2.0
+    # MediaPipe's sign where its angle stands out of its noise. Where it does not but the picture shows
+    # the trunk clearly out of the plane, and MediaPipe's sign makes the trunk lean back while the
+    # other sign makes it lean forward, forward is taken (the extension range is a third of the
+    # flexion range, and a worker bends forward far more often than back)
+    mag = np.abs(phi)
+    both = flex_of(np.stack([mag, -mag], axis=1))  # flexion with the trunk away from / toward the camera
+    mine = np.where(phi >= 0, both[:, 0], both[:, 1])
+    other = np.where(phi >= 0, both[:, 1], both[:, 0])
+    unsure = (np.abs(phi_mp) < SIGMA_MEDIAPIPE_RAD) & (mag > SIGMA_MEDIAPIPE_RAD) & (mine < 0) & (other >= 0)
+    phi = np.where(unsure, -phi, phi)
+    shift = ti * np.tan(phi) - z[idx]
+    ok = np.isfinite(shift)
+    w[np.ix_(idx[ok], UPPER_BODY, [2])] += shift[ok, None, None]
+    info.update(
+        method="out-of-plane angle from the trunk's length over the hip width against the person's upright "
+        "proportion, fused with MediaPipe's depth (processor.trunk_depth)",
+        full_length_ratio=round(full, 4),
+        ratio_noise=round(sigma_r, 4),
+        frames_changed=int((ok & (np.abs(shift) > 1e-9)).sum()),
+        frames_sign_forward=int((ok & unsure).sum()),
     )
     return w, info

@@ -118,3 +118,49 @@ def test_head_and_arms_move_with_the_shoulders():
     np.testing.assert_allclose(out[:, :23] - out[:, [sh]], w[:, :23] - w[:, [sh]], atol=1e-12)
     np.testing.assert_allclose(out[:, 23:], w[:, 23:], atol=1e-12)
     assert np.abs(out[-2, sh, 2] - w[-2, sh, 2]) > 0.05
+
+
+# ------------------------------------------------------------------------------------------------
+# 3. Foreshortening from behind (the trunk's picture against the person's upright proportion)
+# ------------------------------------------------------------------------------------------------
+
+BEHIND = (0, 0, 0, 0, 0, 0, 0, 0, 15, 20, 30, 40, 50)
+
+
+@pytest.mark.parametrize("pitch", (0, 5, 15))
+@pytest.mark.parametrize("az", (165, 180))
+def test_from_behind_shrunk_depth_is_recovered_from_the_foreshortening(az, pitch):
+    """MediaPipe's depth shrunk to a tenth (as measured from behind at 22°): the picture's foreshortening
+    against the person's upright proportion gives the flexion back, within a degree (exact picture), and
+    never further off. (With the camera pitched 25° down, depth shrunk this much makes the upright frames
+    read 22°, beyond ``REFERENCE_MAX_DEG`` of upright: no reference, the step stands aside.)"""
+    spoilt = [corrupt_depth(skeleton(flexion=f, azimuth=az, pitch=pitch), scale=0.1) for f in BEHIND]
+    before = flexion(spoilt, pitch, trunk_depth=False)
+    got = flexion(spoilt, pitch)
+    bent = np.array(BEHIND) >= 15
+    assert np.abs(before - BEHIND)[bent].max() > 15
+    # where the trunk passes through the picture plane (flexion = the pitch) its length says least
+    np.testing.assert_allclose(got[bent], np.array(BEHIND)[bent], atol=1.0 if pitch < 15 else 2.5)
+    assert np.all(np.abs(got - BEHIND)[bent] <= np.abs(before - BEHIND)[bent] + 1e-6)
+    np.testing.assert_allclose(got[~bent], 0.0, atol=2.0)  # upright: the foreshortening is weak, MediaPipe shares
+
+
+def test_from_behind_a_forward_bend_read_as_a_backward_lean_comes_out_forward():
+    """MediaPipe's sign wrong and its angle small (within its noise): the picture shows the trunk clearly
+    out of the plane, and of the two ways it can point only forward is not a lean back."""
+    spoilt = [corrupt_depth(skeleton(flexion=f, azimuth=180), scale=0.3, flip=f > 0) for f in BEHIND]
+    before = flexion(spoilt, 0, trunk_depth=False)
+    got = flexion(spoilt, 0)
+    assert (before[-5:-2] < 0).all()  # 15-30° read as leaning back
+    np.testing.assert_allclose(got[-5:], BEHIND[-5:], atol=1.0)
+
+
+@pytest.mark.parametrize("az", (0, 45, 90, 135))
+def test_foreshortening_step_only_from_behind(az):
+    spoilt = [corrupt_depth(skeleton(flexion=f, azimuth=az), scale=0.1) for f in BEHIND]
+    w = sequence(spoilt).world.astype(float)
+    up = np.broadcast_to([0.0, -1.0, 0.0], (len(w), 3))
+    df = compute_angles(sequence(spoilt), camera_pitch_deg=0)
+    assert df.attrs["trunk_depth"]["from_behind"]["frames_behind"] == 0
+    out, info = td.foreshortening_from_behind(w, up, np.broadcast_to([0.0, 0.0, -1.0], (len(w), 3)) if az == 0 else up * 0 + [1.0, 0.0, 0.0])
+    assert info["frames_behind"] == 0 and np.array_equal(out, w)
