@@ -93,6 +93,8 @@ def read_summary(path_or_obj: Path | dict, name: str | None = None) -> tuple[str
         obj = path_or_obj
     if not isinstance(obj, dict) or obj.get("standard") != STANDARD_NAME or not isinstance(obj.get("rows"), list):
         raise SummaryError(f"{where} is not an NV 361 catalogue summary")
+    if obj.get("withheld"):  # processor.sufficiency: the video cannot stand for an operation either
+        raise SummaryError(f"{where}: {obj.get('sentence_en') or 'too little data for a category'}")
     rows = {}
     for r in obj["rows"]:
         try:

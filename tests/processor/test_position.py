@@ -176,6 +176,16 @@ def test_missing_or_unusable_summaries_are_one_error():
     )
 
 
+def test_a_video_with_too_little_data_cannot_stand_for_an_operation():
+    sums = summaries_450()
+    sums["b2.mp4"] = {**sums["b2.mp4"], "withheld": "short",
+                      "sentence_en": "No category: the worker was measured for only 6.0 s; at least 10 s are needed."}
+    with pytest.raises(PositionError) as info:
+        evaluate_position(study(480.0, (200.0, 150.0, 100.0)), sums)
+    [problem] = info.value.problems
+    assert "'b2.mp4'" in problem and "measured for only 6.0 s" in problem
+
+
 def test_summary_keys_matched_like_the_folder_and_support_mismatch_noted(tmp_path):
     s = study(480.0, (200.0, 150.0, 100.0))
     sums = {k.upper(): v for k, v in summaries_450().items()}  # the files are named A1.MP4 ...

@@ -2,7 +2,7 @@
 
 It produces a real (tiny) Excel report and CSV whose content names the input's checksum, so a test
 can tell which video a report belongs to, and a valid NV 361 summary JSON (``summary_json``) of a
-two-row angle table: trunk flexion 70° for the first 10 s, 20° for the next 10 s (so 10 of 20 analysed
+20-s angle table at 10 fps: trunk flexion 70° for the first 10 s, 20° for the next 10 s (so 10 of 20 analysed
 seconds in row ``trunk.flex_gt60.static``), evaluated with ``options.supported`` (a test can read the
 support marks a video was analysed with from its ``supported`` field). Knobs (environment, for worker
 subprocesses):
@@ -59,14 +59,16 @@ QUICK_SHARE = 0.5
 
 
 def quick_summary(video_name: str, options: AnalysisOptions, path: Path) -> Path:
-    """A real NV 361 catalogue summary of a two-row angle table (see the module docstring)."""
+    """A real NV 361 catalogue summary of a 20-s angle table (see the module docstring)."""
+    import numpy as np
     import pandas as pd
 
     from processor.nv361.category import work_time
     from processor.nv361.evaluate import assess, evaluate_catalogue, row_minutes
     from processor.nv361.summary import catalogue_summary, write_json
 
-    angles = pd.DataFrame({"time_s": [0.0, 10.0], "trunk_flexion_deg": [70.0, 20.0]})
+    t = np.arange(0.0, 20.0, 0.1)  # 20 s at 10 fps (enough data for a category: processor.sufficiency)
+    angles = pd.DataFrame({"time_s": t, "trunk_flexion_deg": np.where(t < 10.0, 70.0, 20.0)})
     result = evaluate_catalogue(angles, options.supported, duration_s=20.0)
     work = work_time(options.work_minutes or 480.0, "setting" if options.work_minutes else "default")
     summary = catalogue_summary(video_name, result, assess(row_minutes(result, work.minutes), work), angle_source="test")
