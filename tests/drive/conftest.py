@@ -42,10 +42,14 @@ def queue_overrides(**drive: Any) -> dict[str, Any]:
     return {"settle_seconds": 0, "lease_seconds": 60, "max_attempts": 3, "claim_pause": 1.0, **drive}
 
 
+# The shortest lease the settings allow (60 s) needs heartbeats of at most 20 s.
+WORKER = {"heartbeat": 5.0}
+
 
 def make_local(request, tmp_path: Path) -> Backend:
     root = tmp_path / "hotfolder"
-    overrides = {"storage": {"backend": "local"}, "local": {"root": str(root)}, "drive": queue_overrides()}
+    overrides = {"storage": {"backend": "local"}, "local": {"root": str(root)}, "drive": queue_overrides(),
+                 "worker": WORKER}
     settings = load_settings(**overrides)
     storage = open_storage(settings)
     inbox = root / "inbox"
@@ -87,7 +91,8 @@ def make_drive(request, tmp_path: Path) -> Backend:
     token = tmp_path / "drive-token.json"
     emu.write_token(token)
     # A claim write is an HTTP round trip here: give it a pause it can fit in on a busy CI box.
-    overrides = {"storage": {"backend": "drive"}, "drive": emu.drive_settings(token, **queue_overrides(claim_pause=0.3))}
+    overrides = {"storage": {"backend": "drive"}, "drive": emu.drive_settings(token, **queue_overrides(claim_pause=0.3)),
+                 "worker": WORKER}
     settings = load_settings(**overrides)
     storage = DriveStore(settings, backoff=FAST_BACKOFF)
 

@@ -48,8 +48,9 @@ def test_factory_and_protocol(settings, tmp_path):
     assert isinstance(store, LocalStore) and isinstance(store, Storage)
     assert not (tmp_path / "hf").exists()  # nothing happens before first use
     assert store.list_videos() == []
-    for name in ("inbox", "Reports", "Done", "Failed"):
-        assert (tmp_path / "hf" / name).is_dir()
+    assert (tmp_path / "hf" / "inbox").is_dir()
+    for name in ("Reports", "Done", "Failed"):  # inside the hot folder (drive.status_folders = "inside")
+        assert (tmp_path / "hf" / "inbox" / name).is_dir()
 
 
 def test_folder_names_come_from_settings(tmp_path):
@@ -57,7 +58,7 @@ def test_folder_names_come_from_settings(tmp_path):
     store = LocalStore(s)
     (inbox(store) / "a.mp4").write_bytes(MP4)
     store.move_video("a.mp4", Folder.DONE)
-    assert (tmp_path / "Hotovo" / "a.mp4").exists()
+    assert (tmp_path / "inbox" / "Hotovo" / "a.mp4").exists()
     assert [v.id for v in store.list_videos(Folder.DONE)] == ["Hotovo/a.mp4"]
     with pytest.raises(StorageError):
         LocalStore(load_settings(local={"root": str(tmp_path)}, drive={"done_folder": "Failed"}))
@@ -184,17 +185,21 @@ def test_download_streams_with_progress_and_checks_md5(store, tmp_path, monkeypa
         store.download("missing.mp4", tmp_path / "x.mp4")
 
 
-def test_outputs_are_tagged_replaced_and_never_overwrite_others(store, tmp_path):
+def test_outputs_are_tagged_and_never_overwrite_anything(store, tmp_path):
     d = inbox(store)
     (d / "a.mp4").write_bytes(MP4)
     store.update_properties("a.mp4", {"hf_state": "claimed"})
     report = tmp_path / "report.xlsx"
     report.write_bytes(b"v1")
     assert store.find_output("a - ergonomics.xlsx", "a.mp4") is None
-    first = store.upload_output(report, "a - ergonomics.xlsx", "a.mp4", "application/octet-stream")
-    report.write_bytes(b"v2")  # a retry after a crash: the same output again replaces it
-    second = store.upload_output(report, "a - ergonomics.xlsx", "a.mp4", "application/octet-stream")
-    assert first == second and Path(second.link).read_bytes() == b"v2"
+    first = store.upload_output(report, "a - ergonomics.xlsx", "a.mp4", "application/octet-stream", claim="c1")
+    report.write_bytes(b"v2")  # a late writer's copy: placed beside, the first one stays the one
+    second = store.upload_output(report, "a - ergonomics.xlsx", "a.mp4", "application/octet-stream", claim="c2")
+    assert second.name == "a - ergonomics (2).xlsx" and Path(first.link).read_bytes() == b"v1"
+    assert store.find_output("a - ergonomics.xlsx", "a.mp4") == first  # the oldest
+    store.delete_output(second.id)
+    store.delete_output(second.id)  # idempotent
+    assert not Path(second.link).exists() and store.find_output("a - ergonomics.xlsx", "a.mp4") == first
     # The video is done and moved; a new a.mp4 arrives: its report must not be confused with the old one.
     store.move_video("a.mp4", Folder.DONE)
     (d / "a.mp4").write_bytes(MP4 + b"other")
@@ -203,7 +208,7 @@ def test_outputs_are_tagged_replaced_and_never_overwrite_others(store, tmp_path)
     report.write_bytes(b"new video")
     third = store.upload_output(report, "a - ergonomics.xlsx", "a.mp4", "application/octet-stream")
     assert third.name == "a - ergonomics (2).xlsx"
-    assert Path(first.link).read_bytes() == b"v2"  # untouched
+    assert Path(first.link).read_bytes() == b"v1"  # untouched
     assert store.find_output("a - ergonomics.xlsx", "a.mp4") == third
     reports = sorted(p.name for p in store.path(Folder.REPORTS).iterdir() if not p.name.startswith("."))
     assert reports == ["a - ergonomics (2).xlsx", "a - ergonomics.xlsx"]
