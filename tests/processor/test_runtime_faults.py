@@ -13,6 +13,7 @@ import re
 import shutil
 import signal
 import subprocess
+import sys
 import threading
 import time
 from datetime import timedelta
@@ -326,3 +327,38 @@ def test_a_pod_counts_its_lifetime_from_its_creation_not_from_a_restart(tmp_path
     state = s.state(Folder.INBOX, "press.mp4")
     assert (state.state, state.attempts) == (State.PENDING, 0)
     assert runpod_emulator.wait_terminated(info.id, timeout=10).terminated_by == "pod"
+
+
+@pytest.mark.slow
+def test_sigterm_with_a_frozen_pose_pool_ends_the_worker_at_once(tmp_path, request):
+    """`hotfolder work` in its own process, real pipeline; the pool freezes, then the pod is told to stop:
+    the worker kills the pool, hands the video back uncounted and exits (it used to wait forever)."""
+    s = Side("local", tmp_path, request, analysis={"quality": "fast", "processes": 2})
+    subprocess.run(["ffmpeg", "-v", "error", "-stream_loop", "1", "-i", str(CYCLE), "-c", "copy",
+                    str(s.store.path(Folder.INBOX) / "press.mp4")], check=True)
+    from pod_launcher.pod_env import build_worker_env
+
+    env = {**{k: v for k, v in os.environ.items() if not k.startswith("HOTFOLDER_")},
+           **build_worker_env(s.settings, None), "HOTFOLDER_WORKER_ID": "pod-x"}
+    root = Path(__file__).resolve().parents[2]
+    proc = subprocess.Popen([sys.executable, "-c", "from processor.runtime.worker import worker_main; "
+                             "import sys; sys.exit(worker_main())"], cwd=root, env=env,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    worker = psutil.Process(proc.pid)
+    kids: list[psutil.Process] = []
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline and not kids:
+        state = s.state(Folder.INBOX, "press.mp4")
+        pool = [c for c in worker.children() if "spawn_main" in " ".join(c.cmdline())]
+        if state.state is State.CLAIMED and (state.progress or 0) > 12 and pool:
+            kids = pool
+        time.sleep(0.2)
+    assert kids, "the pose pool never started"
+    for kid in kids:
+        kid.send_signal(signal.SIGSTOP)
+    t0 = time.monotonic()
+    proc.send_signal(signal.SIGTERM)
+    assert proc.wait(30) == 143 and time.monotonic() - t0 < 30
+    assert not any(k.is_running() and k.status() != psutil.STATUS_ZOMBIE for k in kids)
+    state = s.state(Folder.INBOX, "press.mp4")
+    assert (state.state, state.attempts) == (State.PENDING, 0)  # handed back, not counted
