@@ -28,6 +28,16 @@ var STEP_RESERVE_MS = 70 * 1000;
 var LAUNCH_GRACE_MS = 10 * 60 * 1000;
 var DEAD_STATUSES = ['EXITED', 'TERMINATED', 'DEAD', 'FAILED'];
 var NO_CAPACITY_RE = /no (longer )?(any )?instances? (currently )?available|not enough free gpus|no gpus? (are )?available|does not have the resources/i;
+// Outcomes (videos the workers moved to Done/Failed) are found by modifiedTime, which the worker sets when
+// it moves a video there (drive/drive_store.py move_video): one query per run over a time window since the
+// last look, so a run costs the same however many videos the folders hold.
+var OUTCOMES_SINCE_KEY = 'outcomes:since';
+var OUTCOME_FIRST_LOOK_MS = 7 * 86400 * 1000; // how far back a look reaches at most (the first run, a long pause)
+// A done/failed mail key outlives every window that can still show its video (first look + margin + slack).
+var OUTCOME_KEY_KEEP_MS = OUTCOME_FIRST_LOOK_MS + 86400 * 1000;
+var START_KEY_KEEP_MS = 7 * 86400 * 1000;
+var RECENT_SHOWN = 30; // finished videos on the status page
+var RECENT_PAGE_SIZE = 100; // one page, newest first (the Failed folder also holds the error files)
 
 // Script Property name → [default, kind]. Keep in step with the README's table.
 var CONFIG_KEYS = {
@@ -92,9 +102,11 @@ function setup() {
   var pods = listPods_(cfg); // proves the API key works
   // Videos that were already done or failed before installation are not announced.
   var baselined = notifyStateChanges_(cfg, newGuard_(Date.now(), cfg.runBudgetMs), { baseline: true });
+  var announced = baselined === null ? 'the watch for results continues where it was'
+    : baselined + ' earlier result(s) marked as announced (older ones are never announced)';
   var trigger = installTrigger_(cfg.triggerMinutes);
   var msg = 'hot folder "' + folder.name + '" ok; RunPod ok (' + pods.length + ' worker pod(s)); trigger every ' +
-    cfg.triggerMinutes + ' min installed (' + trigger.getUniqueId() + '); ' + baselined + ' earlier result(s) marked as announced';
+    cfg.triggerMinutes + ' min installed (' + trigger.getUniqueId() + '); ' + announced;
   console.log(msg);
   return msg;
 }
@@ -747,7 +759,12 @@ function quote_(s) {
 
 /** The videos in a folder, as DriveStore.list_videos sees them (shortcuts resolved). */
 function listVideosIn_(folderId, guard) {
-  var items = listAll_(quote_(folderId) + ' in parents and trashed = false', guard);
+  return videoItems_(listAll_(quote_(folderId) + ' in parents and trashed = false', guard))
+    .map(function (x) { return x.video; });
+}
+
+/** Listed items that are videos, as [{item, video}] (shortcuts resolved: one get per shortcut). */
+function videoItems_(items) {
   var targets = {};
   items.forEach(function (item) {
     var d = item.shortcutDetails || {};
@@ -762,8 +779,8 @@ function listVideosIn_(folderId, guard) {
   });
   return items.map(function (item) {
     var d = item.shortcutDetails || {};
-    return toVideo_(item, d.targetId ? targets[d.targetId] : null);
-  }).filter(function (v) { return v; });
+    return { item: item, video: toVideo_(item, d.targetId ? targets[d.targetId] : null) };
+  }).filter(function (x) { return x.video; });
 }
 
 function listInbox_(cfg, guard) {
@@ -794,9 +811,46 @@ function findFolder_(cfg, name, guard) {
   return found[0].id;
 }
 
-function listFolderVideos_(cfg, name, guard) {
-  var id = findFolder_(cfg, name, guard);
-  return id ? listVideosIn_(id, guard) : [];
+/**
+ * The Drive query for what lies in Done or Failed (null while neither exists), and the Failed folder's
+ * id (an item under it is a failure, anything else in the query a success).
+ */
+function outcomeQuery_(cfg, guard) {
+  var done = findFolder_(cfg, cfg.doneFolder, guard);
+  var failed = findFolder_(cfg, cfg.failedFolder, guard);
+  var parents = [done, failed].filter(function (id) { return id; }).map(function (id) { return quote_(id) + ' in parents'; });
+  if (!parents.length) return null;
+  return { q: (parents.length > 1 ? '(' + parents.join(' or ') + ')' : parents[0]) + ' and trashed = false', failedId: failed };
+}
+
+/** [{item, video, failed}] for the video items of a Done/Failed listing. */
+function outcomeItems_(items, failedId) {
+  return videoItems_(items).map(function (x) {
+    x.failed = !!failedId && (x.item.parents || []).indexOf(failedId) >= 0;
+    return x;
+  });
+}
+
+/**
+ * Where a look for outcomes starts: the last look (at most OUTCOME_FIRST_LOOK_MS back; that far on the
+ * first run) less `marginMs`, for Drive's search index catching up and worker clocks that run behind.
+ */
+function outcomeWindowStart_(sinceMs, nowMs, marginMs) {
+  var since = (sinceMs === null || sinceMs === undefined || sinceMs < nowMs - OUTCOME_FIRST_LOOK_MS)
+    ? nowMs - OUTCOME_FIRST_LOOK_MS : Math.min(sinceMs, nowMs);
+  return since - marginMs;
+}
+
+/** The overlap between two looks: 10 minutes, or two trigger intervals when that is longer. */
+function outcomeMarginMs_(cfg) {
+  return Math.max(10 * 60 * 1000, 2 * cfg.triggerMinutes * 60 * 1000);
+}
+
+/** What arrived in Done/Failed (or changed there) after `startMs`: one windowed query, paged only by what arrived. */
+function listOutcomes_(cfg, startMs, guard) {
+  var oq = outcomeQuery_(cfg, guard);
+  if (!oq) return [];
+  return outcomeItems_(listAll_(oq.q + ' and modifiedTime > ' + quote_(formatTime_(startMs)), guard), oq.failedId);
 }
 
 // ---------------------------------------------------------------------------------------------------
@@ -1057,40 +1111,61 @@ function failedEvent_(v, cfg) {
   };
 }
 
-/** Collects done/failed events from the Done and Failed folders; sends (or, for a baseline, marks) the new ones. */
+/**
+ * Collects done/failed events from what arrived in Done/Failed since the last look (one windowed query)
+ * and sends the new ones. A baseline (setup() on a fresh installation) marks what the next window would
+ * show as announced instead and starts the watch now: earlier results are never announced. Returns the
+ * number sent or marked; a baseline on an installation that has looked before does nothing (null).
+ */
 function notifyStateChanges_(cfg, guard, opts) {
+  var props = scriptProps_();
+  var nowMs = Date.now();
+  var lastLook = parseTime_(props.getProperty(OUTCOMES_SINCE_KEY));
+  if (opts.baseline && lastLook !== null) return null;
+  var marginMs = outcomeMarginMs_(cfg);
+  var startMs = opts.baseline ? nowMs - marginMs : outcomeWindowStart_(lastLook, nowMs, marginMs);
   var events = [];
-  listFolderVideos_(cfg, cfg.doneFolder, guard).forEach(function (v) {
-    if (videoState_(v.properties).state === 'done') events.push(doneEvent_(v));
+  var listedAt = {};
+  listOutcomes_(cfg, startMs, guard).forEach(function (x) {
+    var state = videoState_(x.video.properties).state;
+    var ev = x.failed ? (state === 'failed' ? failedEvent_(x.video, cfg) : null) : (state === 'done' ? doneEvent_(x.video) : null);
+    if (!ev) return;
+    events.push(ev);
+    listedAt[ev.key] = parseTime_(x.item.modifiedTime);
   });
-  listFolderVideos_(cfg, cfg.failedFolder, guard).forEach(function (v) {
-    if (videoState_(v.properties).state === 'failed') events.push(failedEvent_(v, cfg));
-  });
-  pruneMailKeys_(events, Date.now());
-  events = (opts.extra || []).concat(events);
+  pruneMailKeys_(nowMs);
   if (opts.baseline) {
     var fresh = unsentEvents_(events, readPrefixed_('mail:'));
     var batch = {};
-    fresh.forEach(function (ev) { batch['mail:' + ev.key] = JSON.stringify({ at: formatTime_(Date.now()), baseline: true }); });
-    if (fresh.length) scriptProps_().setProperties(batch, false);
+    fresh.forEach(function (ev) { batch['mail:' + ev.key] = JSON.stringify({ at: formatTime_(nowMs), baseline: true }); });
+    batch[OUTCOMES_SINCE_KEY] = formatTime_(nowMs);
+    props.setProperties(batch, false);
     return fresh.length;
   }
-  return sendOnce_(cfg, events, guard);
+  var sent = sendOnce_(cfg, (opts.extra || []).concat(events), guard);
+  // The next look starts at this one, or earlier while an outcome still waits for its e-mail (a failed
+  // send, the daily quota, the run's time budget), so that it is still in the next window.
+  var next = nowMs;
+  unsentEvents_(events, readPrefixed_('mail:')).forEach(function (ev) {
+    if (listedAt[ev.key] !== null) next = Math.min(next, listedAt[ev.key]);
+  });
+  props.setProperty(OUTCOMES_SINCE_KEY, formatTime_(next));
+  return sent;
 }
 
 /**
- * Keeps the dedupe store small (Script Properties hold 500 KB): a done/failed key goes once its file has
- * left the Done/Failed folder; a batch-start key after a week.
+ * Keeps the dedupe store small (Script Properties hold 500 KB) by age alone, never by listing the folders:
+ * a done/failed key goes after OUTCOME_KEY_KEEP_MS (longer than any window that can show its video), a
+ * batch-start key after a week. A video changed in Done/Failed (renamed, say) after its key went is in the
+ * window again and is announced again: Drive keeps no separate time of the move.
  */
-function pruneMailKeys_(events, nowMs) {
-  var current = {};
-  events.forEach(function (ev) { current[ev.key] = true; });
+function pruneMailKeys_(nowMs) {
   var sent = readPrefixed_('mail:');
   var props = scriptProps_();
   Object.keys(sent).forEach(function (key) {
     var at = parseTime_(sent[key] && sent[key].at);
-    var stale = key.indexOf('start:') === 0 ? (at === null || nowMs - at > 7 * 86400 * 1000) : !current[key];
-    if (stale) props.deleteProperty('mail:' + key);
+    var keep = key.indexOf('start:') === 0 ? START_KEY_KEEP_MS : OUTCOME_KEY_KEEP_MS;
+    if (at === null || nowMs - at > keep) props.deleteProperty('mail:' + key);
   });
 }
 
@@ -1147,7 +1222,7 @@ function installTrigger_(minutes) {
 function collectStatus_() {
   var props = scriptProps_();
   var all = props.getProperties();
-  var status = { config: {}, problems: null, videos: [], pods: [], lastRun: null, trigger: null, usedTodayS: 0 };
+  var status = { config: {}, problems: null, videos: [], pods: [], lastRun: null, trigger: null, usedTodayS: 0, olderInFolders: false };
   Object.keys(CONFIG_KEYS).forEach(function (k) {
     if (CONFIG_KEYS[k][1] === 'secret') status.config[k] = all[k] ? 'set' : 'NOT SET';
     else status.config[k] = all[k] || CONFIG_KEYS[k][0];
@@ -1178,13 +1253,10 @@ function collectStatus_() {
       else if (sel.exhausted.indexOf(v.id) >= 0) shown = 'attempts used up (to be failed)';
       status.videos.push({ name: v.name, state: shown, progress: st.progress, link: v.link });
     });
-    recent_(listFolderVideos_(cfg, cfg.doneFolder, guard), status).forEach(function (v) {
-      var st = videoState_(v.properties);
-      status.videos.push({ name: v.name, state: 'done', report: st.reportId ? fileLink_(st.reportId) : null, link: v.link });
-    });
-    recent_(listFolderVideos_(cfg, cfg.failedFolder, guard), status).forEach(function (v) {
-      var st = videoState_(v.properties);
-      status.videos.push({ name: v.name, state: 'failed', error: st.error, link: v.link });
+    recentOutcomes_(cfg, guard, status).forEach(function (x) {
+      var v = x.video, st = videoState_(v.properties);
+      if (x.failed) status.videos.push({ name: v.name, state: 'failed', error: st.error, link: v.link });
+      else status.videos.push({ name: v.name, state: 'done', report: st.reportId ? fileLink_(st.reportId) : null, link: v.link });
     });
   } catch (err) {
     status.problems = 'Drive: ' + err.message;
@@ -1205,11 +1277,24 @@ function collectStatus_() {
   return status;
 }
 
-/** The 30 most recently modified of `videos`; counts the rest in status.older. */
-function recent_(videos, status) {
-  var sorted = videos.slice().sort(function (a, b) { return (parseTime_(b.modifiedTime) || 0) - (parseTime_(a.modifiedTime) || 0); });
-  status.older = (status.older || 0) + Math.max(0, sorted.length - 30);
-  return sorted.slice(0, 30);
+/**
+ * The RECENT_SHOWN most recently finished videos, newest first, from one page of one query (never the
+ * folders in full). Whether older ones exist is known (status.olderInFolders); how many is not.
+ */
+function recentOutcomes_(cfg, guard, status) {
+  var oq = outcomeQuery_(cfg, guard);
+  if (!oq) return [];
+  var page = Drive.Files.list({
+    q: oq.q,
+    fields: 'nextPageToken,files(' + FILE_FIELDS + ')',
+    orderBy: 'modifiedTime desc',
+    pageSize: RECENT_PAGE_SIZE,
+    supportsAllDrives: true,
+    includeItemsFromAllDrives: true,
+  });
+  var found = outcomeItems_(page.files || [], oq.failedId);
+  status.olderInFolders = found.length > RECENT_SHOWN || !!page.nextPageToken;
+  return found.slice(0, RECENT_SHOWN);
 }
 
 function esc_(s) {
@@ -1242,7 +1327,7 @@ function renderStatusHtml_(status, result) {
     });
     h.push('</table>');
   }
-  if (status.older) h.push('<p>… and ' + esc_(status.older) + ' older finished video(s) in the Done/Failed folders.</p>');
+  if (status.olderInFolders) h.push('<p>Only the ' + RECENT_SHOWN + ' most recent finished videos are shown; older ones are in the Done and Failed folders.</p>');
   h.push('<h2>Workers</h2>');
   if (!status.pods.length) h.push('<p>No worker pods.</p>');
   else {

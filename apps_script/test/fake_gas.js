@@ -27,7 +27,11 @@ class FakeDrive {
     this.calls = [];
     this.seq = 0;
     this.maxPageSize = 1000;
+    this.unindexed = new Set(); // file ids a query does not find yet (Drive's search index lags behind a change)
   }
+
+  /** Drive requests made so far (`op`: 'list' or 'get'; all when omitted). */
+  requestCount(op) { return this.calls.filter((c) => !op || c.op === op).length; }
 
   addFolder(name, parent) {
     const id = `folder${++this.seq}`;
@@ -68,7 +72,8 @@ class FakeDrive {
     if (patch.md5 !== undefined) f.md5Checksum = patch.md5;
     if (patch.properties) f.properties = { ...(f.properties || {}), ...patch.properties };
     if (patch.parent) f.parents = [patch.parent];
-    f.modifiedTime = this.clockIso();
+    // As the worker's move (drive_store.move_video): modifiedTime set explicitly, from its own clock.
+    f.modifiedTime = patch.modifiedTime || this.clockIso();
   }
 
   api() {
@@ -89,14 +94,18 @@ class FakeDrive {
   }
 
   list(args) {
-    this.calls.push({ op: 'list', args });
+    const call = { op: 'list', args, returned: 0 };
+    this.calls.push(call);
     const match = compileQuery(args.q || '');
     const fields = /files\(([^)]*)\)/.exec(args.fields || '');
     if (!fields) throw new Error('fields must name files(...)'); // the default answer lacks properties/md5
     const size = Math.min(args.pageSize || 100, this.maxPageSize);
-    const all = [...this.files.values()].filter(match);
+    const all = [...this.files.values()].filter((f) => !this.unindexed.has(f.id) && match(f));
+    if (args.orderBy) all.sort(compileOrder(args.orderBy));
     const start = args.pageToken ? Number(args.pageToken) : 0;
     const page = all.slice(start, start + size).map((f) => pick(f, parseFields(fields[1])));
+    call.returned = page.length;
+    call.matched = all.map((f) => f.id); // every match in answer order (for checks against the Drive emulator)
     const out = { files: page };
     if (start + size < all.length && /nextPageToken/.test(args.fields)) out.nextPageToken = String(start + size);
     return out;
@@ -111,21 +120,69 @@ function pick(f, fields) {
   return out;
 }
 
-/** The subset of Drive's query language Code.gs uses; anything else is an error, not a silent match. */
+/** `q` split on ` and ` / ` or ` (`word`) outside quotes and parentheses. */
+function splitTop(q, word) {
+  const parts = [];
+  let buf = '', quote = false, depth = 0;
+  for (let i = 0; i < q.length; i++) {
+    const c = q[i];
+    if (quote && c === '\\') { buf += q.slice(i, i + 2); i++; continue; }
+    if (c === "'") quote = !quote;
+    else if (!quote && c === '(') depth++;
+    else if (!quote && c === ')') depth--;
+    const sep = ` ${word} `;
+    if (!quote && depth === 0 && q.slice(i, i + sep.length).toLowerCase() === sep) { parts.push(buf); buf = ''; i += sep.length - 1; continue; }
+    buf += c;
+  }
+  parts.push(buf);
+  return parts.map((t) => t.trim());
+}
+
+/**
+ * The subset of Drive's query language Code.gs uses; anything else is an error, not a silent match.
+ * Terms joined by `and`; a parenthesised group of terms joined by `or` is one term. `modifiedTime` is
+ * compared as a time (RFC 3339; without a zone it is UTC, as on Drive).
+ */
 function compileQuery(q) {
-  const terms = q.split(/\s+and\s+(?=(?:[^']*'[^']*')*[^']*$)/i).map((t) => t.trim());
-  const tests = terms.map((t) => {
+  const tests = splitTop(q, 'and').map((t) => {
     let m;
     const unq = (s) => s.replace(/\\(.)/g, '$1');
+    if (t.startsWith('(') && t.endsWith(')')) {
+      const alts = splitTop(t.slice(1, -1).trim(), 'or').map(compileQuery);
+      return (f) => alts.some((fn) => fn(f));
+    }
     if ((m = /^'((?:[^'\\]|\\.)*)' in parents$/.exec(t))) { const id = unq(m[1]); return (f) => f.parents.includes(id); }
     if ((m = /^trashed = (true|false)$/.exec(t))) { const v = m[1] === 'true'; return (f) => f.trashed === v; }
     if ((m = /^(name|mimeType) (=|!=) '((?:[^'\\]|\\.)*)'$/.exec(t))) {
       const [, key, op, val] = m; const v = unq(val);
       return op === '=' ? (f) => f[key] === v : (f) => f[key] !== v;
     }
+    if ((m = /^modifiedTime (>=|<=|>|<|=) '([^']*)'$/.exec(t))) {
+      const [, op, val] = m;
+      const at = driveTime(val);
+      if (Number.isNaN(at)) throw new Error(`fake Drive: invalid time in query: ${t}`);
+      const cmp = { '>=': (a) => a >= at, '<=': (a) => a <= at, '>': (a) => a > at, '<': (a) => a < at, '=': (a) => a === at }[op];
+      return (f) => cmp(driveTime(f.modifiedTime));
+    }
     throw new Error(`fake Drive: unsupported query term: ${t}`);
   });
   return (f) => tests.every((fn) => fn(f));
+}
+
+function driveTime(s) {
+  return Date.parse(/(Z|[+-]\d\d:\d\d)$/.test(s) ? s : `${s}Z`);
+}
+
+/** Drive's orderBy for the keys Code.gs uses ("modifiedTime desc", "name"), the id breaking ties. */
+function compileOrder(spec) {
+  const keys = spec.split(',').map((k) => {
+    const m = /^\s*(modifiedTime|name)(\s+desc)?\s*$/.exec(k);
+    if (!m) throw new Error(`fake Drive: unsupported orderBy: ${spec}`);
+    const sign = m[2] ? -1 : 1;
+    const val = m[1] === 'modifiedTime' ? (f) => driveTime(f.modifiedTime) : (f) => f.name;
+    return (a, b) => { const x = val(a), y = val(b); return x < y ? -sign : x > y ? sign : 0; };
+  });
+  return (a, b) => { for (const k of keys) { const r = k(a, b); if (r) return r; } return a.id < b.id ? -1 : a.id > b.id ? 1 : 0; };
 }
 
 // ---- RunPod GraphQL ------------------------------------------------------------------------------------

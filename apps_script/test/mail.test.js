@@ -87,23 +87,27 @@ test('unsentEvents_ drops sent keys and duplicates within one batch', () => {
   assert.deepEqual(JSON.parse(JSON.stringify(out)), [{ key: 'done:2' }, { key: 'failed:3' }]);
 });
 
-test('dedupe keys are pruned: done/failed once the file left its folder, batch starts after a week', () => {
+test('dedupe keys are pruned by age, not by listing: batch starts after a week, done/failed after eight days', () => {
   const world = finishedWorld();
   const gas = load(world);
   const a = world.drive.addFile({ parent: world.done, name: 'a.mp4', properties: { hf_state: 'done', hf_report_id: 'R' } });
   world.drive.addFile({ parent: world.hot, name: 'b.mp4' });
-  const r = gas.onTrigger();
+  assert.ok(gas.onTrigger().launched);
   const keys = () => Object.keys(world.props.data).filter((k) => k.startsWith('mail:')).sort();
   assert.equal(keys().length, 2);
   assert.ok(keys().includes(`mail:done:${a}`));
-  world.drive.update(a, { parent: 'archive' });
-  world.clock.advance(8 * 86400);
+  world.drive.update(a, { parent: 'archive' }); // leaving Done does not drop the key (nothing lists Done in full)
+  world.clock.advance(7.5 * 86400);
   world.runpod.pods = [];
   const before = keys().filter((k) => k.startsWith('mail:start:'));
   const r2 = gas.onTrigger(); // b.mp4 is still pending: a new pod, the same batch
   assert.ok(r2.launched);
-  assert.deepEqual(keys(), before, 'the week-old start key went and came back for the same videos');
-  assert.ok(r);
+  assert.deepEqual(keys(), [`mail:done:${a}`, ...before].sort(), 'the week-old start key went and came back for the same videos');
+  assert.notEqual(world.props.data[before[0]], undefined);
+  world.clock.advance(0.6 * 86400);
+  gas.onTrigger();
+  assert.deepEqual(keys(), before, 'the done key went after eight days');
+  assert.equal(world.mail.sent.filter((m) => /report ready for a\.mp4/.test(m.subject)).length, 1, 'the result was mailed once');
 });
 
 test('a pod that dies and is replaced for the same videos does not announce the batch again', () => {

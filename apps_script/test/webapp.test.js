@@ -98,15 +98,35 @@ test('the manifest: V8, Drive v3 advanced service, least scopes, owner-only web 
   assert.doesNotMatch(code, /\?api_key=/, 'the key travels in a header, not the URL');
 });
 
-test('the page lists the 30 most recent finished videos and counts the rest', () => {
+test('the page lists the 30 most recent finished videos from one page of one query and says where the rest are', () => {
   const world = newWorld();
   const done = world.drive.addFolder('Done', world.hot);
+  const failed = world.drive.addFolder('Failed', world.hot);
   for (let i = 0; i < 40; i++) {
     world.clock.advance(60);
-    world.drive.addFile({ parent: done, name: `old-${String(i).padStart(2, '0')}.mp4`, properties: { hf_state: 'done', hf_report_id: `R${i}` } });
+    const parent = i % 10 === 9 ? failed : done;
+    world.drive.addFile({ parent, name: `old-${String(i).padStart(2, '0')}.mp4`, properties: { hf_state: i % 10 === 9 ? 'failed' : 'done', hf_report_id: `R${i}`, hf_error: 'bad' } });
+    if (parent === failed) world.drive.addFile({ parent, name: `old-${i} - error.txt`, mimeType: 'text/plain' });
   }
-  const html = load(world).doGet({}).getContent();
-  assert.match(html, /old-39\.mp4/);
+  const gas = load(world);
+  world.drive.calls = [];
+  const html = gas.doGet({}).getContent();
+  assert.match(html, /old-39\.mp4<\/a><\/td><td>failed/);
+  assert.match(html, /old-38\.mp4<\/a><\/td><td>done/);
+  assert.ok(html.indexOf('old-39.mp4') < html.indexOf('old-38.mp4'), 'newest first, Done and Failed together');
+  assert.match(html, /old-10\.mp4/);
   assert.doesNotMatch(html, /old-09\.mp4/);
-  assert.match(html, /… and 10 older finished video\(s\)/);
+  assert.doesNotMatch(html, /error\.txt/);
+  assert.match(html, /Only the 30 most recent finished videos are shown; older ones are in the Done and Failed folders\./);
+  const outcomeLists = world.drive.calls.filter((c) => c.op === 'list' && /modifiedTime|in parents or/.test(c.args.q) && c.args.orderBy);
+  assert.equal(outcomeLists.length, 1);
+  assert.equal(outcomeLists[0].args.orderBy, 'modifiedTime desc');
+  assert.ok(!outcomeLists[0].args.pageToken, 'no paging');
+  // With few finished videos nothing is said about older ones.
+  const small = newWorld();
+  const d2 = small.drive.addFolder('Done', small.hot);
+  small.drive.addFile({ parent: d2, name: 'one.mp4', properties: { hf_state: 'done', hf_report_id: 'R' } });
+  const page = JSON.parse(load(small).doGet({ parameter: { format: 'json' } }).getContent());
+  assert.equal(page.olderInFolders, false);
+  assert.deepEqual(page.videos.map((v) => v.name), ['one.mp4']);
 });
