@@ -330,6 +330,8 @@ def _catalogue(ws, data: CatalogueReportData, lang: str, work_ref: str, coef_ref
     _header(ws, 1, [label(lang, k) for k in _COLS])
     by_id = {a.row.id: a for a in data.assessment.rows}
     col = {k: get_column_letter(i + 1) for i, k in enumerate(_COLS)}
+    if lang == "cs":  # the English rendering of the legal text serves English readers only
+        ws.column_dimensions[col["text_en"]].hidden = True
     at: dict[str, int] = {}
     for i, r in enumerate(data.result.rows, start=2):
         at[r.row.id] = i
@@ -523,7 +525,7 @@ def _method(ws, data: CatalogueReportData, lang: str) -> None:
     row(label(lang, "camera_pitch"), o.camera_pitch_deg if o.camera_pitch_deg is not None else "—")
     row(label(lang, "body_model"), str(o.body_model) if o.body_model else "—")
     section("method_standard")
-    row(label(lang, "source"), SOURCE)
+    row(label(lang, "source"), SOURCE.get(lang, SOURCE["en"]))
     row(label(lang, "source_url"), SOURCE_URL)
     section("method_episodes")
     for name, text in method_rules(lang):

@@ -17,11 +17,14 @@ from pathlib import Path
 CATALOGUE_CSV = Path(__file__).with_name("catalogue.csv")
 STANDARD_NAME = "nv361"
 TITLE = {"en": "NV 361/2007 Sb., Annex 5 part C — working postures", "cs": "NV č. 361/2007 Sb., příloha č. 5 část C — pracovní polohy"}
-SOURCE = (
-    "Nařízení vlády č. 361/2007 Sb. (consolidated text from 1 Jan 2024), příloha č. 5, část C (the posture "
-    "catalogue) and část D, tabulka č. 8 (work-time correction); vyhláška č. 432/2003 Sb. (categories); "
-    "Metodika hodnocení pracovních poloh (SZÚ Praha 2001)."
-)
+SOURCE = {
+    "en": "Nařízení vlády č. 361/2007 Sb. (consolidated text from 1 Jan 2024), příloha č. 5, část C (the posture "
+          "catalogue) and část D, tabulka č. 8 (work-time correction); vyhláška č. 432/2003 Sb. (categories); "
+          "Metodika hodnocení pracovních poloh (SZÚ Praha 2001).",
+    "cs": "Nařízení vlády č. 361/2007 Sb. (úplné znění od 1. 1. 2024), příloha č. 5, část C (katalog pracovních "
+          "poloh) a část D, tabulka č. 8 (korekce na dobu výkonu práce); vyhláška č. 432/2003 Sb. (kategorie); "
+          "Metodika hodnocení pracovních poloh (SZÚ Praha 2001).",
+}
 SOURCE_URL = "https://www.zakonyprolidi.cz/cs/2007-361"
 PARTS = ("trunk", "head_neck", "arm_right", "arm_left", "legs", "other")
 SUPPORT_KINDS = ("trunk", "head", "arm")
