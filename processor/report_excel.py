@@ -450,7 +450,7 @@ def _method(ws, data: ReportData, lang: str) -> None:
     for part in std.parts:
         zones = ", ".join(f"{zone_label(lang, z.key)} {z.interval_text()} = {label(lang, z.level)}" for z in part.zones)
         row(part_label(lang, part.key), f"{label(lang, 'part_column')} {label(lang, 'col_' + part.column)}: {zones}"
-            + (f". {part.note}" if part.note else ""))
+            + (f". {part.note_cs if lang == 'cs' and part.note_cs else part.note}" if part.note else ""))
     section("method_angles")
     row(label(lang, "angle_source"), data.angle_source)
     record(sheet, lang, data.meta)

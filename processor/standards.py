@@ -88,6 +88,7 @@ class BodyPart:
     zones: tuple[Zone, ...]
     absolute: bool = False  # rate |angle| (side bend, twist: either side)
     note: str = ""
+    note_cs: str = ""  # the note in Czech (the report's language)
 
     def zone_of(self, value: float) -> int | None:
         """Index of the zone holding ``value``; None for NaN (not measured)."""
@@ -175,7 +176,7 @@ def parse_standard(raw: dict, path: Path | None = None) -> Standard:
         zones = tuple(_parse_zone(z, f"part {pkey}", fail) for z in p.get("zones", []))
         _check_cover(zones, f"part {pkey}", fail)
         parts.append(BodyPart(key=pkey, column=p["column"], zones=zones,
-                              absolute=bool(p.get("absolute", False)), note=p.get("note", "")))
+                              absolute=bool(p.get("absolute", False)), note=p.get("note", ""), note_cs=p.get("note_cs", "")))
     if not parts:
         raise fail("no parts")
     if len({p.key for p in parts}) != len(parts):
