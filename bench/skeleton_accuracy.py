@@ -9,8 +9,9 @@ world landmarks), and that skeleton with the flip test (what ``balanced`` and ``
 Prints the mean absolute error in
 degrees against the clip's truth; "trunk" is with the trunk-depth correction (``processor.trunk_depth``),
 "trunk before" without it, and "zone%" the share of the time in another NV 361 trunk zone (borders
-−10, 40, 60°) than the truth, before and after. The left arm faces the camera in the side and 45° views. Neck:
-after removing each clip's own first-second offset, frames with the trunk upright (target < 30°).
+−10, 40, 60°) than the truth, before and after. The left arm faces the camera in the side and 45° views; "near arm" is, frame by frame, the arm on the
+camera's side (the measured ``camera_azimuth_deg``). Neck: after removing each clip's own first-second
+offset, frames with the trunk upright (target < 30°); "neck all": every frame.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ import sys
 from dataclasses import replace
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
@@ -58,9 +60,15 @@ def errors(pose: PoseSequence, truth: pd.DataFrame) -> dict[str, float]:
     m, trunk_after, zone_after = _trunk(pose, truth, trunk_depth=True)
     out = {name: float((m[col] - m[f"{col}_t"]).abs().mean()) for name, col in COLUMNS.items()}
     out.update({"trunk before": trunk_before, "zone% before": zone_before, "zone% after": zone_after})
+    # the arm nearer the camera, frame by frame: the camera at the subject's left (azimuth > 0) sees the left arm
+    left_near = np.sin(np.radians(m["camera_azimuth_deg"].to_numpy())) >= 0
+    err_l = (m["upper_arm_elevation_left_deg"] - m["upper_arm_elevation_left_deg_t"]).abs()
+    err_r = (m["upper_arm_elevation_right_deg"] - m["upper_arm_elevation_right_deg_t"]).abs()
+    out["near arm"] = float(pd.Series(np.where(left_near, err_l, err_r)).mean())
     neck = m["neck_flexion_deg"] - m["neck_flexion_deg_t"]
     neck = neck - neck[m["time_s"] < 1.0].median()
     out["neck"] = float(neck[m["target_trunk_deg"] < 30].abs().mean())
+    out["neck all"] = float(neck.abs().mean())
     return out
 
 
@@ -84,7 +92,8 @@ def main() -> int:
         print(f"analysed {clip}", file=sys.stderr, flush=True)
     table = pd.DataFrame(rows).set_index(["clip", "skeleton"])
     print(f"MAE in degrees, {args.quality} quality\n")
-    print(table.round(2).to_string())
+    with pd.option_context("display.width", 250, "display.max_columns", 30):
+        print(table.round(2).to_string())
     return 0
 
 

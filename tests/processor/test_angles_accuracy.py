@@ -24,14 +24,13 @@ ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
 CLIPS = [f"{b}_{v}" for b in ("bodyA", "bodyB") for v in ("side", "45", "front")]
 # every rendered clip with its truth (new views are picked up as they are committed)
 ALL_CLIPS = sorted(p.stem for p in DATA.glob("*.mp4") if p.with_suffix(".csv").exists())
-# measured with the trunk-depth correction (processor.trunk_depth): frontal clips miss the 5° goal,
-# the errors there are MediaPipe's depth near the picture plane (where no foreshortening helps) and the
-# camera's 5° pitch, see the README's accuracy table
-# The clips of the hard cases (tests/data/make_synthetic.py) that still miss it, with the MAE measured
-# (balanced preset, 2026-11-29): frontal and rear work cycles (deep bends toward / away from the camera),
-# the 180° rear view, and the bench that hides the legs and the hips (the trunk line's lower end is guessed).
-TRUNK_GOAL_MISSED = {"bodyA_front": 6.9, "bodyB_front": 6.2, "bodyA_front_cycle": 7.1, "bodyA_rear_cycle": 9.1,
-                     "bodyB_rear": 8.7, "bodyA_bench": 11.6}
+# The clips that still miss the 5° trunk goal (issue 13), with the MAE measured by bench/skeleton_accuracy.py
+# (balanced preset, 2026-11-29, one run with the README's table): in front MediaPipe's depth near upright
+# (a raised arm, a bowed head or a side bend move the trunk 8-14° in depth) and the camera's 5° pitch,
+# which a frontal picture does not show; from behind (180°) the deep bends, where MediaPipe's 2D shoulders
+# fall onto the hips (read ~90° for 60-70°); behind the bench the guessed hips (the trunk line's lower end).
+TRUNK_GOAL_MISSED = {"bodyA_front": 6.9, "bodyB_front": 6.2, "bodyA_front_cycle": 7.1, "bodyA_rear_cycle": 8.0,
+                     "bodyB_rear": 6.8, "bodyA_bench": 11.6}
 pytestmark = pytest.mark.slow
 
 _cache: dict[str, pd.DataFrame] = {}
@@ -150,8 +149,9 @@ def test_neck_flexion_after_neutral_offset(clip):
     assert overall <= 14.0
 
 
-@pytest.mark.parametrize("clip", CLIPS)
+@pytest.mark.parametrize("clip", CLIPS + [c for c in ("bodyB_rear",) if c in ALL_CLIPS])
 def test_sides_not_swapped(clip):
+    """Also from straight behind, where MediaPipe read 10.2–11.1 s as the mirror image (processor.facing)."""
     m = analysed(clip)
     left_up = (m["target_arm_l_deg"] >= 140).to_numpy()
     right_up = (m["target_arm_r_deg"] >= 85).to_numpy()
@@ -183,3 +183,28 @@ def test_side_views_no_worse_with_trunk_depth(clip):
     after = mae(analysed(clip), "trunk_flexion_deg")
     before = mae(analysed(clip, trunk_depth=False), "trunk_flexion_deg")
     assert after <= before + 0.05
+
+
+def _bench_shares() -> dict[str, float]:
+    m = analysed("bodyA_bench")
+    shares = {col: float(m[col].notna().mean()) for col in (
+        "trunk_flexion_deg", "upper_arm_elevation_left_deg", "upper_arm_elevation_right_deg", "knee_flexion_left_deg")}
+    for col, share in shares.items():
+        record("bodyA_bench", f"measured_share_{col}", share * 100)
+    return shares
+
+
+@pytest.mark.skipif("bodyA_bench" not in ALL_CLIPS, reason="bodyA_bench not rendered")
+def test_bench_trunk_and_near_arm_measured_with_the_legs_hidden():
+    """Legs hidden behind a bench (issue 13): the trunk and the arm facing the camera (left, 45° view) are
+    measured on ≥ 90 % of the frames (no frame lost to "someone else": processor.subject), the legs are not."""
+    shares = _bench_shares()
+    assert shares["trunk_flexion_deg"] >= 0.9 and shares["upper_arm_elevation_left_deg"] >= 0.9
+    assert shares["knee_flexion_left_deg"] < 0.5
+
+
+@pytest.mark.skipif("bodyA_bench" not in ALL_CLIPS, reason="bodyA_bench not rendered")
+@pytest.mark.xfail(reason="measured 76 %: the far arm's hand hangs behind the bench and the arm's confidence "
+                          "includes the wrist (processor/angles.py: leaving the wrist out cost more elsewhere)", strict=False)
+def test_bench_far_arm_measured_with_the_legs_hidden():
+    assert _bench_shares()["upper_arm_elevation_right_deg"] >= 0.9
