@@ -26,7 +26,7 @@ from openpyxl.utils import get_column_letter
 
 from processor.model import ANGLE_COLUMNS
 from processor.report_data import ReportData
-from processor.report_labels import label, meta_label, part_label, reason_text, zone_label
+from processor.report_labels import label, meta_label, part_label, reason_text, record_value, zone_label
 
 FILL = {  # Excel's own "good / neutral / bad" colours
     "acceptable": "C6EFCE", "conditionally_acceptable": "FFEB9C", "conditional": "FFEB9C",
@@ -414,10 +414,10 @@ class MethodSheet:
 
 
 def record(sheet: MethodSheet, lang: str, meta: dict) -> None:
-    """The processing record (pose, cleaning, vertical...): names from the label table, values as written."""
+    """The processing record (pose, cleaning, vertical...): names and sentences from the label tables."""
     for key, value in sorted(meta.items()):
         if isinstance(value, (int, float, str)):
-            sheet.row(meta_label(lang, key), value)
+            sheet.row(meta_label(lang, key), record_value(lang, value))
 
 
 def _method(ws, data: ReportData, lang: str) -> None:
@@ -438,7 +438,7 @@ def _method(ws, data: ReportData, lang: str) -> None:
     row(label(lang, "body_model"), str(o.body_model) if o.body_model else "—")
     section("method_standard")
     row(label(lang, "standard"), std.title_cs if lang == "cs" else std.title)
-    row(label(lang, "source"), std.source)
+    row(label(lang, "source"), std.source_cs if lang == "cs" and std.source_cs else std.source)
     if std.source_url:
         row(label(lang, "source_url"), std.source_url)
     lim = std.shift_limits

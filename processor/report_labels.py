@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 LABELS: dict[str, dict[str, str]] = {
     "en": {
         # sheets
@@ -507,8 +509,95 @@ def position_labels(lang: str) -> dict[str, str]:
     return table
 
 
+# The processing record's names the table above does not list one by one: stage prefixes and field
+# names of the body fit's settings (processor.body_fit.FitSettings), and the neutral offsets per angle.
+_RECORD_NAMES = {
+    "en": {
+        "angles_vertical_tilt_deg": "Vertical: standing legs' lean (°)",
+        "angles_trunk_depth_reference": "Trunk depth: reference frames",
+        "angles_trunk_depth_reference_frames": "Trunk depth: reference frame count",
+        "angles_trunk_depth_trunk_length_m": "Trunk depth: trunk length (m)",
+        "angles_trunk_depth_frames_depth_raised": "Trunk depth: frames with the depth raised",
+        "angles_trunk_depth_frames_sign_flipped": "Trunk depth: frames with the sign turned",
+        "angles_facing_frames_mirrored": "Facing: frames read as a mirror image, corrected",
+        "fit_residual_mean_mm": "Body fit: mean residual (mm)", "fit_residual_p95_mm": "Body fit: 95th percentile residual (mm)",
+        "fit_frames_fitted": "Body fit: frames fitted", "fit_device": "Body fit: device",
+        "fit_seconds": "Body fit: computing time (s)", "fit_model_file": "Body fit: model file",
+        "fit_settings_": "Body fit setting: {field}", "angles_neutral_offsets_deg_": "Neutral offset removed: {name}",
+    },
+    "cs": {
+        "angles_vertical_tilt_deg": "Svislice: sklon nohou ve stoje (°)",
+        "angles_trunk_depth_reference": "Hloubka trupu: referenční snímky",
+        "angles_trunk_depth_reference_frames": "Hloubka trupu: počet referenčních snímků",
+        "angles_trunk_depth_trunk_length_m": "Hloubka trupu: délka trupu (m)",
+        "angles_trunk_depth_frames_depth_raised": "Hloubka trupu: snímky se zvýšenou hloubkou",
+        "angles_trunk_depth_frames_sign_flipped": "Hloubka trupu: snímky s otočeným znaménkem",
+        "angles_facing_frames_mirrored": "Natočení: snímky čtené zrcadlově, opravené",
+        "fit_residual_mean_mm": "Tělesný model: průměrná odchylka (mm)",
+        "fit_residual_p95_mm": "Tělesný model: 95. percentil odchylky (mm)",
+        "fit_frames_fitted": "Tělesný model: proložených snímků", "fit_device": "Tělesný model: zařízení",
+        "fit_seconds": "Tělesný model: doba výpočtu (s)", "fit_model_file": "Tělesný model: soubor modelu",
+        "fit_settings_": "Tělesný model, nastavení: {field}", "angles_neutral_offsets_deg_": "Odečtený neutrální posun: {name}",
+    },
+}
+
+
 def meta_label(lang: str, key: str) -> str:
-    """A processing record key (Method sheet) for readers; the key itself when the table has none."""
-    return label(lang, f"meta_{key}") if f"meta_{key}" in LABELS["en"] else key
+    """A processing record key (Method sheet) for readers; the key itself when no table has it."""
+    if f"meta_{key}" in LABELS["en"]:
+        return label(lang, f"meta_{key}")
+    names = _RECORD_NAMES.get(lang, _RECORD_NAMES["en"])
+    if key in names:
+        return names[key]
+    if key.startswith("fit_settings_"):  # a parameter's own name (processor.body_fit.FitSettings)
+        return names["fit_settings_"].format(field=key[len("fit_settings_"):])
+    if key.startswith("angles_neutral_offsets_deg_"):
+        column = key[len("angles_neutral_offsets_deg_"):]
+        name = label(lang, f"col_{column}") if f"col_{column}" in LABELS["en"] else column
+        return names["angles_neutral_offsets_deg_"].format(name=name)
+    return key
+
+
+# The processing record's sentences, written by the pipeline in English, in Czech: (pattern, replacement).
+# A sentence no pattern matches is shown as written (tests/processor/test_cli_analyze.py fails on one).
+_RECORD_CS = [
+    (r"camera level \(no standing frames to estimate from\)", "kamera ve vodorovné poloze (žádné snímky ve stoje k odhadu)"),
+    (r"camera level \(estimate (\d+)° off the camera's vertical was rejected\)",
+     r"kamera ve vodorovné poloze (odhad \1° od svislice kamery zamítnut)"),
+    (r"camera level \(standing legs lean (\d+)°, below the (\d+)° threshold\)",
+     r"kamera ve vodorovné poloze (nohy ve stoje skloněné o \1°, pod prahem \2°)"),
+    (r"estimated from standing frames \(mid-ankle to mid-hip\)", "odhadnuta ze snímků ve stoje (střed kotníků – střed kyčlí)"),
+    (r"camera pitch given", "zadaný sklon kamery"),
+    (r"not corrected", "neopraveno"),
+    (r"trunk near the picture plane", "trup blízko roviny obrazu"),
+    (r"trunk upright", "trup vzpřímený"),
+    (r"depth bounded by the trunk's length, sign by its extension range \(processor\.trunk_depth\)",
+     "hloubka omezená délkou trupu, znaménko podle rozsahu záklonu (processor.trunk_depth)"),
+    (r"sign by the trunk's extension range only \(too few frames with the trunk near the picture plane or upright\)",
+     "jen znaménko podle rozsahu záklonu (málo snímků s trupem blízko roviny obrazu nebo vzpřímeným)"),
+    (r"x, y from the image landmarks, depth from the world landmarks \(processor\.anchoring\)",
+     "x, y z bodů v obraze, hloubka z prostorových bodů (processor.anchoring)"),
+    (r"off: whoever MediaPipe found", "vypnuto: kohokoli MediaPipe našel"),
+    (r"no person was found", "nebyla nalezena žádná osoba"),
+    (r"none", "žádné"),
+    (r"on", "zapnuto"),
+    (r"off", "vypnuto"),
+    (r"the person in the picture longest, weighted by how central \(analysed ([\d.]+) s of ([\d.]+) s"
+     r"(?:; (\d+) other (?:person|people) seen, not analysed)?\); followed by position, size and clothing colour from frame to frame",
+     lambda m: f"osoba nejdéle v obraze, vážená podle polohy ve středu (vyhodnoceno {m[1]} s z {m[2]} s"
+               + (f"; viděno dalších osob: {m[3]}, nevyhodnoceny" if m[3] else "")
+               + "); sledovaná podle polohy, velikosti a barvy oblečení ze snímku na snímek"),
+]
+
+
+def record_value(lang: str, value):
+    """A processing record value for readers: sentences in the report's language, numbers as they are."""
+    if lang != "cs" or not isinstance(value, str):
+        return value
+    for pattern, replacement in _RECORD_CS:
+        m = re.fullmatch(pattern, value)
+        if m:
+            return replacement(m) if callable(replacement) else m.expand(replacement)
+    return value
 LABELS["en"]["chart_base"] = "(axis)"
 LABELS["cs"]["chart_base"] = "(osa)"

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -104,6 +105,32 @@ def test_a_real_clip_with_options(tmp_path):
     assert "standard legacy" in proc.stdout
     wb = load_workbook(tmp_path / "bodyA_side - ergonomics.xlsx")
     assert wb.sheetnames[0] == "Souhrn"
+    assert_czech_method_sheet(wb["Metodika"])
+
+
+# English words that a Czech sentence never contains (identifiers such as "mediapipe" or "fast" may stay).
+ENGLISH = re.compile(r"\b(the|and|of|by|from|with|frames?|person|people|seen|not|only|none|off|on|given|level|trunk)\b")
+
+
+def assert_czech_method_sheet(ws) -> None:
+    """Every name and sentence on a Czech Method sheet is Czech, the processing record included: no raw
+    variable names (``angles_vertical_tilt_deg``) and no English sentence the pipeline wrote."""
+    english = []
+    for name, value in ws.iter_rows(min_col=1, max_col=2, values_only=True):
+        if isinstance(name, str) and "_" in name.split("(")[0]:  # a raw variable name, not a label
+            english.append(name)
+        for text in (name, value):
+            if isinstance(text, str) and not text.startswith("=") and ENGLISH.search(text):
+                english.append(text)
+    assert english == [], english
+
+
+@pytest.mark.slow
+def test_a_czech_catalogue_workbook_has_no_english_on_its_method_sheet(tmp_path):
+    proc = hotfolder("analyze", str(SYNTHETIC / "bodyA_passerby.mp4"), "-o", str(tmp_path), "--quality", "fast",
+                     "--lang", "cs", "--no-progress", cwd=tmp_path)
+    assert proc.returncode == 0, proc.stderr
+    assert_czech_method_sheet(load_workbook(tmp_path / "bodyA_passerby - ergonomics.xlsx")["Metodika"])
 
 
 def test_an_invalid_body_model_file_is_one_sentence(tmp_path):
