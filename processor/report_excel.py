@@ -457,7 +457,7 @@ def _method(ws, data: ReportData, lang: str) -> None:
     row(label(lang, "extrapolation"), label(lang, "extrapolation_text"))
     row(label(lang, "not_analysed"), label(lang, "nan_text"))
     section("method_not_assessed")
-    for note in std.not_assessed:
+    for note in (std.not_assessed_cs if lang == "cs" and std.not_assessed_cs else std.not_assessed):
         row("", note)
     section("method_limits")
     for key in ("limit_mono", "limit_support", "limit_vertical", "limit_neck", "limit_sample"):

@@ -122,6 +122,7 @@ class Standard:
     hold_min_s: float = 0.0  # holds shorter than this are not listed
     path: Path | None = field(default=None, compare=False)
     source_cs: str = ""  # the source in Czech (the report's language)
+    not_assessed_cs: tuple[str, ...] = ()
 
     def part(self, key: str) -> BodyPart:
         for p in self.parts:
@@ -185,7 +186,7 @@ def parse_standard(raw: dict, path: Path | None = None) -> Standard:
     return Standard(
         name=raw["name"], title=raw["title"], title_cs=raw.get("title_cs", raw["title"]),
         source=raw["source"], source_cs=raw.get("source_cs", ""), source_url=raw.get("source_url", ""), parts=tuple(parts),
-        shift_limits=limits, not_assessed=tuple(raw.get("not_assessed", ())),
+        shift_limits=limits, not_assessed=tuple(raw.get("not_assessed", ())), not_assessed_cs=tuple(raw.get("not_assessed_cs", ())),
         hold_min_s=float(raw.get("hold_min_s", 0.0)), path=path,
     )
 

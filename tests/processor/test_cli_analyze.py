@@ -97,12 +97,12 @@ def test_a_one_frame_video_gets_a_report_that_says_how_little_was_analysed(tmp_p
 
 @pytest.mark.slow
 def test_a_real_clip_with_options(tmp_path):
-    proc = hotfolder("analyze", str(SYNTHETIC / "bodyA_side.mp4"), "-o", str(tmp_path), "--standard", "legacy",
+    proc = hotfolder("analyze", str(SYNTHETIC / "bodyA_side.mp4"), "-o", str(tmp_path), "--standard", "iso11226",
                      "--quality", "fast", "--lang", "cs", cwd=tmp_path)
     assert proc.returncode == 0, proc.stderr
     assert (tmp_path / "bodyA_side - ergonomics.xlsx").is_file()
     assert (tmp_path / "bodyA_side - angles.csv").is_file()
-    assert "standard legacy" in proc.stdout
+    assert "standard iso11226" in proc.stdout
     wb = load_workbook(tmp_path / "bodyA_side - ergonomics.xlsx")
     assert wb.sheetnames[0] == "Souhrn"
     assert_czech_method_sheet(wb["Metodika"])
