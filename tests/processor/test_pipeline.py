@@ -12,7 +12,7 @@ from openpyxl import load_workbook
 
 from processor.model import ANGLE_COLUMNS, AnalysisOptions, VideoError
 from processor.pipeline import analyze_video
-from processor.report_labels import label
+from processor.report_labels import label, meta_label
 from processor.standards import load_standard
 from processor.time_analysis import analyse_times
 from tests.processor import bad_inputs
@@ -188,4 +188,4 @@ def test_with_a_body_model_the_angles_come_from_the_fit(tmp_path):
     wb = load_workbook(res.report_xlsx)
     method = {c.value: wb["Method"].cell(c.row, 2).value for c in wb["Method"]["A"] if c.value}
     assert method[label("en", "angle_source")] == "smplx"
-    assert isinstance(method.get("fit_residual_mean_mm"), (int, float))
+    assert isinstance(method.get(meta_label("en", "fit_residual_mean_mm")), (int, float))
