@@ -1,5 +1,7 @@
 """Settings that each look valid but contradict each other: found when the watcher starts, not after
 a day of pods that could never work (``pod_launcher.factory.open_launcher`` calls :func:`check_settings`).
+Rules every process must obey, the worker too (the lease against the heartbeat), are refused when the
+settings load (``config.settings.Settings``), not here.
 """
 
 from __future__ import annotations
@@ -15,11 +17,6 @@ def settings_problems(settings: Settings) -> list[str]:
         problems.append(
             f"worker.idle_grace ({s.worker.idle_grace:g} s) must be at most half of launcher.idle_timeout "
             f"({s.launcher.idle_timeout:g} s): otherwise the reaper terminates every idle worker before it can end itself"
-        )
-    if s.worker.heartbeat >= s.drive.lease_seconds / 2:
-        problems.append(
-            f"worker.heartbeat ({s.worker.heartbeat:g} s) must be below half of drive.lease_seconds "
-            f"({s.drive.lease_seconds:g} s): otherwise a working worker's claim expires and another worker takes the video"
         )
     if s.launcher.max_lifetime <= s.worker.idle_grace:
         problems.append(

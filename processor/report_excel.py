@@ -176,7 +176,7 @@ def _zones(ws, data: ReportData, lang: str) -> None:
                       label(lang, z.effective_level), z.time_s, z.share, z.shift_min, z.episodes,
                       z.longest_hold_s, z.holds_over_limit, z.frequency_per_min]
             for c, v in enumerate(values, start=1):
-                cell = ws.cell(row=r, column=c, value=v)
+                ws.cell(row=r, column=c, value=v)
             _fill(ws.cell(row=r, column=5), z.effective_level)
             for c, fmt in ((6, NUM1), (7, PCT), (8, NUM1), (10, NUM1), (12, "0.00")):
                 ws.cell(row=r, column=c).number_format = fmt

@@ -12,7 +12,6 @@ import pytest
 from config.settings import load_settings
 from drive.drive_store import FOLDER_MIME, DriveStore
 from drive.factory import open_storage
-from drive.local_store import LocalStore
 from drive.model import Folder, ReportRef, utcnow
 from drive.queue import VideoQueue
 from drive.settle import SettleTracker

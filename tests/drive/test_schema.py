@@ -1,17 +1,11 @@
-from pathlib import Path
-
 from drive.model import OutputNames, error_file_name, fit_name, read_verdicts as verdicts, verdict_properties
-
-
-def result(parts: dict[str, str], overall: str = "unacceptable") -> tuple[dict[str, str], str]:
-    return parts, overall
 
 
 def test_worker_verdicts_fit_drive_and_read_back_as_words():
     parts = {"trunk": "unacceptable", "trunk_side": "conditionally_acceptable", "trunk_twist": "acceptable",
              "head": "not_assessed", "neck": "unacceptable", "upper_arm_left": "unacceptable",
              "upper_arm_right": "acceptable"}
-    props = verdict_properties(*result(parts))
+    props = verdict_properties(parts, "unacceptable")
     for key, value in props.items():
         assert len(key.encode()) + len(value.encode()) <= 124
     words = verdicts(props)
@@ -22,7 +16,7 @@ def test_worker_verdicts_fit_drive_and_read_back_as_words():
 
 def test_too_many_parts_keep_whole_items_only():
     parts = {f"body_part_number_{i}": "conditionally_acceptable" for i in range(10)}
-    props = verdict_properties(*result(parts, "conditionally_acceptable"))
+    props = verdict_properties(parts, "conditionally_acceptable")
     assert len("hf_verdicts") + len(props["hf_verdicts"]) <= 124
     assert all(item.endswith("=cond") for item in props["hf_verdicts"].split(";"))
     assert verdicts({}) == []

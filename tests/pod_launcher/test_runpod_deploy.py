@@ -17,7 +17,8 @@ from pod_launcher.pod_env import TOKEN_VAR
 from pod_launcher.runpod_launcher import RunpodLauncher, pod_kind
 
 GPUS = ["NVIDIA GeForce RTX 4090", "NVIDIA L4"]
-TOKEN = json.dumps({"token": "ya29.A", "refresh_token": "1//R-PLAIN", "client_id": "c", "client_secret": "s"})
+# A made-up token (no real account): only its shape matters.
+TOKEN = json.dumps({"token": "fake-access", "refresh_token": "fake-refresh-PLAIN", "client_id": "c", "client_secret": "s"})
 
 
 @pytest.fixture
@@ -121,7 +122,7 @@ def test_no_plain_drive_credential_in_a_pod_env_by_default(emu, caplog):
     by_ref, literal = sorted(emu.all_pods(), key=lambda p: p.created)
     assert {e["value"] for e in sent(by_ref)["env"]} == {ref} and by_ref.env[TOKEN_VAR] == plain[TOKEN_VAR]
     assert [e["value"] for e in sent(literal)["env"]] == [plain[TOKEN_VAR]]
-    assert "1//R-PLAIN" not in caplog.text and plain[TOKEN_VAR] not in caplog.text
+    assert "fake-refresh-PLAIN" not in caplog.text and plain[TOKEN_VAR] not in caplog.text
 
 
 def test_registry_auth_id_is_set_so_a_private_image_pulls(emu):

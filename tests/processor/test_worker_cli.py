@@ -7,8 +7,6 @@ import sys
 import time
 from pathlib import Path
 
-import pytest
-
 from drive.model import State, VideoState
 from pod_launcher.pod_env import TOKEN_VAR
 from pod_launcher.runpod_launcher import RunpodLauncher
