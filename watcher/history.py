@@ -324,15 +324,6 @@ class VideoStore(_Store):
             row = self._db.execute(f"SELECT {col} FROM videos WHERE id = ?", (video_id,)).fetchone()
         return int(row[0]) if row else 0
 
-    def mark_gone_except(self, present: set[str]) -> None:
-        """Videos not in any listing now are marked "gone" (their outcome counters stay): one moved
-        back by hand, or a new file under an old name, is then news again, not a repeat."""
-        with self._d.tx() as db:
-            rows = db.execute("SELECT id FROM videos WHERE state != 'gone'").fetchall()
-            for (vid,) in rows:
-                if vid not in present:
-                    db.execute("UPDATE videos SET state = 'gone' WHERE id = ?", (vid,))
-
     def forget_missing(self, present: set[str]) -> int:
         """Drop videos no longer anywhere (deleted by the user); keeps the table small."""
         with self._d.tx() as db:
@@ -416,14 +407,14 @@ class WorkerStore(_Store):
         return total
 
 
-class History:
+class History(_Store):
     """The five small stores over one connection and one lock (thread-safe: the poll job and the
     web thread share it). ``history.events``, ``.videos``, ``.workers_store``, ``.outbox``, ``.meta``;
     the methods below are the short names the watcher uses."""
 
     def __init__(self, path: Path | None):
+        super().__init__(_Db(path))
         self.path = path
-        self._d = _Db(path)
         self.meta = MetaStore(self._d)
         self.events = EventStore(self._d)
         self.outbox = Outbox(self._d)
@@ -434,7 +425,7 @@ class History:
         self.add_event, self.recent_events = self.events.add, self.events.recent
         self.known_videos, self.known_outcomes = self.videos.known, self.videos.known_outcomes
         self.has_seen_any_video, self.record_state = self.videos.has_seen_any, self.videos.record_state
-        self.outcome_count, self.mark_gone_except = self.videos.outcome_count, self.videos.mark_gone_except
+        self.outcome_count = self.videos.outcome_count
         self.forget_missing_videos = self.videos.forget_missing
         self.record_launch, self.record_seen = self.workers_store.record_launch, self.workers_store.record_seen
         self.record_end, self.workers = self.workers_store.record_end, self.workers_store.all
@@ -442,14 +433,6 @@ class History:
         self.enqueue_mail, self.has_mail = self.outbox.enqueue, self.outbox.has
         self.unsent_mail, self.mark_sent = self.outbox.unsent, self.outbox.mark_sent
         self.mark_failed, self.sent_mail = self.outbox.mark_failed, self.outbox.sent
-
-    @property
-    def _lock(self) -> threading.RLock:
-        return self._d.lock
-
-    @property
-    def _db(self) -> sqlite3.Connection:
-        return self._d.conn
 
     def close(self) -> None:
         with self._d.lock:
