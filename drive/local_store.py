@@ -352,16 +352,10 @@ class LocalStore:
         dest = Path(dest)
         dest.parent.mkdir(parents=True, exist_ok=True)
         digest = hashlib.md5()
-        done = 0
         fd, tmp = tempfile.mkstemp(prefix="." + dest.name[:100] + ".", suffix=".part", dir=dest.parent)
         try:
             with open(src, "rb") as fin, os.fdopen(fd, "wb") as fout:
-                while chunk := fin.read(self.chunk_size):
-                    fout.write(chunk)
-                    digest.update(chunk)
-                    done += len(chunk)
-                    if progress:
-                        progress(done, size)
+                _copy_chunks(fin, fout, self.chunk_size, size, progress, digest)
             if md5 is not None and digest.hexdigest() != md5:
                 raise StorageError(f"{name} changed while it was being copied (checksum mismatch)")
             os.replace(tmp, dest)
@@ -395,7 +389,8 @@ class LocalStore:
                 return self._report_ref(Folder.REPORTS, file_name)
         return None
 
-    def upload_output(self, local: Path, name: str, source_id: str, mime_type: str, claim: str = "") -> ReportRef:
+    def upload_output(self, local: Path, name: str, source_id: str, mime_type: str, claim: str = "",
+                      progress: ProgressFn | None = None) -> ReportRef:
         if not name or "/" in name or name.startswith(".") or "\0" in name:
             raise StorageError(f"invalid output name {name!r}")
         reports = self.path(Folder.REPORTS)
@@ -405,7 +400,7 @@ class LocalStore:
         try:
             os.fchmod(fd, _file_mode())
             with open(local, "rb") as fin, os.fdopen(fd, "wb") as fout:
-                shutil.copyfileobj(fin, fout, self.chunk_size)
+                _copy_chunks(fin, fout, self.chunk_size, os.fstat(fin.fileno()).st_size, progress)
                 fout.flush()
                 os.fsync(fout.fileno())
             # Never over an existing output: a second one (a late writer's) is told apart and removed
@@ -580,6 +575,18 @@ def _candidates(name: str) -> Iterator[str]:
     for n in range(2, 10_000):
         yield f"{stem} ({n}){dot}{ext}"
     raise StorageError(f"no free name for {name}")
+
+
+def _copy_chunks(fin, fout, chunk_size: int, size: int | None, progress: ProgressFn | None, digest=None) -> None:
+    """Copy in chunks, telling ``progress`` of each (a heartbeat's sign of life on a slow disk)."""
+    done = 0
+    while chunk := fin.read(chunk_size):
+        fout.write(chunk)
+        if digest is not None:
+            digest.update(chunk)
+        done += len(chunk)
+        if progress:
+            progress(done, size)
 
 
 def _place(src: Path, target_dir: Path, name: str) -> str:

@@ -41,9 +41,11 @@ class Storage(Protocol):
     def find_output(self, name: str, source_id: str) -> ReportRef | None:
         """An output file already uploaded to Reports for ``source_id`` under ``name`` (crash recovery)."""
 
-    def upload_output(self, local: Path, name: str, source_id: str, mime_type: str, claim: str = "") -> ReportRef:
+    def upload_output(self, local: Path, name: str, source_id: str, mime_type: str, claim: str = "",
+                      progress: ProgressFn | None = None) -> ReportRef:
         """Upload ``local`` into the Reports folder, tagged with ``source_id`` and the ``claim`` nonce
-        that made it (``hf_claim``: a late writer's files can be told apart); resumable."""
+        that made it (``hf_claim``: a late writer's files can be told apart); resumable. ``progress``
+        hears of every chunk (a worker's heartbeat tells a slow upload from a stalled one by it)."""
 
     def delete_output(self, ref_id: str) -> None:
         """Remove an output file (a late writer's duplicate); idempotent."""

@@ -2,7 +2,7 @@
 
 A thread renews the lease every ``worker.heartbeat`` seconds with the latest progress, but only while
 the work shows signs of life: a progress value that changed, or a stage that reports activity
-(``touch``: a downloaded chunk, an uploaded file). When nothing moved for ``worker.stall_seconds``,
+(``touch``: a downloaded or uploaded chunk). When nothing moved for ``worker.stall_seconds``,
 or the video's time budget (``processor.runtime.budget``) is used up, the heartbeat stops renewing
 and *cancels* the work: the next progress report raises ``Cancelled`` in the working thread, and the
 analysis' child processes (the pose pool) are killed, so a frozen child cannot hold the worker. The
@@ -101,6 +101,11 @@ class Heartbeat:
         self.touch()
         if total:
             self.set_progress(DOWNLOAD_SPAN * done / total)
+
+    def upload_progress(self, done: int, total: int | None) -> None:
+        """A chunk of an output went up: activity, so a slow upload of a long preview is not taken
+        for a stall; the percentage stays at the upload's mark (the files' sizes are not known ahead)."""
+        self.touch()
 
     def analysis_progress(self, fraction: float) -> None:
         fraction = max(0.0, min(1.0, float(fraction)))

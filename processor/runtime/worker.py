@@ -450,7 +450,8 @@ class _Worker:
         for local, name, mime in outputs:
             ref = storage.find_output(name, video.id)
             if ref is None:
-                ref = storage.upload_output(Path(local), name, video.id, mime, claim=beat.claim.nonce)
+                ref = storage.upload_output(Path(local), name, video.id, mime, claim=beat.claim.nonce,
+                                            progress=beat.upload_progress)
                 created.append((name, ref))
             else:
                 log.info("%s: %s was already uploaded by an earlier attempt; reusing it", video.name, name)

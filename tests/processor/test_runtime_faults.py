@@ -157,6 +157,30 @@ def test_a_poison_file_and_a_forbidden_one_do_not_stall_the_good_videos(side):
     assert sum(n.endswith(" - ergonomics.xlsx") for n in reports) == 3
 
 
+@pytest.mark.parametrize("chunks_reported", [True, False])
+def test_a_slow_upload_that_keeps_sending_chunks_is_not_taken_for_a_stall(tmp_path, request, chunks_reported):
+    """A report that takes longer than ``worker.stall_seconds`` to go up (a long preview on a slow line)
+    is finished while its chunks keep moving; an upload with no sign of life for that long is stopped."""
+    for kind in ("local", "drive"):
+        s = Side(kind, tmp_path / kind, request, worker={"stall_seconds": 1.0}, drive={"max_attempts": 1})
+        s.add("slow line.mp4")
+
+        def slow(local, name, *args, progress=None, **kwargs):
+            if name.endswith(" - ergonomics.xlsx"):
+                for i in range(15):  # 1.5 s in all, a chunk every 0.1 s
+                    time.sleep(0.1)
+                    if progress is not None and chunks_reported:
+                        progress(i + 1, 15)
+
+        store = Faulty(s.store, upload_output=slow)
+        assert run_worker(s.settings, analyze=quick_analyze, storage=store, install_signals=False) == EXIT_OK
+        if chunks_reported:
+            assert s.names(Folder.DONE) == ["slow line.mp4"], kind
+        else:
+            assert s.names(Folder.FAILED) == ["slow line.mp4"], kind
+            assert "upload stopped: the work made no progress" in s.state(Folder.FAILED, "slow line.mp4").error
+
+
 def test_a_reason_names_the_users_file_not_the_workers_copy(side):
     side.add("Lisování – linka 3.mp4", b"NOT A VIDEO at all")
     assert run_worker(side.settings, analyze=quick_analyze, install_signals=False, storage=side.store) == EXIT_OK
