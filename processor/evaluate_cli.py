@@ -72,7 +72,8 @@ def evaluate_one(df: pd.DataFrame, stem: str, out_dir: Path, options: AnalysisOp
                                    assessment=assessment, angles=df, person_found=person, angle_source="csv")
         write_catalogue_excel(data, out_dir / names.report)
         summary = catalogue_summary(video.name, result, assessment, analysed_at=now.isoformat(), angle_source="csv",
-                                    view=data.view)
+                                    view=data.view,
+                                    legs_hidden_share=data.legs_hidden_share)
     else:
         from processor.report_data import ReportData
         from processor.report_excel import write_excel

@@ -192,7 +192,8 @@ def _report_catalogue(video, info, options, angles, person_found, source, meta, 
     )
     write_catalogue_excel(data, xlsx)
     write_json(catalogue_summary(video.name, result, assessment, analysed_at=analysed_at.isoformat(),
-                                 angle_source=source, measured_share=measured_share, view=data.view), summary_json)
+                                 angle_source=source, measured_share=measured_share, view=data.view,
+                                 legs_hidden_share=data.legs_hidden_share), summary_json)
     verdicts = part_categories(assessment)
     overall = f"category_{assessment.category}" if assessment.category else "not_assessed"
     return AnalysisResult(

@@ -20,7 +20,7 @@ from openpyxl.utils import get_column_letter, quote_sheetname
 
 from processor import episodes as rules
 from processor import sufficiency as suf
-from processor.accuracy import view_error_table
+from processor.accuracy import legs_hidden_error_table, view_error_table
 from processor.model import AnalysisOptions, VideoInfo
 from processor.nv361 import SOURCE, SOURCE_URL, TITLE
 from processor.nv361 import signals as sig
@@ -37,6 +37,7 @@ from processor.report_labels import freq_label, label
 INPUT_FILL = PatternFill("solid", start_color="FFFF99", end_color="FFFF99")
 CATEGORY_FILL = {1: FILL["acceptable"], 2: FILL["conditionally_acceptable"], 3: FILL["unacceptable"]}
 WRAP = Alignment(wrap_text=True, vertical="top")
+LEGS_HIDDEN_STATED = 0.01  # from this share of the measured frames on, the report states the larger errors
 
 
 @dataclass(frozen=True)
@@ -64,6 +65,13 @@ class CatalogueReportData:
         if "camera_azimuth_deg" not in self.angles.columns:
             return "unknown"
         return main_view(self.angles["camera_azimuth_deg"].to_numpy(dtype=float))
+
+    @property
+    def legs_hidden_share(self) -> float:
+        """The share of the measured frames with the legs hidden (processor.accuracy)."""
+        from processor.accuracy import legs_hidden_share
+
+        return legs_hidden_share(self.angles)
 
 
 def write_catalogue_excel(data: CatalogueReportData, path: Path) -> Path:
@@ -283,6 +291,11 @@ def _summary_rows(ws, data: CatalogueReportData, lang: str, catalogue_title: str
     text = label(lang, "uncertainty_statement", view=camera_text(data, lang), trunk=errors["trunk_flexion_deg"],
                  head=errors["head_inclination_deg"], arm=errors["upper_arm_elevation_left_deg"],
                  seconds=data.result.analysed_s)
+    if data.legs_hidden_share >= LEGS_HIDDEN_STATED:
+        hidden = legs_hidden_error_table(data.view)
+        text += " " + label(lang, "uncertainty_legs_hidden", share=data.legs_hidden_share,
+                            trunk=hidden["trunk_flexion_deg"], head=hidden["head_inclination_deg"],
+                            arm=hidden["upper_arm_elevation_left_deg"])
     ws.cell(row=row, column=1, value=text).alignment = WRAP
     ws.merge_cells(f"A{row}:{_LAST}{row}")
     ws.row_dimensions[row].height = 14 * max(1, -(-len(text) // 105)) + 4
@@ -541,6 +554,11 @@ def _method(ws, data: CatalogueReportData, lang: str) -> None:
     row(label(lang, "view_seen"), label(lang, f"view_{view}"))
     for col, e in view_error_table(view).items():
         row(label(lang, "typical_error", name=label(lang, f"col_{col}")), f"± {e:g}°")
+    if data.legs_hidden_share >= LEGS_HIDDEN_STATED:
+        hidden = legs_hidden_error_table(view)
+        row(label(lang, "legs_hidden_seen"), label(lang, "legs_hidden_value", share=data.legs_hidden_share,
+                                                   trunk=hidden["trunk_flexion_deg"], head=hidden["head_inclination_deg"],
+                                                   arm=hidden["upper_arm_elevation_left_deg"]))
     row(label(lang, "uncertainty"), label(lang, "uncertainty_text"))
     section("method_angles")
     row(label(lang, "angle_source"), data.angle_source)

@@ -198,6 +198,9 @@ LABELS["en"].update({
     "uncertainty": "Minutes within the uncertainty", "borderline": "Borderline",
     "borderline_text": "category {lo}–{hi} within the measurement uncertainty (for {work:.0f} min); check on the video",
     "method_accuracy": "Measurement uncertainty", "view_seen": "Camera view of the person (most of the video)",
+    "legs_hidden_seen": "Legs hidden (bench, machine)",
+    "legs_hidden_value": "{share:.0%} of the frames with a measured trunk; there the hips are guessed: trunk ± {trunk:g}°, "
+                         "head ± {head:g}°, upper arms ± {arm:g}° (bodyA_bench, processor/accuracy.py)",
     "view_front": "in front (0–30°)", "view_oblique": "oblique (30–70°)", "view_side": "from the side (70–110°)",
     "view_rear_oblique": "oblique from behind (110–150°)", "view_rear": "from behind (150–180°)",
     "view_unknown": "unknown",
@@ -247,6 +250,9 @@ LABELS["cs"].update({
     "uncertainty": "Minuty v rámci nejistoty", "borderline": "Hraniční",
     "borderline_text": "kategorie {lo}–{hi} v rámci nejistoty měření (pro {work:.0f} min); ověřte na videu",
     "method_accuracy": "Nejistota měření", "view_seen": "Pohled kamery na osobu (většinu videa)",
+    "legs_hidden_seen": "Zakryté nohy (stůl, stroj)",
+    "legs_hidden_value": "{share:.0%} snímků se změřeným trupem; kyčle jsou tam odhadnuté: trup ± {trunk:g}°, "
+                         "hlava ± {head:g}°, paže ± {arm:g}° (bodyA_bench, processor/accuracy.py)",
     "view_front": "zepředu (0–30°)", "view_oblique": "šikmo (30–70°)", "view_side": "z boku (70–110°)",
     "view_rear_oblique": "šikmo zezadu (110–150°)", "view_rear": "zezadu (150–180°)",
     "view_unknown": "neznámý",
@@ -309,6 +315,9 @@ LABELS["en"].update({
                              "head ± {head:g}°, upper arms ± {arm:g}° (processor/accuracy.py, against rendered people of "
                              "known posture). Minutes per shift are extrapolated from {seconds:.0f} s of analysed video to "
                              "the work time; rows marked borderline could fall in another category within these errors.",
+    "uncertainty_legs_hidden": "The legs were hidden (a bench, a machine) on {share:.0%} of the measured time: there the "
+                               "hips are guessed and the typical errors are trunk ± {trunk:g}°, head ± {head:g}°, upper "
+                               "arms ± {arm:g}°; the borderline marks use them.",
     "signature_block": "Measured and evaluated by", "sig_name": "Name", "sig_date": "Date", "sig_signature": "Signature",
     "col_minutes_shift": "Minutes per shift", "col_category": "Category",
     "borderline_mark": "borderline {lo}–{hi}",
@@ -367,6 +376,9 @@ LABELS["cs"].update({
                              "hlava ± {head:g}°, paže ± {arm:g}° (processor/accuracy.py, proti renderovaným postavám se "
                              "známou polohou). Minuty za směnu jsou přepočteny z {seconds:.0f} s vyhodnoceného videa na dobu "
                              "výkonu práce; položky označené jako hraniční mohou v rámci těchto chyb spadat do jiné kategorie.",
+    "uncertainty_legs_hidden": "Nohy byly zakryté (stůl, stroj) po {share:.0%} změřené doby: kyčle jsou tam odhadnuté "
+                               "a typické chyby jsou trup ± {trunk:g}°, hlava ± {head:g}°, paže ± {arm:g}°; "
+                               "označení hraničních položek s nimi počítá.",
     "signature_block": "Měřil a vyhodnotil", "sig_name": "Jméno", "sig_date": "Datum", "sig_signature": "Podpis",
     "col_minutes_shift": "Minut za směnu", "col_category": "Kategorie",
     "borderline_mark": "hraniční {lo}–{hi}",

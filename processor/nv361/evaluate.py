@@ -237,15 +237,16 @@ def minutes_ranges(df: pd.DataFrame, work_minutes: float, supported: frozenset[s
                    duration_s: float | None = None, rows: tuple[CatalogueRow, ...] | None = None
                    ) -> dict[str, tuple[float, float]]:
     """Per row, the minutes per shift with every angle moved by the typical error of the view it was
-    seen from (``processor.accuracy``) downward and then upward: the measurement uncertainty of the row.
+    seen from (larger where the legs were hidden: ``processor.accuracy``) downward and then upward: the
+    measurement uncertainty of the row.
 
     Moving all angles one way at once is the pessimistic reading of a systematic error (the kind a
     single camera makes: a whole hold reads a few degrees off), which is what can move a posture across
     a zone border for seconds at a time; random jitter is already absorbed by the hysteresis."""
-    from processor.accuracy import typical_errors
+    from processor.accuracy import legs_hidden, typical_errors
 
     az = df["camera_azimuth_deg"].to_numpy(dtype=float) if "camera_azimuth_deg" in df.columns else None
-    errors = typical_errors(az, len(df))
+    errors = typical_errors(az, len(df), legs_hidden(df))
     nominal = row_minutes(evaluate_catalogue(df, supported, duration_s, rows), work_minutes)
     ends = []
     for sign in (-1.0, 1.0):

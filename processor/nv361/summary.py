@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from processor import episodes as ep_rules
-from processor.accuracy import view_error_table
+from processor.accuracy import legs_hidden_error_table, view_error_table
 from processor.nv361 import STANDARD_NAME
 from processor.nv361.evaluate import Assessment, CatalogueResult, sentence
 
@@ -31,7 +31,8 @@ def method_parameters() -> dict:
 
 def catalogue_summary(video: str, result: CatalogueResult, assessment: Assessment | None, *,
                       analysed_at: str | None = None, angle_source: str | None = None,
-                      measured_share: dict[str, float] | None = None, view: str | None = None) -> dict:
+                      measured_share: dict[str, float] | None = None, view: str | None = None,
+                      legs_hidden_share: float = 0.0) -> dict:
     """The summary JSON object of one video under the NV 361 catalogue."""
     by_id = {a.row.id: a for a in assessment.rows} if assessment else {}
     rows = []
@@ -54,7 +55,11 @@ def catalogue_summary(video: str, result: CatalogueResult, assessment: Assessmen
         "analysed_seconds": _num(result.analysed_s), "supported": sorted(result.supported),
         "measured_share": {k: _num(v, 4) for k, v in (measured_share or {}).items()},
         "method": method_parameters(), "view": view,
-        "typical_error_deg": view_error_table(view) if view else None, "rows": rows,
+        "typical_error_deg": view_error_table(view) if view else None,
+        # frames with the legs hidden (a bench): their share, and the larger errors there
+        "legs_hidden_share": _num(legs_hidden_share, 4),
+        "typical_error_legs_hidden_deg": legs_hidden_error_table(view) if view and legs_hidden_share else None,
+        "rows": rows,
     }  # fmt: skip
     if assessment:
         w = assessment.work

@@ -100,6 +100,7 @@ def test_the_workbook_of_a_real_run(analysed):
     assert res.overall_verdict in {"category_1", "category_2", "category_3"}
     summary = json.loads(res.summary_json.read_text(encoding="utf-8"))
     assert summary["standard"] == "nv361" and summary["view"] == "side" and len(summary["rows"]) == 52
+    assert summary["legs_hidden_share"] == 0.0 and summary["typical_error_legs_hidden_deg"] is None
 
 
 # Seconds per catalogue row from the video vs. from the truth angles (what `hotfolder evaluate` does on
