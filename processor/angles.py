@@ -22,6 +22,13 @@ Angles:
 - ``head_inclination_deg = atan2(N·F, N·U)``: the same line against the vertical.
 - ``upper_arm_elevation_*_deg``: 3D angle between shoulder -> elbow and the downward vertical
   (0 hanging, 90 horizontal, 180 overhead), whatever the direction (flexion or abduction).
+  The elbow's depth is MediaPipe's. Tried and dropped (2026-11-29): the upper arm's depth from its
+  foreshortening against the person's own arm length (a rigid bone; measured in the frames where the
+  arm lies near the picture plane, fused with MediaPipe's depth as the trunk's is from behind). Near-arm
+  MAE got better only in front (13.5 -> 12.9°, bodyA_front) and worse from the side (5.6 -> 8.3°) and
+  at 45° (6.5 -> 7.1°): the 2D elbow keypoint itself is off under foreshortening (a 60° forward raise
+  seen from in front showed 84 % of the arm's picture length where the truth is ~50 %, and a hanging
+  arm beside a trunk bent 73° showed 77 %), so the picture cannot correct the depth there.
 - ``upper_arm_to_trunk_*_deg``: shoulder -> elbow against the downward trunk line (−T).
 - ``elbow_flexion_*_deg``, ``knee_flexion_*_deg``: 0 = straight.
 - ``head_side_bend_deg`` (NV 361 "úklon hlavy"): E = left ear -> right ear, S = the shoulder line, in the
