@@ -48,7 +48,9 @@ UNKNOWN_VIEW = "unknown"
 # bodyA_bench's (legs hidden on 85 % of its frames, 45°; same run and same conventions as the table
 # above: trunk flexion MAE, the worse arm, "neck all"). In such frames a quantity's typical error is the
 # larger of its view's and this one. One clip: a stand-in until more occluded clips exist, but a
-# measured one, where the view's figure alone would understate the error by 2-3 times.
+# measured one, where the view's figure alone would understate the error by 2-3 times. Legs out of the
+# picture (a close-up of the upper body, a worker seated at a desk) count too: the hips are then at the
+# picture's edge or hidden as well.
 TYPICAL_ERROR_LEGS_HIDDEN_DEG: dict[str, float] = {
     "trunk_flexion_deg": 11.6, "head_inclination_deg": 16.0,
     "upper_arm_elevation_left_deg": 13.5, "upper_arm_elevation_right_deg": 13.5,

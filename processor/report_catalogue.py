@@ -20,7 +20,7 @@ from openpyxl.utils import get_column_letter, quote_sheetname
 
 from processor import episodes as rules
 from processor import sufficiency as suf
-from processor.accuracy import legs_hidden_error_table, view_error_table
+from processor.accuracy import legs_hidden_error_table, legs_hidden_share, view_error_table
 from processor.model import AnalysisOptions, VideoInfo
 from processor.nv361 import SOURCE, SOURCE_URL, TITLE
 from processor.nv361 import signals as sig
@@ -69,8 +69,6 @@ class CatalogueReportData:
     @property
     def legs_hidden_share(self) -> float:
         """The share of the measured frames with the legs hidden (processor.accuracy)."""
-        from processor.accuracy import legs_hidden_share
-
         return legs_hidden_share(self.angles)
 
 
