@@ -8,8 +8,9 @@ own world landmarks, ``processor.anchoring``'s skeleton (x, y from the 2D keypoi
 world landmarks), and that skeleton with the flip test (what ``balanced`` and ``accurate`` use).
 Prints the mean absolute error in
 degrees against the clip's truth; "trunk" is with the trunk-depth correction (``processor.trunk_depth``),
-"trunk before" without it, and "zone%" the share of the time in another NV 361 trunk zone (borders
-−10, 40, 60°) than the truth, before and after. The left arm faces the camera in the side and 45° views; "near arm" is, frame by frame, the arm on the
+"trunk before" without it, "trunk ≤60" over the frames whose true flexion is at most 60° (the last
+zone border), and "zone%" the share of the time in another NV 361 trunk zone (borders −10, 40, 60°)
+than the truth, before and after. The left arm faces the camera in the side and 45° views; "near arm" is, frame by frame, the arm on the
 camera's side (the measured ``camera_azimuth_deg``). Neck: after removing each clip's own first-second
 offset, frames with the trunk upright (target < 30°); "neck all": every frame.
 """
@@ -59,6 +60,10 @@ def errors(pose: PoseSequence, truth: pd.DataFrame) -> dict[str, float]:
     _, trunk_before, zone_before = _trunk(pose, truth, trunk_depth=False)
     m, trunk_after, zone_after = _trunk(pose, truth, trunk_depth=True)
     out = {name: float((m[col] - m[f"{col}_t"]).abs().mean()) for name, col in COLUMNS.items()}
+    # up to the last NV 361 trunk border: past 60° one zone holds every angle, so an overshoot of a deep
+    # bend there moves no minutes
+    within = m["trunk_flexion_deg_t"] <= ZONES[-2]
+    out["trunk ≤60"] = float((m["trunk_flexion_deg"] - m["trunk_flexion_deg_t"]).abs()[within].mean())
     out.update({"trunk before": trunk_before, "zone% before": zone_before, "zone% after": zone_after})
     # the arm nearer the camera, frame by frame: the camera at the subject's left (azimuth > 0) sees the left arm
     left_near = np.sin(np.radians(m["camera_azimuth_deg"].to_numpy())) >= 0
