@@ -200,7 +200,7 @@ def test_a_worker_frozen_mid_upload_that_resumes_leaves_exactly_one_report(side)
     frozen, resume = threading.Event(), threading.Event()
     uploads = []
 
-    def upload_output(local, name, source_id, mime_type, claim=""):
+    def upload_output(local, name, source_id, mime_type, claim="", progress=None):
         uploads.append(name)
         if len(uploads) == 2:  # A's second output: frozen just before it lands
             frozen.set()

@@ -55,8 +55,8 @@ def patch_storage() -> None:
                     die("download")
             return download(file_id, dest, progress_)
 
-        def upload_(local, name, source_id, mime_type, claim=""):
-            ref = upload(local, name, source_id, mime_type, claim=claim)
+        def upload_(local, name, source_id, mime_type, claim="", progress=None):
+            ref = upload(local, name, source_id, mime_type, claim=claim, progress=progress)
             uploads.append(name)
             if len(uploads) == 1:
                 die("upload")
