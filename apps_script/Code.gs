@@ -324,6 +324,7 @@ function videoState_(properties) {
     progress: progress,
     reportId: p[HF_PREFIX + 'report_id'] || null,
     error: p[HF_PREFIX + 'error'] || null,
+    finishedAt: p[HF_PREFIX + 'finished_at'] ? parseTime_(p[HF_PREFIX + 'finished_at']) : null,
   };
 }
 
@@ -1127,7 +1128,10 @@ function notifyStateChanges_(cfg, guard, opts) {
   var events = [];
   var listedAt = {};
   listOutcomes_(cfg, startMs, guard).forEach(function (x) {
-    var state = videoState_(x.video.properties).state;
+    var st = videoState_(x.video.properties);
+    var state = st.state;
+    // finished before any look could still announce it (its key may be gone): changed since, not news
+    if (st.finishedAt !== null && st.finishedAt < nowMs - OUTCOME_KEY_KEEP_MS) return;
     var ev = x.failed ? (state === 'failed' ? failedEvent_(x.video, cfg) : null) : (state === 'done' ? doneEvent_(x.video) : null);
     if (!ev) return;
     events.push(ev);
@@ -1157,7 +1161,8 @@ function notifyStateChanges_(cfg, guard, opts) {
  * Keeps the dedupe store small (Script Properties hold 500 KB) by age alone, never by listing the folders:
  * a done/failed key goes after OUTCOME_KEY_KEEP_MS (longer than any window that can show its video), a
  * batch-start key after a week. A video changed in Done/Failed (renamed, say) after its key went is in the
- * window again and is announced again: Drive keeps no separate time of the move.
+ * window again; the worker's hf_finished_at (when it became done or failed) tells it is old news
+ * (notifyStateChanges_), since no look reaches further back than OUTCOME_FIRST_LOOK_MS.
  */
 function pruneMailKeys_(nowMs) {
   var sent = readPrefixed_('mail:');

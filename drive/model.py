@@ -78,6 +78,8 @@ class VideoState:
     progress: int | None = None
     report_id: str | None = None
     error: str | None = None
+    # when it became done or failed: an outcome changed later (renamed in Done) is not news (Code.gs)
+    finished_at: datetime | None = None
 
     @classmethod
     def from_properties(cls, props: dict[str, str]) -> "VideoState":
@@ -87,6 +89,7 @@ class VideoState:
         except ValueError:
             state = State.PENDING
         lease = props.get(PREFIX + "lease_until")
+        finished = props.get(PREFIX + "finished_at")
         return cls(
             state=state,
             worker=props.get(PREFIX + "worker") or None,
@@ -95,6 +98,7 @@ class VideoState:
             progress=_int(props.get(PREFIX + "progress"), None),
             report_id=props.get(PREFIX + "report_id") or None,
             error=props.get(PREFIX + "error") or None,
+            finished_at=parse_time(finished) if finished else None,
         )
 
     def to_properties(self) -> dict[str, str | None]:
@@ -107,6 +111,7 @@ class VideoState:
             PREFIX + "progress": None if self.progress is None else str(self.progress),
             PREFIX + "report_id": self.report_id,
             PREFIX + "error": truncate_property(PREFIX + "error", self.error) if self.error else None,
+            PREFIX + "finished_at": format_time(self.finished_at) if self.finished_at else None,
         }
 
     def lease_expired(self, now: datetime) -> bool:

@@ -309,7 +309,8 @@ class VideoQueue:
         """Mark done with the report's id and move the video to Done."""
         self._owned(claim)
         done = VideoState(
-            state=State.DONE, worker=claim.worker_id, attempts=claim.attempt, progress=100, report_id=report.id
+            state=State.DONE, worker=claim.worker_id, attempts=claim.attempt, progress=100, report_id=report.id,
+            finished_at=self.clock(),
         )
         self._write_owned(claim, {**done.to_properties(), NONCE_KEY: None})
         self._move(claim.video, Folder.DONE)
@@ -418,7 +419,8 @@ class VideoQueue:
             raise
         except StorageError as exc:
             log.error("%s: could not write its error file (%s); marking it failed anyway", video.name, exc)
-        state = VideoState(state=State.FAILED, worker=worker, attempts=attempts, error=_one_line(reason))
+        state = VideoState(state=State.FAILED, worker=worker, attempts=attempts, error=_one_line(reason),
+                           finished_at=self.clock())
         self.storage.update_properties(video.id, {**state.to_properties(), NONCE_KEY: None})
         self._move(video, Folder.FAILED)
         log.warning("%s failed after %d attempt(s): %s", video.name, attempts, reason)

@@ -110,6 +110,23 @@ test('dedupe keys are pruned by age, not by listing: batch starts after a week, 
   assert.equal(world.mail.sent.filter((m) => /report ready for a\.mp4/.test(m.subject)).length, 1, 'the result was mailed once');
 });
 
+test('a finished video renamed in Done after its key went is not announced again; an older one without a finish time is', () => {
+  const world = finishedWorld();
+  const gas = load(world);
+  const nineDaysAgo = new Date(world.clock.now - 9 * 86400 * 1000).toISOString();
+  // finished nine days ago (its mail key is gone by now), renamed today: the rename puts it in the window
+  world.drive.addFile({ parent: world.done, name: 'renamed.mp4', properties: { hf_state: 'done', hf_report_id: 'R', hf_finished_at: nineDaysAgo } });
+  world.drive.addFile({ parent: world.failed, name: 'renamed failed.mp4', properties: { hf_state: 'failed', hf_attempts: '3', hf_error: 'x', hf_finished_at: nineDaysAgo } });
+  // finished an hour ago: news
+  const recent = new Date(world.clock.now - 3600 * 1000).toISOString();
+  world.drive.addFile({ parent: world.done, name: 'fresh.mp4', properties: { hf_state: 'done', hf_report_id: 'R2', hf_finished_at: recent } });
+  // written by a worker before hf_finished_at existed: announced as before
+  world.drive.addFile({ parent: world.done, name: 'legacy.mp4', properties: { hf_state: 'done', hf_report_id: 'R3' } });
+  gas.onTrigger();
+  const subjects = world.mail.sent.map((m) => m.subject).sort();
+  assert.deepEqual(subjects, ['Hot folder: report ready for fresh.mp4', 'Hot folder: report ready for legacy.mp4']);
+});
+
 test('a pod that dies and is replaced for the same videos does not announce the batch again', () => {
   const world = finishedWorld();
   const gas = load(world);

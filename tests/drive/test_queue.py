@@ -64,7 +64,7 @@ def test_pending_claimed_done(backend, clock):
     assert "line 1.mp4" not in backend.folder_names(Folder.INBOX)
     done = in_folder(backend, Folder.DONE, "line 1.mp4")
     assert (done.state, done.report_id, done.progress, done.attempts) == (State.DONE, "report-1", 100, 1)
-    assert done.lease_until is None
+    assert done.lease_until is None and done.finished_at == clock.now  # Code.gs: a later rename is old news
     assert queue.claim_next() is None
 
 
@@ -174,11 +174,13 @@ def test_retry_from_failed(backend, clock):
     queue = make_queue(backend, clock=clock)
     queue.fail(queue.claim_next(), "decoder crashed", permanent=True)
     [failed] = backend.storage.list_videos(Folder.FAILED)
+    assert VideoState.from_properties(failed.properties).finished_at == clock.now
     queue.retry(failed.id)
     assert backend.storage.list_videos(Folder.FAILED) == []
     [back] = backend.storage.list_videos(Folder.INBOX)
     st = VideoState.from_properties(back.properties)
-    assert (back.name, st.state, st.attempts, st.error, st.worker) == ("retry me.mp4", State.PENDING, 0, None, None)
+    assert (back.name, st.state, st.attempts, st.error, st.worker, st.finished_at) == (
+        "retry me.mp4", State.PENDING, 0, None, None, None)
     claim = queue.claim_next()
     assert claim.attempt == 1
     with pytest.raises(FileGone):
