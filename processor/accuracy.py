@@ -51,6 +51,7 @@ UNKNOWN_VIEW = "unknown"
 # measured one, where the view's figure alone would understate the error by 2-3 times. Legs out of the
 # picture (a close-up of the upper body, a worker seated at a desk) count too: the hips are then at the
 # picture's edge or hidden as well.
+LEGS_HIDDEN_STATED = 0.01  # from this share of the measured frames on, reports state the larger errors
 TYPICAL_ERROR_LEGS_HIDDEN_DEG: dict[str, float] = {
     "trunk_flexion_deg": 11.6, "head_inclination_deg": 16.0,
     "upper_arm_elevation_left_deg": 13.5, "upper_arm_elevation_right_deg": 13.5,

@@ -5,10 +5,9 @@ Cheap to import: the analysis stack (pandas, OpenCV, MediaPipe) loads inside the
 
 from __future__ import annotations
 
-from dataclasses import replace
-
 import argparse
 import sys
+from dataclasses import replace
 from pathlib import Path
 
 

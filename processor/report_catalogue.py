@@ -20,7 +20,7 @@ from openpyxl.utils import get_column_letter, quote_sheetname
 
 from processor import episodes as rules
 from processor import sufficiency as suf
-from processor.accuracy import legs_hidden_error_table, legs_hidden_share, view_error_table
+from processor.accuracy import LEGS_HIDDEN_STATED, legs_hidden_error_table, legs_hidden_share, view_error_table
 from processor.model import AnalysisOptions, VideoInfo
 from processor.nv361 import SOURCE, SOURCE_URL, TITLE
 from processor.nv361 import signals as sig
@@ -37,7 +37,6 @@ from processor.report_labels import freq_label, label
 INPUT_FILL = PatternFill("solid", start_color="FFFF99", end_color="FFFF99")
 CATEGORY_FILL = {1: FILL["acceptable"], 2: FILL["conditionally_acceptable"], 3: FILL["unacceptable"]}
 WRAP = Alignment(wrap_text=True, vertical="top")
-LEGS_HIDDEN_STATED = 0.01  # from this share of the measured frames on, the report states the larger errors
 
 
 @dataclass(frozen=True)

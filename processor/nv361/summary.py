@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from processor import episodes as ep_rules
-from processor.accuracy import legs_hidden_error_table, view_error_table
+from processor.accuracy import LEGS_HIDDEN_STATED, legs_hidden_error_table, view_error_table
 from processor.nv361 import STANDARD_NAME
 from processor.nv361.evaluate import Assessment, CatalogueResult, sentence
 
@@ -58,7 +58,8 @@ def catalogue_summary(video: str, result: CatalogueResult, assessment: Assessmen
         "typical_error_deg": view_error_table(view) if view else None,
         # frames with the legs hidden (a bench): their share, and the larger errors there
         "legs_hidden_share": _num(legs_hidden_share, 4),
-        "typical_error_legs_hidden_deg": legs_hidden_error_table(view) if view and legs_hidden_share else None,
+        "typical_error_legs_hidden_deg": (legs_hidden_error_table(view) if view and legs_hidden_share >= LEGS_HIDDEN_STATED
+                                          else None),
         "rows": rows,
     }  # fmt: skip
     if assessment:
