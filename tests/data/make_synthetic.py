@@ -68,9 +68,10 @@ VIEWS = {"side": 90.0, "45": 45.0, "front": 0.0}  # azimuth of the camera, degre
 BODIES = {
     "bodyA": {"gender": 1.0, "age": 0.5, "muscle": 0.5, "weight": 0.5, "height": 0.55, "proportions": 0.5},
     "bodyB": {"gender": 0.0, "age": 0.6, "muscle": 0.3, "weight": 0.75, "height": 0.4, "proportions": 0.5},
+    "bodyC": {"gender": 0.1, "age": 0.3, "muscle": 0.7, "weight": 0.3, "height": 0.85, "proportions": 0.7},
 }
-SHIRT = {"bodyA": (60, 90, 170), "bodyB": (150, 60, 60)}  # RGB
-TROUSERS = {"bodyA": (50, 50, 60), "bodyB": (40, 60, 90)}
+SHIRT = {"bodyA": (60, 90, 170), "bodyB": (150, 60, 60), "bodyC": (70, 125, 80)}  # RGB
+TROUSERS = {"bodyA": (50, 50, 60), "bodyB": (40, 60, 90), "bodyC": (85, 70, 55)}
 SKIN = (224, 172, 140)
 SHOES = (30, 25, 25)
 
@@ -564,6 +565,39 @@ def scene_bodyA_bench() -> Scene:
     return Scene("bodyA_bench", "bodyA", KEYS, lambda t: View(45.0), props=(bench,), extra_columns=("subject_visible_frac",))
 
 
+def scene_bodyB_bench_front() -> Scene:
+    """The routine from the front, bodyB behind the same bench: the legs and hips hidden, the face toward the camera."""
+    bench = Box((-1.0, -1.25, 0.0), (1.0, -0.70, 0.95))
+    return Scene("bodyB_bench_front", "bodyB", KEYS, lambda t: View(0.0), props=(bench,), extra_columns=("subject_visible_frac",))
+
+
+def scene_bodyC_machine_side() -> Scene:
+    """The routine from the side (the subject's left), bodyC behind a machine 1.0 m high between them and
+    the camera: the legs and hips hidden, the arm raised forward in the picture plane."""
+    machine = Box((0.40, -0.60, 0.0), (1.00, 0.60, 1.00), color=(120, 125, 130))
+    return Scene("bodyC_machine_side", "bodyC", KEYS, lambda t: View(90.0), props=(machine,), extra_columns=("subject_visible_frac",))
+
+
+def scene_bodyC_side() -> Scene:
+    """A third body (a tall, slim, young man) from the side; as a scene, so the focal length keeps him in the picture."""
+    return Scene("bodyC_side", "bodyC", KEYS, lambda t: View(90.0))
+
+
+def scene_bodyC_45() -> Scene:
+    """bodyC from 45° front-left."""
+    return Scene("bodyC_45", "bodyC", KEYS, lambda t: View(45.0))
+
+
+def scene_bodyC_front() -> Scene:
+    """bodyC from the front."""
+    return Scene("bodyC_front", "bodyC", KEYS, lambda t: View(0.0))
+
+
+def scene_bodyC_rear() -> Scene:
+    """bodyC from straight behind."""
+    return Scene("bodyC_rear", "bodyC", KEYS, lambda t: View(180.0))
+
+
 def scene_bodyA_turning() -> Scene:
     """The routine while the subject turns once around (yaw 0 -> 360° at a steady rate), camera in front."""
     end = KEYS[-1][0]
@@ -593,6 +627,8 @@ SCENES = {
     for fn in (
         scene_bodyA_rear, scene_bodyB_rear, scene_bodyA_front_cycle, scene_bodyA_rear_cycle, scene_bodyA_tilt_down,
         scene_bodyA_tilt_up, scene_bodyA_passerby, scene_bodyA_bench, scene_bodyA_turning, scene_bodyA_pan,
+        scene_bodyB_bench_front, scene_bodyC_side, scene_bodyC_45, scene_bodyC_front, scene_bodyC_rear,
+        scene_bodyC_machine_side,
     )
 }  # fmt: skip
 
