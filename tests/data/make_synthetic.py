@@ -31,6 +31,11 @@ Scenes: the hard cases, one ``scene_*`` function each (``--scenes``; with no nam
 - ``bodyA_passerby`` (45°): bodyB walks across behind the subject (during the bends), later slowly in
   front of them, hiding them for about a second.
 - ``bodyA_bench`` (45°): the subject behind a 0.95 m bench (above the hips) that hides the legs.
+- ``bodyB_bench_front`` (0°): bodyB behind the same bench, seen from the front (in the deepest bend only
+  the top of the back shows); ``bodyC_machine_side`` (side): bodyC behind a 1.0 m machine between him
+  and the camera.
+- ``bodyC_side``, ``bodyC_45``, ``bodyC_front``, ``bodyC_rear`` (180°): a third body (a tall, slim,
+  young man); scenes rather than base clips, so the focal length keeps his head in the picture.
 - ``bodyA_turning`` (camera in front): the subject turns once around (0 -> 360°) during the routine.
 - ``bodyA_pan`` (side): handheld-like camera, slow pan ±15° (0.12 Hz), pitch and roll shake ±3°
   (0.35–0.95 Hz).
@@ -43,7 +48,7 @@ truth reads 0 there: it was taken as if from the front). Truth columns beyond th
 (pan off the subject, + to the camera's left), every frame; ``bodyA_passerby``: ``subject_occluded``
 (1 where the passer-by hides at least ``OCCLUDED_MIN_FRAC`` of the subject's silhouette) with
 ``subject_occluded_frac``, ``passerby_visible`` (1 where at least ``PASSERBY_MIN_PX`` pixels of the
-passer-by are in the picture), ``subject_visible_frac``; ``bodyA_bench``: ``subject_visible_frac``;
+passer-by are in the picture), ``subject_visible_frac``; ``bodyA_bench``, ``bodyB_bench_front``, ``bodyC_machine_side``: ``subject_visible_frac``;
 ``bodyA_turning``: ``subject_yaw_deg`` (+ = turned toward their left).
 """
 
