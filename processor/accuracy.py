@@ -18,19 +18,19 @@ VIEWS = (("front", 30.0), ("oblique", 70.0), ("side", 110.0), ("rear_oblique", 1
 
 # Typical error (MAE, degrees) of the quantities the catalogue counts on, per view: the worst clip of
 # that view among the rendered clips, from one run of bench/skeleton_accuracy.py (balanced preset,
-# 2026-11-29, the README's table): front = bodyA/B_front, bodyA_front_cycle; oblique = bodyA/B_45,
-# bodyA_passerby; side = bodyA/B_side, bodyA_tilt_down/_up, bodyA_pan; rear_oblique = bodyA_rear (150°);
-# rear = bodyB_rear (180°), bodyA_rear_cycle. Upper arm: the worse of the two arms (the arm turned away
-# from the camera is the weak one). Head inclination: the neck-flexion MAE over every frame ("neck all":
-# the same ear–shoulder line, bent trunks included). Trunk side bend / twist, head side bend / rotation
-# and arm extension: the 95th-percentile |value| on clips whose truth is 0° halved (processor/angles.py
-# docstring), a conservative stand-in until clips with truth for them exist. Knee flexion: ~2° (README,
-# skeleton).
+# 2026-11-29, the README's table): front = bodyA/B/C_front, bodyA_front_cycle; oblique = bodyA/B/C_45,
+# bodyA_passerby; side = bodyA/B/C_side, bodyA_tilt_down/_up, bodyA_pan; rear_oblique = bodyA_rear (150°);
+# rear = bodyB/C_rear (180°), bodyA_rear_cycle. Upper arm: the worse of the two arms where measured (the
+# arm turned away from the camera is the weak one; where its elbow is hidden it is left empty). Head
+# inclination: the neck-flexion MAE over every frame ("neck all": the same ear–shoulder line, bent trunks
+# included). Trunk side bend / twist, head side bend / rotation and arm extension: the 95th-percentile
+# |value| on clips whose truth is 0° halved (processor/angles.py docstring), a conservative stand-in
+# until clips with truth for them exist. Knee flexion: ~2° (README, skeleton).
 TYPICAL_ERROR_DEG: dict[str, dict[str, float]] = {
     "trunk_flexion_deg": {"front": 7.1, "oblique": 4.6, "side": 2.7, "rear_oblique": 4.5, "rear": 8.0},
     "head_inclination_deg": {"front": 6.3, "oblique": 5.4, "side": 7.1, "rear_oblique": 8.3, "rear": 19.0},
-    "upper_arm_elevation_left_deg": {"front": 16.8, "oblique": 14.6, "side": 18.2, "rear_oblique": 12.2, "rear": 17.5},
-    "upper_arm_elevation_right_deg": {"front": 16.8, "oblique": 14.6, "side": 18.2, "rear_oblique": 12.2, "rear": 17.5},
+    "upper_arm_elevation_left_deg": {"front": 16.8, "oblique": 14.9, "side": 18.2, "rear_oblique": 12.4, "rear": 15.7},
+    "upper_arm_elevation_right_deg": {"front": 16.8, "oblique": 14.9, "side": 18.2, "rear_oblique": 12.4, "rear": 15.7},
     "trunk_side_bend_deg": {"front": 5.0, "oblique": 5.0, "side": 5.0, "rear_oblique": 5.0, "rear": 5.0},
     "trunk_twist_deg": {"front": 7.0, "oblique": 7.0, "side": 7.0, "rear_oblique": 7.0, "rear": 7.0},
     "head_side_bend_deg": {"front": 5.0, "oblique": 9.0, "side": 5.0, "rear_oblique": 9.0, "rear": 5.0},
@@ -44,18 +44,26 @@ UNKNOWN_VIEW = "unknown"
 
 # Frames with the legs hidden (a bench or a machine in front of them: the trunk is measured, neither knee
 # is). MediaPipe still reports the hips as seen there, but they are guessed, and the trunk line's lower
-# end with them; the arms and the head are measured against that trunk and vertical. The figures are
-# bodyA_bench's (legs hidden on 85 % of its frames, 45°; same run and same conventions as the table
-# above: trunk flexion MAE, the worse arm, "neck all"). In such frames a quantity's typical error is the
-# larger of its view's and this one. One clip: a stand-in until more occluded clips exist, but a
-# measured one, where the view's figure alone would understate the error by 2-3 times. Legs out of the
-# picture (a close-up of the upper body, a worker seated at a desk) count too: the hips are then at the
+# end with them (steadied over time: processor.hidden_hips); the arms and the head are measured against
+# that trunk and vertical. Per view, the clip with the legs hidden from that view (same run and same
+# conventions as the table above: trunk flexion MAE, the worse arm, "neck all"): front = bodyB_bench_front,
+# oblique = bodyA_bench (45°), side = bodyC_machine_side; behind (no clip) the worst of the three. In such
+# frames a quantity's typical error is the larger of its view's and this one. Legs out of the picture
+# (a close-up of the upper body, a worker seated at a desk) count too: the hips are then at the
 # picture's edge or hidden as well.
 LEGS_HIDDEN_STATED = 0.01  # from this share of the measured frames on, reports state the larger errors
-TYPICAL_ERROR_LEGS_HIDDEN_DEG: dict[str, float] = {
-    "trunk_flexion_deg": 11.6, "head_inclination_deg": 16.0,
-    "upper_arm_elevation_left_deg": 13.5, "upper_arm_elevation_right_deg": 13.5,
-}  # fmt: skip
+TYPICAL_ERROR_LEGS_HIDDEN_DEG: dict[str, dict[str, float]] = {
+    "trunk_flexion_deg": {"front": 10.5, "oblique": 9.0, "side": 3.0},
+    "head_inclination_deg": {"front": 8.4, "oblique": 12.4, "side": 4.6},
+    "upper_arm_elevation_left_deg": {"front": 10.9, "oblique": 11.1, "side": 6.0},
+    "upper_arm_elevation_right_deg": {"front": 10.9, "oblique": 11.1, "side": 6.0},
+}
+
+
+def _legs_hidden_error(col: str, view: str) -> float:
+    """The typical error of ``col`` in a frame with the legs hidden seen from ``view`` (0 if not tabled)."""
+    table = TYPICAL_ERROR_LEGS_HIDDEN_DEG.get(col)
+    return table.get(view, max(table.values())) if table else 0.0
 
 
 def view_of(azimuth_deg: float) -> str:
@@ -101,14 +109,15 @@ def legs_hidden_share(angles: pd.DataFrame) -> float:
 
 def typical_errors(azimuth_deg: np.ndarray | None, n: int, hidden: np.ndarray | None = None) -> dict[str, np.ndarray]:
     """Per angle column, the per-frame typical error; an unknown view takes the worst view's figure, a
-    frame with the legs ``hidden`` at least ``TYPICAL_ERROR_LEGS_HIDDEN_DEG``."""
+    frame with the legs ``hidden`` at least its view's ``TYPICAL_ERROR_LEGS_HIDDEN_DEG``."""
     v = views(azimuth_deg) if azimuth_deg is not None else np.full(n, UNKNOWN_VIEW, dtype=object)
     out = {}
     for col, table in TYPICAL_ERROR_DEG.items():
         worst = max(table.values())
         out[col] = np.array([table.get(x, worst) for x in v], dtype=float)
         if hidden is not None and col in TYPICAL_ERROR_LEGS_HIDDEN_DEG:
-            out[col] = np.where(hidden, np.maximum(out[col], TYPICAL_ERROR_LEGS_HIDDEN_DEG[col]), out[col])
+            when_hidden = np.array([_legs_hidden_error(col, x) for x in v], dtype=float)
+            out[col] = np.where(hidden, np.maximum(out[col], when_hidden), out[col])
     return out
 
 
@@ -119,4 +128,4 @@ def view_error_table(view: str) -> dict[str, float]:
 
 def legs_hidden_error_table(view: str) -> dict[str, float]:
     """The typical errors in that view's frames with the legs hidden."""
-    return {col: max(e, TYPICAL_ERROR_LEGS_HIDDEN_DEG.get(col, 0.0)) for col, e in view_error_table(view).items()}
+    return {col: max(e, _legs_hidden_error(col, view)) for col, e in view_error_table(view).items()}

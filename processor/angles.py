@@ -6,7 +6,9 @@ Axes (all unit vectors, per frame):
 - ``F = U × R`` forward, horizontal, the way the pelvis faces;
 - ``T`` the trunk line, mid-hip -> mid-shoulder; for MediaPipe landmarks its depth is first bounded by the
   person's trunk length and the trunk's extension range, and seen from behind fused with the picture's
-  foreshortening against the person's upright proportion (``processor.trunk_depth``).
+  foreshortening against the person's upright proportion (``processor.trunk_depth``). Where the legs are
+  hidden (a bench), the guessed mid-hip's picture position is steadied over time first
+  (``processor.hidden_hips``).
 
 Angles:
 - ``trunk_flexion_deg = atan2(T·F, T·U)``: + forward, − backward (extension); keeps counting past 90°.
@@ -68,7 +70,8 @@ Angles:
   0 = in front, +90 = at the subject's left, −90 at the right, ±180 behind (the direction from the
   pelvis to the camera, projected on the horizontal). It picks the typical measurement error of the view
   (``processor.accuracy``); it is not smoothed (it wraps at ±180°).
-- ``confidence_*``: mean MediaPipe visibility of the landmarks each part uses (0..1).
+- ``confidence_*``: mean MediaPipe visibility of the landmarks each part uses (0..1); for an arm the
+  lower of the shoulder's and the elbow's (the upper arm's direction needs both ends seen).
 
 Left and right are the subject's anatomical sides: MediaPipe's ``left_*`` landmarks are the subject's
 left (checked against rendered people whose left arm alone is raised; the original tool swapped them).
@@ -102,6 +105,7 @@ import pandas as pd
 
 from processor.model import ANGLE_COLUMNS, LANDMARKS, PoseSequence
 from processor.facing import resolve_mirror_readings
+from processor.hidden_hips import steady_hidden_hips
 from processor.trunk_depth import correct_trunk_depth
 
 L = LANDMARKS
@@ -201,15 +205,24 @@ def estimate_vertical(world: np.ndarray, visibility: np.ndarray | None = None) -
     return up, info
 
 
-def compute_angles(pose: PoseSequence, camera_pitch_deg: float | None = None, trunk_depth: bool = True) -> pd.DataFrame:
+def compute_angles(
+    pose: PoseSequence, camera_pitch_deg: float | None = None, trunk_depth: bool = True, hidden_hips: bool = True
+) -> pd.DataFrame:
     """The per-frame angle table (``ANGLE_COLUMNS``); NaN where no person was found.
 
     ``trunk_depth``: correct the trunk line's depth (``processor.trunk_depth``) for MediaPipe landmarks;
-    False gives the uncorrected skeleton (the accuracy benchmark compares both).
+    ``hidden_hips``: steady the guessed hips of the frames whose legs are hidden
+    (``processor.hidden_hips``); False gives the skeleton without that step (the accuracy benchmark
+    compares both).
     """
     w = np.asarray(pose.world, dtype=np.float64)
     vis = np.asarray(pose.visibility, dtype=np.float64)
     finfo: dict = {"frames_mirrored": 0}
+    hinfo: dict = {"method": "not used"}
+    if pose.source == "mediapipe" and hidden_hips and pose.video is not None:
+        # the hips of frames whose legs are hidden are the network's guesses, and they jump: their picture
+        # position is steadied over time before anything is measured against them (processor.hidden_hips)
+        w, hinfo = steady_hidden_hips(w, pose.image, vis, pose.time_s, pose.video.width, pose.video.height)
     if pose.source == "mediapipe":
         # frames MediaPipe read as the mirror image (from behind taken for in front: left and right
         # exchanged) are turned back where the facing direction would otherwise turn faster than a
@@ -302,18 +315,24 @@ def compute_angles(pose: PoseSequence, camera_pitch_deg: float | None = None, tr
     cols["camera_azimuth_deg"] = azimuth
     cols["confidence_trunk"] = conf("left_shoulder", "right_shoulder", "left_hip", "right_hip")
     cols["confidence_neck"] = conf("left_ear", "right_ear", "left_shoulder", "right_shoulder")
-    # shoulder, elbow and wrist: an upper-arm confidence without the wrist (a hand hidden behind a bench
-    # or in front of the body no longer blanks the arm) was measured (2026-11-29): the far arm measured on
-    # 100 % instead of 76 % of the bench clip's frames and 8.7 instead of 11.3° MAE from the side, but the
-    # frames it adds from behind are poor (far arm at 150° 12.2 -> 17.3°, bodyA_rear_cycle's near arm
-    # 15.2 -> 19.1°), so a hidden hand still leaves the arm empty
-    cols["confidence_arm_left"] = conf("left_shoulder", "left_elbow", "left_wrist")
-    cols["confidence_arm_right"] = conf("right_shoulder", "right_elbow", "right_wrist")
+    # The upper arm's direction needs both its ends seen: the lower of the shoulder's and the elbow's
+    # visibility, not a mean. With the mean of shoulder, elbow and wrist, the always-seen shoulder (~1.0)
+    # carried an elbow hidden behind the body (~0.2) over 0.5: seen from the side, the far arm then
+    # copied the near arm's raise (a hanging arm read 64-152° behind a machine, 15 % of its frames more
+    # than 30° off; ~20° from the side in the open). Measured on the rendered clips (2026-11-29), MAE and
+    # share of the frames measured: far arm from the side 11.3-14.1° -> 2.8-7.3° (8-9 % instead of 53-56 %:
+    # it is hidden), behind the machine 54.1° -> 4.0°; near arm behind the bench 13.5° -> 9.7° (94 %),
+    # from behind 15.2 / 11.5 / 7.6° -> 9.1 / 9.7 / 7.2° (bodyA_rear_cycle 33 % instead of 63 %, bodyB_rear
+    # 77 % instead of 86 %: reaches in front of the body are hidden); every other near arm within 0.3°.
+    # The elbow flexion rides with it.
+    for side in ("left", "right"):
+        cols[f"confidence_arm_{side}"] = np.minimum(vis[:, L[f"{side}_shoulder"]], vis[:, L[f"{side}_elbow"]])
     cols["confidence_legs"] = conf("left_hip", "right_hip", "left_knee", "right_knee", "left_ankle", "right_ankle")
 
     df = pd.DataFrame({c: cols[c] for c in ANGLE_COLUMNS})
     df.attrs["vertical"] = {**vinfo, "up": [round(float(x), 4) for x in up]}
     df.attrs["trunk_depth"] = dinfo
+    df.attrs["hidden_hips"] = hinfo
     df.attrs["facing"] = finfo
     df.attrs["source"] = pose.source
     return df

@@ -153,3 +153,24 @@ def test_legs_hidden_behind_a_bench_do_not_set_the_vertical():
     seq.visibility[:] = hidden
     df = compute_angles(seq)  # the trunk and arms are still measured; the legs' confidence says they are guesses
     assert df["trunk_flexion_deg"].notna().all() and (df["confidence_legs"] < 0.5).all()
+
+
+def test_an_arm_whose_elbow_is_hidden_is_not_measured():
+    """The upper arm's direction needs both ends seen. Seen from the side the far arm's shoulder is seen
+    (visibility ~1) but its elbow is behind the body (~0.2); a mean over shoulder, elbow and wrist
+    passed 0.5 there and the far arm copied the near arm's raise. The arm's confidence is the lower
+    of the two ends', and cleaning leaves such frames empty."""
+    from processor.cleaning import clean_angles
+    from processor.model import LANDMARKS
+
+    seq = sequence([skeleton(arm_l=60)] * 10)
+    seq.visibility[:, LANDMARKS["right_shoulder"]] = 1.0
+    seq.visibility[:, LANDMARKS["right_elbow"]] = 0.2
+    seq.visibility[:, LANDMARKS["right_wrist"]] = 0.45  # (1 + 0.2 + 0.45) / 3 = 0.55: measured before
+    seq.visibility[:, LANDMARKS["left_wrist"]] = 0.1  # a hidden hand does not blank an arm whose elbow is seen
+    df = compute_angles(seq)
+    assert df["confidence_arm_right"].tolist() == pytest.approx([0.2] * 10)
+    assert df["confidence_arm_left"].tolist() == pytest.approx([0.99] * 10)
+    cleaned = clean_angles(df, 1.0).df
+    assert cleaned["upper_arm_elevation_right_deg"].isna().all()
+    assert cleaned["upper_arm_elevation_left_deg"].to_numpy() == pytest.approx([60.0] * 10, abs=1e-6)

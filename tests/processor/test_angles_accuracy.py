@@ -28,9 +28,12 @@ ALL_CLIPS = sorted(p.stem for p in DATA.glob("*.mp4") if p.with_suffix(".csv").e
 # (balanced preset, 2026-11-29, one run with the README's table): in front MediaPipe's depth near upright
 # (a raised arm, a bowed head or a side bend move the trunk 8-14° in depth) and the camera's 5° pitch,
 # which a frontal picture does not show; from behind (180°) the deep bends, where MediaPipe's 2D shoulders
-# fall onto the hips (read ~90° for 60-70°); behind the bench the guessed hips (the trunk line's lower end).
-TRUNK_GOAL_MISSED = {"bodyA_front": 6.9, "bodyB_front": 6.2, "bodyA_front_cycle": 7.1, "bodyA_rear_cycle": 8.0,
-                     "bodyB_rear": 6.8, "bodyA_bench": 11.6}
+# fall onto the hips (read ~90° for 60-70°); behind a bench (45° and in front) the hips are hidden and
+# MediaPipe's depth of the shoulders against them is a guess (their picture position is steadied:
+# processor.hidden_hips).
+TRUNK_GOAL_MISSED = {"bodyA_front": 6.9, "bodyB_front": 6.2, "bodyC_front": 5.4, "bodyA_front_cycle": 7.1,
+                     "bodyA_rear_cycle": 8.0, "bodyB_rear": 6.8, "bodyC_rear": 6.0, "bodyA_bench": 9.0,
+                     "bodyB_bench_front": 10.5}
 pytestmark = pytest.mark.slow
 
 _cache: dict[str, pd.DataFrame] = {}
@@ -149,6 +152,17 @@ def test_neck_flexion_after_neutral_offset(clip):
     assert overall <= 14.0
 
 
+def _raised_arm_is_the_labelled_one(m: pd.DataFrame, up: np.ndarray, raised: str, other: str) -> float:
+    """How much higher the raised arm reads than the other while it is raised: the median difference
+    where both are measured; where the other is hidden (its elbow behind the body: left empty), the
+    raised arm's own reading (a swap would put the hanging arm's ~0° there)."""
+    r = m.loc[up, f"upper_arm_elevation_{raised}_deg"]
+    o = m.loc[up, f"upper_arm_elevation_{other}_deg"]
+    assert r.notna().sum() > 5, "the raised arm is measured"
+    both = r.notna() & o.notna()
+    return float((r - o)[both].median()) if both.sum() > 5 else float(r.median())
+
+
 @pytest.mark.parametrize("clip", CLIPS + [c for c in ("bodyB_rear",) if c in ALL_CLIPS])
 def test_sides_not_swapped(clip):
     """Also from straight behind, where MediaPipe read 10.2–11.1 s as the mirror image (processor.facing)."""
@@ -156,8 +170,8 @@ def test_sides_not_swapped(clip):
     left_up = (m["target_arm_l_deg"] >= 140).to_numpy()
     right_up = (m["target_arm_r_deg"] >= 85).to_numpy()
     assert left_up.sum() > 5 and right_up.sum() > 5
-    d_left = (m["upper_arm_elevation_left_deg"] - m["upper_arm_elevation_right_deg"])[left_up].median()
-    d_right = (m["upper_arm_elevation_right_deg"] - m["upper_arm_elevation_left_deg"])[right_up].median()
+    d_left = _raised_arm_is_the_labelled_one(m, left_up, "left", "right")
+    d_right = _raised_arm_is_the_labelled_one(m, right_up, "right", "left")
     record(clip, "left_minus_right_when_left_raised", d_left)
     record(clip, "right_minus_left_when_right_raised", d_right)
     assert d_left > 60 and d_right > 40
@@ -185,26 +199,55 @@ def test_side_views_no_worse_with_trunk_depth(clip):
     assert after <= before + 0.05
 
 
-def _bench_shares() -> dict[str, float]:
-    m = analysed("bodyA_bench")
-    shares = {col: float(m[col].notna().mean()) for col in (
-        "trunk_flexion_deg", "upper_arm_elevation_left_deg", "upper_arm_elevation_right_deg", "knee_flexion_left_deg")}
-    for col, share in shares.items():
-        record("bodyA_bench", f"measured_share_{col}", share * 100)
+# Clips whose legs are hidden (a bench or a machine between the subject and the camera), with the arm
+# facing the camera
+OCCLUDED = {"bodyA_bench": "left", "bodyB_bench_front": "left", "bodyC_machine_side": "left"}
+VISIBLE_MIN = 0.3  # frames where at least this share of the subject's silhouette is in the picture
+
+
+def _occluded_shares(clip: str) -> dict[str, float]:
+    """Shares of the frames measured: trunk and near arm over the frames where the subject shows
+    (``subject_visible_frac`` ≥ ``VISIBLE_MIN``), the far arm and the legs over every frame."""
+    m = analysed(clip)
+    near = OCCLUDED[clip]
+    far = "right" if near == "left" else "left"
+    shows = (m["subject_visible_frac"] >= VISIBLE_MIN).to_numpy()
+    shares = {
+        "trunk": float(m.loc[shows, "trunk_flexion_deg"].notna().mean()),
+        "near_arm": float(m.loc[shows, f"upper_arm_elevation_{near}_deg"].notna().mean()),
+        "far_arm": float(m[f"upper_arm_elevation_{far}_deg"].notna().mean()),
+        "legs": float(m["knee_flexion_left_deg"].notna().mean()),
+    }
+    for part, share in shares.items():
+        record(clip, f"measured_share_{part}", share * 100)
     return shares
 
 
-@pytest.mark.skipif("bodyA_bench" not in ALL_CLIPS, reason="bodyA_bench not rendered")
-def test_bench_trunk_and_near_arm_measured_with_the_legs_hidden():
-    """Legs hidden behind a bench (issue 13): the trunk and the arm facing the camera (left, 45° view) are
-    measured on ≥ 90 % of the frames (no frame lost to "someone else": processor.subject), the legs are not."""
-    shares = _bench_shares()
-    assert shares["trunk_flexion_deg"] >= 0.9 and shares["upper_arm_elevation_left_deg"] >= 0.9
-    assert shares["knee_flexion_left_deg"] < 0.5
+@pytest.mark.parametrize("clip", [c for c in OCCLUDED if c in ALL_CLIPS])
+def test_trunk_and_near_arm_measured_with_the_legs_hidden(clip):
+    """Legs hidden behind a bench or a machine (issue 13): wherever the subject shows, the trunk and the arm
+    facing the camera are measured on ≥ 90 % of the frames (no frame lost to "someone else":
+    processor.subject); the legs are left empty. Behind the bench seen from the front the deepest bend
+    hides the whole subject but the top of the back: those frames stay empty, as they should."""
+    shares = _occluded_shares(clip)
+    assert shares["trunk"] >= 0.9 and shares["near_arm"] >= 0.9
+    assert shares["legs"] < 0.5
 
 
 @pytest.mark.skipif("bodyA_bench" not in ALL_CLIPS, reason="bodyA_bench not rendered")
-@pytest.mark.xfail(reason="measured 76 %: the far arm's hand hangs behind the bench and the arm's confidence "
-                          "includes the wrist (processor/angles.py: leaving the wrist out cost more elsewhere)", strict=False)
+@pytest.mark.xfail(reason="measured 37 %: the far arm's elbow is hidden behind the body and the bench (visibility "
+                          "< 0.5) on the other frames, and an arm whose elbow is not seen is left empty", strict=False)
 def test_bench_far_arm_measured_with_the_legs_hidden():
-    assert _bench_shares()["upper_arm_elevation_right_deg"] >= 0.9
+    assert _occluded_shares("bodyA_bench")["far_arm"] >= 0.9
+
+
+@pytest.mark.parametrize("clip", [c for c in ALL_CLIPS if c.endswith("_side")])
+def test_far_arm_from_the_side_does_not_copy_the_near_arm(clip):
+    """Seen from the side the far arm is behind the body. Where it is measured it must be its own: with the
+    arm's confidence a mean over shoulder, elbow and wrist, a hidden hanging far arm read the near arm's
+    raise (64–152° behind the machine, 15 % of its frames more than 30° off)."""
+    m = analysed(clip)
+    err = (m["upper_arm_elevation_right_deg"] - m["upper_arm_elevation_right_deg_t"]).abs().dropna()
+    off = float((err > 30).mean()) if len(err) else 0.0
+    record(clip, "far_arm_share_over_30deg_off", off * 100)
+    assert off <= 0.01

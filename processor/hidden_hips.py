@@ -1,0 +1,89 @@
+"""Hips hidden behind a bench or a machine: their picture position steadied over time.
+
+Where the legs are hidden, MediaPipe still reports the hips, and as seen (visibility 0.9-1.0 behind the
+rendered bench, while the knees read 0.04-0.25), but their positions are guesses, and the mid-hip is
+the trunk line's lower end. The guesses jump: behind the rendered bench (45°), as the worker
+straightened up from a bend, the hips rose 70 px in 0.4 s, higher than a standing worker's hips can
+be, and came back within about 1 s; the upright trunk read 60-70° flexed meanwhile.
+
+A worker's pelvis moves slowly and smoothly (standing at a bench it stays nearly where it is; walking
+along it, it moves steadily), while the guesses' excursions are short. So in the frames whose legs are
+hidden, the mid-hip's picture position is replaced by its centred running median over ``WINDOW_S``
+of every detected frame's (seen or guessed). A centred running median ignores any excursion shorter
+than half its window and follows a steady motion exactly (the median of positions along a straight
+path at constant speed is the middle one). The excursions on the rendered clips lasted up to about
+1 s; the window is 4 s, which leaves twice that margin. Everything above the hips moves by the shift
+in the picture plane (the skeleton is hip-centred, so the hips stay at the origin); depths stay
+MediaPipe's, which this cannot check.
+
+Measured on the three rendered clips with hidden legs (2026-11-29, balanced preset, trunk-flexion MAE
+in degrees, before -> window 1 / 2 / 4 s; share of the time in another NV 361 trunk zone, before -> 4 s):
+bodyA_bench (45°) 11.6 -> 11.0 / 9.8 / 9.0 (19.9 -> 15.2 %), bodyB_bench_front (0°) 11.5 -> 11.4 /
+11.0 / 10.5 (17.5 -> 14.3 %), bodyC_machine_side (90°) 4.9 -> 4.8 / 3.5 / 3.0 (7.7 -> 1.9 %); the neck
+behind the bench 11.6 -> 8.1°. No other clip has a frame with the legs hidden, so none changes. What
+stays is MediaPipe's depth of the shoulders against the hidden hips, which no picture rule reaches.
+
+Limits: a camera that pans or shakes while the legs are hidden moves the hips in the picture, which the
+median follows only where the motion is steady; a worker who sits down or squats behind the bench
+lowers the hips within a second, which the median takes up to 2 s to follow. Legs seen: nothing
+changes (their hips are measured).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from processor.anchoring import frame_scales
+from processor.model import LANDMARKS
+
+L = LANDMARKS
+WINDOW_S = 4.0
+LEGS = [L[f"{side}_{joint}"] for side in ("left", "right") for joint in ("hip", "knee", "ankle")]
+LEGS_SEEN_MIN = 0.5  # the cleaning's confidence floor: below it the legs' angles are left empty
+HIPS = (L["left_hip"], L["right_hip"])
+
+
+def legs_hidden(visibility: np.ndarray) -> np.ndarray:
+    """(N,) bool: frames whose legs' confidence (mean visibility of hips, knees and ankles, as the angles'
+    ``confidence_legs``) is below ``LEGS_SEEN_MIN``; frames without a person are False."""
+    with np.errstate(invalid="ignore"):
+        return np.asarray(visibility, dtype=np.float64)[:, LEGS].mean(axis=1) < LEGS_SEEN_MIN
+
+
+def steady_hidden_hips(
+    world: np.ndarray, image: np.ndarray, visibility: np.ndarray, time_s: np.ndarray, width: int, height: int
+) -> tuple[np.ndarray, dict]:
+    """The image-anchored skeleton with the hips of the legs-hidden frames steadied (module docstring).
+
+    ``world`` (N, 33, 3) hip-centred metres, x and y the picture's (``processor.anchoring``); ``image``
+    (N, 33, 2) normalised picture positions. Returns a copy and what was done.
+    """
+    w = np.array(world, dtype=np.float64, copy=True)
+    hidden = legs_hidden(visibility)
+    info: dict = {"frames": int(hidden.sum())}
+    if not hidden.any():
+        info["method"] = "not needed (the legs are seen in every frame)"
+        return w, info
+    px = np.asarray(image, dtype=np.float64) * np.array([float(width), float(height)])
+    hip = px[:, HIPS].mean(axis=1)
+    steady = (
+        pd.DataFrame(hip, index=pd.to_timedelta(np.asarray(time_s, dtype=np.float64), unit="s"))
+        .rolling(pd.Timedelta(seconds=WINDOW_S), center=True, closed="both", min_periods=1)  # symmetric
+        .median()
+        .to_numpy()
+    )
+    # pixels per metre of each frame: the anchored skeleton is the picture scaled (processor.anchoring)
+    scale = frame_scales(w[..., :2], px, np.isfinite(px).all(axis=2).astype(np.float64))
+    with np.errstate(invalid="ignore", divide="ignore"):
+        shift = (steady - hip) / scale[:, None]
+    ok = hidden & np.isfinite(shift).all(axis=1) & (scale > 0)
+    above = np.setdiff1d(np.arange(w.shape[1]), HIPS)
+    w[np.ix_(ok, above, [0, 1])] -= shift[ok][:, None, :]
+    moved = np.hypot(*(steady - hip)[ok].T) if ok.any() else np.zeros(0)
+    info.update(
+        method=f"the hips' picture position in the frames with the legs hidden: its running median over {WINDOW_S:g} s",
+        frames=int(ok.sum()),
+        largest_shift_px=round(float(moved.max()), 1) if len(moved) else 0.0,
+    )
+    return w, info

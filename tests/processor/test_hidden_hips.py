@@ -1,0 +1,66 @@
+"""Hips hidden behind a bench: their guessed picture position is steadied over time (processor.hidden_hips)."""
+
+from dataclasses import replace
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from processor.angles import compute_angles
+from processor.hidden_hips import WINDOW_S, legs_hidden, steady_hidden_hips
+from processor.model import LANDMARKS, VideoInfo
+from tests.processor.skeleton import sequence, skeleton
+
+W, H, PX_PER_M = 640, 480, 200.0
+HIPS = [LANDMARKS["left_hip"], LANDMARKS["right_hip"]]
+GLITCH = slice(30, 35)  # 0.5 s at 10 frames/s
+
+
+def _worker_at_a_bench(legs_vis: float, glitch_m=(0.15, -0.1)):
+    """An upright worker seen from the side for 6 s; in ``GLITCH`` the network puts the hips ``glitch_m``
+    (picture x, y in metres: back and up) off, as the rendered bench clip's guesses jumped. The image
+    landmarks are the picture; the anchored skeleton is the picture scaled, hip-centred."""
+    seq = sequence([skeleton(azimuth=90)] * 60)
+    world = seq.world.copy()
+    image = (world[..., :2] * PX_PER_M + np.array([W / 2, H / 2])) / np.array([W, H])
+    off = np.array(glitch_m)
+    image[GLITCH][:, HIPS] += off * PX_PER_M / np.array([W, H])
+    others = np.setdiff1d(np.arange(world.shape[1]), HIPS)
+    world[np.ix_(np.arange(60)[GLITCH], others, [0, 1])] -= off  # hip-centred: the rest moves the other way
+    vis = seq.visibility.copy()
+    for name in ("left_knee", "right_knee", "left_ankle", "right_ankle"):
+        vis[:, LANDMARKS[name]] = legs_vis
+    video = VideoInfo(path=Path("bench.mp4"), width=W, height=H, fps=10.0, duration_s=6.0, frame_count=60, rotation_deg=0)
+    return replace(seq, world=world, image=image, visibility=vis, video=video)
+
+
+def test_guessed_hips_that_jump_do_not_bend_the_trunk():
+    pose = _worker_at_a_bench(legs_vis=0.1)
+    assert legs_hidden(pose.visibility).all()
+    before = compute_angles(pose, hidden_hips=False)["trunk_flexion_deg"].to_numpy()
+    assert np.abs(before[GLITCH]).min() > 15  # the jump reads as a 17-21° bend
+    after = compute_angles(pose)
+    assert after["trunk_flexion_deg"].to_numpy() == pytest.approx(np.zeros(60), abs=0.5)
+    info = after.attrs["hidden_hips"]
+    assert info["frames"] == 60 and info["largest_shift_px"] == pytest.approx(np.hypot(0.15, 0.1) * PX_PER_M, abs=0.5)
+
+
+def test_seen_legs_keep_their_hips():
+    pose = _worker_at_a_bench(legs_vis=0.95)
+    assert not legs_hidden(pose.visibility).any()
+    got = compute_angles(pose)
+    assert got["trunk_flexion_deg"].to_numpy() == pytest.approx(compute_angles(pose, hidden_hips=False)["trunk_flexion_deg"].to_numpy())
+    assert got.attrs["hidden_hips"]["frames"] == 0
+
+
+def test_a_steady_walk_along_the_bench_is_followed():
+    """The centred median of a straight path at constant speed is the middle position: a worker walking
+    0.5 m/s along the bench keeps their hips where they are (away from the video's ends)."""
+    pose = _worker_at_a_bench(legs_vis=0.1, glitch_m=(0.0, 0.0))
+    walk = (np.arange(60) / 10.0 * 0.5 * PX_PER_M / W)[:, None]
+    image = pose.image.copy()
+    image[..., 0] += walk
+    world, info = steady_hidden_hips(pose.world, image, pose.visibility, pose.time_s, W, H)
+    inner = slice(int(WINDOW_S / 2 * 10), 60 - int(WINDOW_S / 2 * 10))
+    assert world[inner] == pytest.approx(pose.world[inner], abs=1e-9)
+    assert info["frames"] == 60
