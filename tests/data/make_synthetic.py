@@ -36,6 +36,7 @@ Scenes: the hard cases, one ``scene_*`` function each (``--scenes``; with no nam
   and the camera.
 - ``bodyC_side``, ``bodyC_45``, ``bodyC_front``, ``bodyC_rear`` (180°): a third body (a tall, slim,
   young man); scenes rather than base clips, so the focal length keeps his head in the picture.
+Scenes of one fixed camera and nothing else are rows of ``VIEW_SCENES``; the others are functions.
 - ``bodyA_turning`` (camera in front): the subject turns once around (0 -> 360°) during the routine.
 - ``bodyA_pan`` (side): handheld-like camera, slow pan ±15° (0.12 Hz), pitch and roll shake ±3°
   (0.35–0.95 Hz).
@@ -516,24 +517,24 @@ class Scene:
     extra_columns: tuple[str, ...] = ()  # per-scene truth columns beyond the angles and the camera
 
 
-def scene_bodyA_rear() -> Scene:
-    """The routine from behind-left (150°)."""
-    return Scene("bodyA_rear", "bodyA", KEYS, lambda t: View(150.0))
+# Scenes of one fixed camera and nothing else in the picture: name -> (subject, keyframes, camera azimuth, what)
+VIEW_SCENES = {
+    "bodyA_rear": ("bodyA", KEYS, 150.0, "the routine from behind-left (150°)"),
+    "bodyB_rear": ("bodyB", KEYS, 180.0, "the routine from straight behind"),
+    "bodyA_front_cycle": ("bodyA", CYCLE_KEYS, 0.0, "a work cycle (bends to ~45°/~70°, forward reaches) from the front"),
+    "bodyA_rear_cycle": ("bodyA", CYCLE_KEYS, 180.0, "the work cycle from straight behind"),
+    # a third body (a tall, slim, young man); scenes rather than base clips, so the focal length keeps
+    # him in the picture
+    "bodyC_side": ("bodyC", KEYS, 90.0, "bodyC from the side"),
+    "bodyC_45": ("bodyC", KEYS, 45.0, "bodyC from 45° front-left"),
+    "bodyC_front": ("bodyC", KEYS, 0.0, "bodyC from the front"),
+    "bodyC_rear": ("bodyC", KEYS, 180.0, "bodyC from straight behind"),
+}
 
 
-def scene_bodyB_rear() -> Scene:
-    """The routine from straight behind (180°)."""
-    return Scene("bodyB_rear", "bodyB", KEYS, lambda t: View(180.0))
-
-
-def scene_bodyA_front_cycle() -> Scene:
-    """A work cycle (bends to ~45°/~70°, forward reaches) from the front."""
-    return Scene("bodyA_front_cycle", "bodyA", CYCLE_KEYS, lambda t: View(0.0))
-
-
-def scene_bodyA_rear_cycle() -> Scene:
-    """The work cycle from straight behind."""
-    return Scene("bodyA_rear_cycle", "bodyA", CYCLE_KEYS, lambda t: View(180.0))
+def view_scene(name: str) -> Scene:
+    subject, keys, azimuth, _ = VIEW_SCENES[name]
+    return Scene(name, subject, keys, lambda t: View(azimuth))
 
 
 def scene_bodyA_tilt_down() -> Scene:
@@ -583,26 +584,6 @@ def scene_bodyC_machine_side() -> Scene:
     return Scene("bodyC_machine_side", "bodyC", KEYS, lambda t: View(90.0), props=(machine,), extra_columns=("subject_visible_frac",))
 
 
-def scene_bodyC_side() -> Scene:
-    """A third body (a tall, slim, young man) from the side; as a scene, so the focal length keeps him in the picture."""
-    return Scene("bodyC_side", "bodyC", KEYS, lambda t: View(90.0))
-
-
-def scene_bodyC_45() -> Scene:
-    """bodyC from 45° front-left."""
-    return Scene("bodyC_45", "bodyC", KEYS, lambda t: View(45.0))
-
-
-def scene_bodyC_front() -> Scene:
-    """bodyC from the front."""
-    return Scene("bodyC_front", "bodyC", KEYS, lambda t: View(0.0))
-
-
-def scene_bodyC_rear() -> Scene:
-    """bodyC from straight behind."""
-    return Scene("bodyC_rear", "bodyC", KEYS, lambda t: View(180.0))
-
-
 def scene_bodyA_turning() -> Scene:
     """The routine while the subject turns once around (yaw 0 -> 360° at a steady rate), camera in front."""
     end = KEYS[-1][0]
@@ -628,13 +609,14 @@ def scene_bodyA_pan() -> Scene:
 
 
 SCENES = {
-    fn.__name__.removeprefix("scene_"): fn
-    for fn in (
-        scene_bodyA_rear, scene_bodyB_rear, scene_bodyA_front_cycle, scene_bodyA_rear_cycle, scene_bodyA_tilt_down,
-        scene_bodyA_tilt_up, scene_bodyA_passerby, scene_bodyA_bench, scene_bodyA_turning, scene_bodyA_pan,
-        scene_bodyB_bench_front, scene_bodyC_side, scene_bodyC_45, scene_bodyC_front, scene_bodyC_rear,
-        scene_bodyC_machine_side,
-    )
+    **{name: (lambda name=name: view_scene(name)) for name in VIEW_SCENES},
+    **{
+        fn.__name__.removeprefix("scene_"): fn
+        for fn in (
+            scene_bodyA_tilt_down, scene_bodyA_tilt_up, scene_bodyA_passerby, scene_bodyA_bench,
+            scene_bodyA_turning, scene_bodyA_pan, scene_bodyB_bench_front, scene_bodyC_machine_side,
+        )
+    },
 }  # fmt: skip
 
 
