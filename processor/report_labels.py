@@ -206,7 +206,9 @@ LABELS["en"].update({
     "view_unknown": "unknown",
     "uncertainty_text": "Typical errors (mean absolute error against the truth on rendered people, this view; "
                         "processor/accuracy.py). Each row's minutes are recomputed with every angle moved by its "
-                        "typical error down and up; a row whose range crosses a category limit is marked borderline.",
+                        "typical error down and up; where the body part was measured for only part of the analysed "
+                        "time, the unmeasured time is counted as none and then all in the row's posture. A row whose "
+                        "range crosses a category limit is marked borderline.",
 })
 LABELS["cs"].update({
     "no_category": "žádná (málo dat, viz níže)",
@@ -258,7 +260,9 @@ LABELS["cs"].update({
     "view_unknown": "neznámý",
     "uncertainty_text": "Typické chyby (průměrná absolutní chyba proti skutečnosti na renderovaných postavách, tento pohled; "
                         "processor/accuracy.py). Minuty každé položky se přepočtou se všemi úhly posunutými o typickou chybu "
-                        "dolů i nahoru; položka, jejíž rozsah překročí hranici kategorie, je označena jako hraniční.",
+                        "dolů i nahoru; kde byla část těla změřena jen po část vyhodnocené doby, počítá se neměřená doba "
+                        "jednou jako mimo polohu položky a jednou celá v ní. Položka, jejíž rozsah překročí hranici "
+                        "kategorie, je označena jako hraniční.",
 })
 
 

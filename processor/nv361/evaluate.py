@@ -242,13 +242,21 @@ def minutes_ranges(df: pd.DataFrame, work_minutes: float, supported: frozenset[s
 
     Moving all angles one way at once is the pessimistic reading of a systematic error (the kind a
     single camera makes: a whole hold reads a few degrees off), which is what can move a posture across
-    a zone border for seconds at a time; random jitter is already absorbed by the hysteresis."""
+    a zone border for seconds at a time; random jitter is already absorbed by the hysteresis.
+
+    A body part measured for only part of the analysed time (an arm whose elbow is hidden behind the
+    body, legs behind a bench) widens the range by what the unmeasured time could have held: none of it
+    in the row's posture (the row's seconds over all the analysed seconds) up to all of it (its seconds
+    plus the unmeasured ones, over all the analysed seconds). The minutes themselves are extrapolated
+    from the part's measured time, which lies between the two. Why: whether a part is seen depends on
+    the posture (seen from the side, the far arm shows when it is raised and hides when it hangs: on
+    the rendered side views it was seen on 8 % of the frames, mostly while raised, and 1.3 s of a raise
+    read as the whole shift), so the measured time is not a fair sample of the unmeasured one."""
     from processor.accuracy import legs_hidden, typical_errors
 
     az = df["camera_azimuth_deg"].to_numpy(dtype=float) if "camera_azimuth_deg" in df.columns else None
     errors = typical_errors(az, len(df), legs_hidden(df))
-    nominal = row_minutes(evaluate_catalogue(df, supported, duration_s, rows), work_minutes)
-    ends = []
+    results = [evaluate_catalogue(df, supported, duration_s, rows)]
     for sign in (-1.0, 1.0):
         moved = df.copy()
         for col, e in errors.items():
@@ -256,12 +264,19 @@ def minutes_ranges(df: pd.DataFrame, work_minutes: float, supported: frozenset[s
                 continue
             v = moved[col].to_numpy(dtype=float)
             moved[col] = v + sign * e * (np.sign(v) if col in _MAGNITUDES else 1.0)
-        ends.append(row_minutes(evaluate_catalogue(moved, supported, duration_s, rows), work_minutes))
+        results.append(evaluate_catalogue(moved, supported, duration_s, rows))
+    minutes = [row_minutes(r, work_minutes) for r in results]
     out = {}
-    for rid, m in nominal.items():
-        values = [x for x in (m, ends[0][rid], ends[1][rid]) if x is not None]
-        if m is not None:
-            out[rid] = (min(values), max(values))
+    for rid, m in minutes[0].items():
+        if m is None:
+            continue
+        values = [x[rid] for x in minutes if x[rid] is not None]
+        for res in results:
+            r, total = res.row(rid), res.analysed_s
+            if r.measured and 0 < r.analysed_s < total:
+                unmeasured = total - r.analysed_s
+                values += [r.seconds / total * work_minutes, (r.seconds + unmeasured) / total * work_minutes]
+        out[rid] = (min(values), max(values))
     return out
 
 

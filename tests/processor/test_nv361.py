@@ -227,3 +227,24 @@ def test_the_category_of_a_video_and_its_sentence():
     short = evaluate_catalogue(make_angles(DURATION, trunk_flexion_deg=hold(70)))
     a1 = assess(row_minutes(short, 480), work_time(480, "default"))
     assert a1.category == 1 and a1.deciding == () and "category: 1" in sentence(a1, "en")
+
+
+def test_a_part_seen_only_in_its_posture_widens_the_range_to_what_the_hidden_time_could_hold():
+    """Seen from the side the far arm shows when it is raised and hides when it hangs. 300 s analysed,
+    the right arm seen only during a 5-s raise to 90°: extrapolated from its measured time the raise is
+    the whole shift (480 min, category 3); the hidden 295 s could hold none of it (5 / 300 × 480 = 8 min,
+    category 1) or all of it. The row is borderline 1–3 instead of a plain category 3."""
+    from processor.nv361.category import work_time
+    from processor.nv361.evaluate import evaluate_and_assess, minutes_ranges
+
+    seen = lambda t: np.where((t >= 100) & (t < 105), 90.0, np.nan)  # noqa: E731
+    df = make_angles(300, upper_arm_elevation_right_deg=seen)
+    _, a = evaluate_and_assess(df, work_time(480, "default"))
+    row = a.row("arm_R.elev_gt60.static")
+    assert row.minutes == pytest.approx(480.0)
+    assert row.minutes_range == pytest.approx((5.0 / 300 * 480, 480.0))
+    assert row.borderline and row.category_range == (1, 3)
+    # fully measured, nothing changes: the same raise with the arm seen hanging the rest of the time
+    full = make_angles(300, upper_arm_elevation_right_deg=lambda t: np.where((t >= 100) & (t < 105), 90.0, 0.0))
+    lo, hi = minutes_ranges(full, 480.0)["arm_R.elev_gt60.static"]
+    assert lo == pytest.approx(5.0 / 300 * 480) and hi == pytest.approx(5.0 / 300 * 480)
