@@ -16,8 +16,7 @@ import pytest
 
 from processor.angles import compute_angles
 from processor.cleaning import clean_angles
-from processor.model import AnalysisOptions
-from processor.pose import estimate_pose
+from tests.support.poses import balanced_pose
 
 DATA = Path(__file__).resolve().parents[1] / "data" / "synthetic"
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
@@ -39,16 +38,12 @@ pytestmark = pytest.mark.slow
 _cache: dict[str, pd.DataFrame] = {}
 
 
-_poses: dict[str, object] = {}
-
 
 def analysed(clip: str, trunk_depth: bool = True) -> pd.DataFrame:
     """Cleaned angles merged with the truth (truth columns suffixed _t)."""
     key = clip if trunk_depth else f"{clip}/no trunk depth"
     if key not in _cache:
-        if clip not in _poses:
-            _poses[clip] = estimate_pose(DATA / f"{clip}.mp4", AnalysisOptions(quality="balanced", processes=1))
-        pose = _poses[clip]
+        pose = balanced_pose(DATA / f"{clip}.mp4")
         cleaned = clean_angles(compute_angles(pose, trunk_depth=trunk_depth), pose.video.duration_s)
         truth = pd.read_csv(DATA / f"{clip}.csv")
         m = pd.merge_asof(cleaned.df, truth, on="time_s", suffixes=("", "_t"), tolerance=0.03, direction="nearest")
