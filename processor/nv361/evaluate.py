@@ -273,7 +273,7 @@ def minutes_ranges(df: pd.DataFrame, work_minutes: float, supported: frozenset[s
         values = [x[rid] for x in minutes if x[rid] is not None]
         for res in results:
             r, total = res.row(rid), res.analysed_s
-            if r.measured and 0 < r.analysed_s < total:
+            if r.status == "measured" and 0 < r.analysed_s < total:  # a row that does not apply holds no time
                 unmeasured = total - r.analysed_s
                 values += [r.seconds / total * work_minutes, (r.seconds + unmeasured) / total * work_minutes]
         out[rid] = (min(values), max(values))

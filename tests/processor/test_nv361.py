@@ -244,6 +244,10 @@ def test_a_part_seen_only_in_its_posture_widens_the_range_to_what_the_hidden_tim
     assert row.minutes == pytest.approx(480.0)
     assert row.minutes_range == pytest.approx((5.0 / 300 * 480, 480.0))
     assert row.borderline and row.category_range == (1, 3)
+    # a row that does not apply (the video is marked as supported) holds none of the hidden time
+    _, marked = evaluate_and_assess(df, work_time(480, "default"), supported=frozenset({"arm"}))
+    na = marked.row("arm_R.elev_40_60_unsupported.static")
+    assert na.minutes == 0.0 and na.minutes_range == (0.0, 0.0) and not na.borderline
     # fully measured, nothing changes: the same raise with the arm seen hanging the rest of the time
     full = make_angles(300, upper_arm_elevation_right_deg=lambda t: np.where((t >= 100) & (t < 105), 90.0, 0.0))
     lo, hi = minutes_ranges(full, 480.0)["arm_R.elev_gt60.static"]
