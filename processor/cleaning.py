@@ -56,12 +56,15 @@ TRUNK_DEPENDENT = (
 )  # fmt: skip
 
 
+MIN_CONFIDENCE = 0.5  # a part's confidence below this leaves its angles empty (step 1)
+
+
 @dataclass
 class CleanedAngles:
     df: pd.DataFrame  # same columns as the input; NaN = not measured
     analysed_share: float  # 0..1 of the video's time with a usable trunk measurement
     part_share: dict[str, float] = field(default_factory=dict)
-    min_confidence: float = 0.5
+    min_confidence: float = MIN_CONFIDENCE
     max_gap_s: float = 0.5
     smooth_window_s: float = 0.5
     smooth_polyorder: int = 2
@@ -115,7 +118,7 @@ def _frame_durations(t: np.ndarray, duration_s: float | None) -> np.ndarray:
 def clean_angles(
     df: pd.DataFrame,
     duration_s: float | None = None,
-    min_confidence: float = 0.5,
+    min_confidence: float = MIN_CONFIDENCE,
     max_gap_s: float = 0.5,
     smooth_window_s: float = 0.5,
     smooth_polyorder: int = 2,

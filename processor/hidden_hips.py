@@ -35,20 +35,22 @@ import numpy as np
 import pandas as pd
 
 from processor.anchoring import frame_scales
+from processor.cleaning import MIN_CONFIDENCE
 from processor.model import LANDMARKS
 
 L = LANDMARKS
 WINDOW_S = 4.0
 LEGS = [L[f"{side}_{joint}"] for side in ("left", "right") for joint in ("hip", "knee", "ankle")]
-LEGS_SEEN_MIN = 0.5  # the cleaning's confidence floor: below it the legs' angles are left empty
 HIPS = (L["left_hip"], L["right_hip"])
 
 
-def legs_hidden(visibility: np.ndarray) -> np.ndarray:
-    """(N,) bool: frames whose legs' confidence (mean visibility of hips, knees and ankles, as the angles'
-    ``confidence_legs``) is below ``LEGS_SEEN_MIN``; frames without a person are False."""
+def legs_guessed(visibility: np.ndarray) -> np.ndarray:
+    """(N,) bool, from the landmarks: frames whose legs' confidence (mean visibility of hips, knees and
+    ankles, as the angles' ``confidence_legs``) is below the cleaning's ``MIN_CONFIDENCE``, so their leg
+    angles will be left empty; frames without a person are False. (``processor.accuracy.legs_hidden`` reads
+    the same from the cleaned angle table.)"""
     with np.errstate(invalid="ignore"):
-        return np.asarray(visibility, dtype=np.float64)[:, LEGS].mean(axis=1) < LEGS_SEEN_MIN
+        return np.asarray(visibility, dtype=np.float64)[:, LEGS].mean(axis=1) < MIN_CONFIDENCE
 
 
 def steady_hidden_hips(
@@ -60,7 +62,7 @@ def steady_hidden_hips(
     (N, 33, 2) normalised picture positions. Returns a copy and what was done.
     """
     w = np.array(world, dtype=np.float64, copy=True)
-    hidden = legs_hidden(visibility)
+    hidden = legs_guessed(visibility)
     info: dict = {"frames": int(hidden.sum())}
     if not hidden.any():
         info["method"] = "not needed (the legs are seen in every frame)"
