@@ -69,8 +69,11 @@ def steady_hidden_hips(
         return w, info
     px = np.asarray(image, dtype=np.float64) * np.array([float(width), float(height)])
     hip = px[:, HIPS].mean(axis=1)
-    steady = (
-        pd.DataFrame(hip, index=pd.to_timedelta(np.asarray(time_s, dtype=np.float64), unit="s"))
+    t = np.asarray(time_s, dtype=np.float64)
+    order = np.argsort(t, kind="stable")  # a time window needs sorted times (decoding gives them sorted)
+    steady = np.empty_like(hip)
+    steady[order] = (
+        pd.DataFrame(hip[order], index=pd.to_timedelta(t[order], unit="s"))
         .rolling(pd.Timedelta(seconds=WINDOW_S), center=True, closed="both", min_periods=1)  # symmetric
         .median()
         .to_numpy()
