@@ -464,7 +464,11 @@ _POSITION = {
         "operations_sum": "Součet minut operací",
         "calc_note": "Prázdné minuty: video danou část těla neměřilo (položka se u operace nezapočítává).",
         "uncertainty": "Minuty vycházejí z úhlů změřených jednou videokamerou; typické chyby úhlů podle pohledu uvádí list "
-                       "Metodika každého videa. Položky poblíž hranice kategorie ověřte na videu.",
+                       "Metodika každého videa. Sloupec „Minuty v rámci nejistoty“ (list Všechny položky) dává minuty "
+                       "s úhly každého videa posunutými o typickou chybu jeho pohledu a s dobou, kdy část těla nebyla "
+                       "vidět, započtenou jako žádná i celá v poloze; sčítá se přes operace a průměruje přes pracovníky "
+                       "jako minuty. Položky označené jako hraniční mohou v rámci těchto chyb spadat do jiné kategorie; "
+                       "ověřte je na videu.",
     },
     "en": {
         "sheet_protocol": "Protocol", "sheet_all": "All rows", "sheet_study": "Time study",
@@ -501,7 +505,11 @@ _POSITION = {
         "operations_sum": "Operations in all",
         "calc_note": "Empty minutes: the video did not measure that body part (the row does not count the operation).",
         "uncertainty": "The minutes come from angles measured with one video camera; each video's Method sheet states the "
-                       "typical angle errors of its view. Check rows near a category limit on the video.",
+                       "typical angle errors of its view. The column \"Minutes within the uncertainty\" (sheet All rows) "
+                       "gives the minutes with each video's angles moved by the typical error of its view and with the "
+                       "time a body part was not seen counted as none and as all of it in the posture, summed over the "
+                       "operations and averaged over the workers like the minutes. Rows marked borderline could fall in "
+                       "another category within these errors; check them on the video.",
     },
 }
 for _lang, _table in _POSITION.items():

@@ -9,6 +9,14 @@ measured is "not measured" for that worker (None), and the average is over the w
 An operation without any video (e.g. a safety break) contributes nothing to any row. Then ``assess()``
 with the time study's work time (``work_time(study.work_min, "time_study")``).
 
+Uncertainty: each video's summary gives per row its minutes within the measurement uncertainty (the
+angles moved by the typical error of the view, the time a body part was not seen: ``evaluate.minutes_ranges``)
+for that video's work time. As a share of that work time it is the video's range of the share of time in the
+posture, so a worker's range is Σ over the operations of (low share, high share) × the operation's minutes,
+like the minutes themselves, and the position's range is the average of the workers' lows and of their
+highs. A row whose range crosses a category limit is borderline, as in a video's report. A summary without
+ranges (written without an assessment) counts its point share at both ends.
+
 Support: each video's seconds are used as its summary gives them, i.e. as the video was evaluated with
 its own support marks. The time study's "Opora" column is what the videos should have been analysed
 with; where a summary's ``supported`` differs from the operation's, the result carries a note saying so
@@ -58,6 +66,9 @@ class Contribution:
 class WorkerRow:
     minutes: float | None  # None: no video of the worker measured the row
     by_operation: tuple[float | None, ...]  # aligned with study.operations; None: no video / not measured
+    # the minutes within the measurement uncertainty: Σ over the operations of each video's range as a
+    # share of its work time × the operation's minutes (a video without a range counts its point value)
+    minutes_range: tuple[float, float] | None = None
 
 
 @dataclass(frozen=True)
@@ -166,12 +177,14 @@ def evaluate_position(study: TimeStudy, summaries: dict[str, dict | Path]) -> Po
     contribution_rows: list[str] = []
     per_row: dict[str, PositionRow] = {}
     minutes_avg: dict[str, float | None] = {}
+    ranges_avg: dict[str, tuple[float, float]] = {}
     part_gaps: dict[tuple[str, int], set[str]] = {}  # (worker, operation) -> parts not measured there but elsewhere
     for row in catalogue:
         workers: dict[str, WorkerRow] = {}
         for w in study.workers:
             by_op: list[float | None] = []
             total, any_measured = 0.0, False
+            low = high = 0.0
             for i, op in enumerate(study.operations):
                 v = op.videos.get(w)
                 if v is None:
@@ -184,6 +197,8 @@ def evaluate_position(study: TimeStudy, summaries: dict[str, dict | Path]) -> Po
                 if ok:
                     total += m
                     any_measured = True
+                    share = rs.share_range or (rs.seconds / rs.analysed_s,) * 2
+                    low, high = low + share[0] * op.minutes, high + share[1] * op.minutes
                 contributions.append(Contribution(i, w, v, rs.seconds if rs else 0.0, rs.analysed_s if rs else 0.0,
                                                   bool(ok), m))
                 contribution_rows.append(row.id)
@@ -191,10 +206,13 @@ def evaluate_position(study: TimeStudy, summaries: dict[str, dict | Path]) -> Po
                 for i, op in enumerate(study.operations):
                     if op.videos.get(w) is not None and by_op[i] is None:
                         part_gaps.setdefault((w, i), set()).add(row.part)
-            workers[w] = WorkerRow(total if any_measured else None, tuple(by_op))
+            workers[w] = WorkerRow(total if any_measured else None, tuple(by_op), (low, high) if any_measured else None)
         values = [wr.minutes for wr in workers.values() if wr.minutes is not None]
         avg = sum(values) / len(values) if values else None
         minutes_avg[row.id] = avg
+        if values:  # the average of the workers' lows and of their highs: the average is linear in each
+            spans = [wr.minutes_range for wr in workers.values() if wr.minutes_range is not None]
+            ranges_avg[row.id] = (sum(lo for lo, _ in spans) / len(spans), sum(hi for _, hi in spans) / len(spans))
         if not row.measurable:
             status = "not_from_video"
         elif avg is None:
@@ -216,7 +234,7 @@ def evaluate_position(study: TimeStudy, summaries: dict[str, dict | Path]) -> Po
         ))  # fmt: skip
 
     work = work_time(study.work_min, "time_study")
-    assessment = assess(minutes_avg, work, catalogue)
+    assessment = assess(minutes_avg, work, catalogue, ranges_avg)
     rows = tuple(
         PositionRow(r.row, per_row[r.row.id].status, per_row[r.row.id].workers, per_row[r.row.id].average, r)
         for r in assessment.rows
@@ -251,6 +269,10 @@ def _num(x: float | None, digits: int = 3) -> float | None:
     return None if x is None else round(float(x), digits)
 
 
+def _range(r: tuple[float, float] | None) -> list[float | None] | None:
+    return [_num(r[0]), _num(r[1])] if r else None
+
+
 def position_json(result: PositionResult) -> dict:
     """The position's machine-readable twin of the workbook. Schema ``ergo-hotfolder/position/1``::
 
@@ -265,10 +287,14 @@ def position_json(result: PositionResult) -> dict:
                     text_cs (legal text, verbatim), text_en,
                     status ("measured"|"not_applicable"|"not_measured"|"not_from_video"),
                     workers {initials: {minutes (null: not measured for the worker),
-                                        by_operation [minutes or null, aligned with operations]}},
+                                        by_operation [minutes or null, aligned with operations],
+                                        minutes_range [low, high] (null: not measured)}},
                     average (minutes per shift, null when no worker measured it),
-                    category (1-3 or null), limits [end of cat. 1, end of cat. 2]}],
+                    minutes_range [low, high] (the average within the measurement uncertainty, or null),
+                    category (1-3 or null), borderline (the range crosses a category limit),
+                    limits [end of cat. 1, end of cat. 2]}],
         category (1-3, null when no row was assessed), category_rows [row ids that set it, when above 1],
+        category_range [lowest, highest] (the category within the uncertainty, or null),
         pp_minutes, n_minutes (sums of the averages, the regulation's summary rule, for information),
         sentence_cs, sentence_en, notes [{en, cs}]
 
@@ -288,9 +314,11 @@ def position_json(result: PositionResult) -> dict:
         rows.append({
             "id": r.id, "part": r.part, "class": r.row_class, "work": r.work, "frequency": r.frequency or None,
             "text_cs": r.text_cs, "text_en": r.text_en, "status": pr.status,
-            "workers": {k: {"minutes": _num(wr.minutes), "by_operation": [_num(m) for m in wr.by_operation]}
+            "workers": {k: {"minutes": _num(wr.minutes), "by_operation": [_num(m) for m in wr.by_operation],
+                            "minutes_range": _range(wr.minutes_range)}
                         for k, wr in pr.workers.items()},
-            "average": _num(pr.average), "category": pr.assessment.category,
+            "average": _num(pr.average), "minutes_range": _range(pr.assessment.minutes_range),
+            "category": pr.assessment.category, "borderline": pr.assessment.borderline,
             "limits": [_num(x) for x in pr.assessment.limits],
         })  # fmt: skip
     a = result.assessment
@@ -303,6 +331,7 @@ def position_json(result: PositionResult) -> dict:
         "coefficient_in_table": w.in_table,
         "limits": {c: [_num(x) for x in limits(c, w.coefficient)] for c in ("PP", "N")},
         "operations": ops, "rows": rows, "category": a.category, "category_rows": list(a.deciding),
+        "category_range": list(a.category_range) if a.category_range else None,
         "pp_minutes": _num(a.pp_minutes), "n_minutes": _num(a.n_minutes),
         "sentence_cs": sentence(a, "cs"), "sentence_en": sentence(a, "en"),
         "notes": [{"en": n.en, "cs": n.cs} for n in result.notes],
@@ -433,7 +462,8 @@ def _protocol(ws, result: PositionResult, lang: str, L) -> None:
     ws.cell(r, 1, L["s3"]).font = st["section"]
     r += 1
     headers = [L["posture"]] + ([L["posture_en"]] if en else []) + [L["work"], L["frequency"]]
-    headers += [f"{k} ({L['per_shift']})" for k in s.workers] + [L["average"], L["class"], L["category"]]
+    headers += [f"{k} ({L['per_shift']})" for k in s.workers] + [L["average"], L["class"], L["category"],
+                                                                   label(lang, "borderline")]
     _header(ws, r, headers, st)
     r += 1
     ncol = len(headers)
@@ -457,6 +487,8 @@ def _protocol(ws, result: PositionResult, lang: str, L) -> None:
             values: list = [pr.row.text_cs] + ([pr.row.text_en] if en else [])
             values += [WORK_NAMES[lang][pr.row.work], freq_label(lang, pr.row.frequency)]
             values += [pr.workers[k].minutes for k in s.workers] + [pr.average, pr.row.row_class, pr.assessment.category]
+            values.append(label(lang, "borderline_mark", lo=pr.assessment.category_range[0],
+                                hi=pr.assessment.category_range[1]) if pr.assessment.borderline else None)
             for v in values:
                 cell = ws.cell(r, c, v)
                 cell.border = st["box"]
@@ -464,8 +496,10 @@ def _protocol(ws, result: PositionResult, lang: str, L) -> None:
                 if isinstance(v, float):
                     cell.number_format = MIN_FMT
                 c += 1
-            ws.cell(r, ncol).fill = _fill(CAT_FILL[pr.assessment.category])
-            ws.cell(r, ncol - 2).font = st["bold"]
+            ws.cell(r, ncol - 1).fill = _fill(CAT_FILL[pr.assessment.category])
+            ws.cell(r, ncol - 3).font = st["bold"]
+            if pr.assessment.borderline:
+                ws.cell(r, ncol).fill = _fill(CAT_FILL[2])
             r += 1
     ws.cell(r, 1, L["s3_note"]).font = st["italic"]
     ws.cell(r, 1).alignment = st["wrap"]
@@ -534,7 +568,7 @@ def _protocol(ws, result: PositionResult, lang: str, L) -> None:
         for c in (2, 3):
             ws.cell(r, c).border = Border(bottom=Side(style="thin", color="000000"))
         ws.row_dimensions[r].height = 26
-    _widths(ws, [58] + ([40] if en else []) + [14, 12] + [13] * len(s.workers) + [13, 8, 10])
+    _widths(ws, [58] + ([40] if en else []) + [14, 12] + [13] * len(s.workers) + [13, 8, 10, 13])
     _fit_rows(ws, 1, r - 3)
     _print_setup(ws, landscape=True, lang=lang, fit_height=1, header=f"{L['title']}: {s.position}")
     ws.print_area = f"A1:{ws.cell(1, max(ncol, 4)).column_letter}{r}"
@@ -546,26 +580,34 @@ def _all_rows(ws, result: PositionResult, lang: str, L) -> None:
     en = lang == "en"
     headers = [L["id"], L["part"], L["posture"]] + ([L["posture_en"]] if en else [])
     headers += [L["work"], L["frequency"], L["class"]] + [f"{k} ({L['per_shift']})" for k in s.workers]
-    headers += [L["average"], L["limit1"], L["limit2"], L["category"], L["status"]]
+    headers += [L["average"], label(lang, "uncertainty"), L["limit1"], L["limit2"], L["category"],
+                label(lang, "borderline"), L["status"]]
     _header(ws, 1, headers, st)
+    cat_col = len(headers) - 2
     for i, pr in enumerate(result.rows, start=2):
+        a = pr.assessment
         values: list = [pr.row.id, PART_NAMES[lang][pr.row.part], pr.row.text_cs] + ([pr.row.text_en] if en else [])
         values += [WORK_NAMES[lang][pr.row.work], freq_label(lang, pr.row.frequency), pr.row.row_class]
         values += [pr.workers[k].minutes for k in s.workers]
-        values += [pr.average, *pr.assessment.limits, pr.assessment.category, L[f"status_{pr.status}"]]
+        values += [pr.average, f"{a.minutes_range[0]:.1f}–{a.minutes_range[1]:.1f}" if a.minutes_range else None,
+                   *a.limits, a.category,
+                   label(lang, "borderline_mark", lo=a.category_range[0], hi=a.category_range[1]) if a.borderline else None,
+                   L[f"status_{pr.status}"]]
         for c, v in enumerate(values, start=1):
             cell = ws.cell(i, c, v)
             cell.border = st["box"]
             cell.alignment = st["wrap"]
             if isinstance(v, float):
-                cell.number_format = MIN_FMT if c <= len(values) - 4 else LIMIT_FMT
-            if c in (6 + en, len(values) - 1):  # N/PP and the category
+                cell.number_format = MIN_FMT if c < cat_col - 2 else LIMIT_FMT
+            if c in (6 + en, cat_col):  # N/PP and the category
                 cell.alignment = st["center"]
-        if pr.assessment.category:
-            ws.cell(i, len(values) - 1).fill = _fill(CAT_FILL[pr.assessment.category])
+        if a.category:
+            ws.cell(i, cat_col).fill = _fill(CAT_FILL[a.category])
+        if a.borderline:
+            ws.cell(i, cat_col + 1).fill = _fill(CAT_FILL[2])
     ws.freeze_panes = "A2"
     ws.auto_filter.ref = f"A1:{ws.cell(1, len(headers)).column_letter}{len(result.rows) + 1}"
-    _widths(ws, [34, 16, 50] + ([40] if en else []) + [12, 10, 7] + [12] * len(s.workers) + [12, 12, 12, 10, 28])
+    _widths(ws, [34, 16, 50] + ([40] if en else []) + [12, 10, 7] + [12] * len(s.workers) + [12, 13, 12, 12, 10, 14, 28])
     _fit_rows(ws, 1, len(result.rows) + 1)
     _print_setup(ws, landscape=True, title_rows="1:1", lang=lang)
 

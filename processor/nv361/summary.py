@@ -85,6 +85,10 @@ class RowSeconds:
     seconds: float
     analysed_s: float
     measured: bool
+    # the row's minutes within the measurement uncertainty as shares of the video's work time
+    # (``minutes_range`` ÷ ``work_minutes``: the range scales with the work time, as the minutes do);
+    # None where the summary gives none (no assessment, or the row was not assessed)
+    share_range: tuple[float, float] | None = None
 
 
 def read_summary(path_or_obj: Path | dict, name: str | None = None) -> tuple[str, dict[str, RowSeconds]]:
@@ -101,10 +105,24 @@ def read_summary(path_or_obj: Path | dict, name: str | None = None) -> tuple[str
         raise SummaryError(f"{where} is not an NV 361 catalogue summary")
     if obj.get("withheld"):  # processor.sufficiency: the video cannot stand for an operation either
         raise SummaryError(f"{where}: {obj.get('sentence_en') or 'too little data for a category'}")
+    work = obj.get("work_minutes")
     rows = {}
     for r in obj["rows"]:
         try:
-            rows[r["id"]] = RowSeconds(float(r["seconds"] or 0.0), float(r["analysed_seconds"] or 0.0), bool(r["measured"]))
+            rows[r["id"]] = RowSeconds(float(r["seconds"] or 0.0), float(r["analysed_seconds"] or 0.0), bool(r["measured"]),
+                                       _share_range(r.get("minutes_range"), work))
         except (KeyError, TypeError, ValueError):
-            raise SummaryError(f"{where}: a row without id, seconds, analysed_seconds or measured") from None
+            raise SummaryError(f"{where}: a row without id, seconds, analysed_seconds or measured, or with a "
+                               "minutes_range that is not two numbers") from None
     return str(obj.get("video") or where), rows
+
+
+def _share_range(minutes_range, work_minutes) -> tuple[float, float] | None:
+    """``minutes_range`` ÷ ``work_minutes``; None when either is absent; ValueError when malformed."""
+    if minutes_range is None or not work_minutes:
+        return None
+    lo, hi = (float(x) for x in minutes_range)  # not two numbers: TypeError / ValueError
+    work = float(work_minutes)
+    if not (0.0 <= lo <= hi) or work <= 0.0:
+        raise ValueError("minutes_range")
+    return lo / work, hi / work

@@ -262,8 +262,10 @@ def test_workbook_czech(tmp_path):
     assert [r[0] for r in data] == [r.id for r in load_catalogue()]
     by_id = {r[0]: r for r in data}
     assert by_id["legs.awkward.static"][-1] == "nelze posoudit z videa"
-    assert by_id[TRUNK_N][11:13] == (2, "posouzeno")
-    assert by_id[TRUNK_N][6:11] == pytest.approx((20.0, 19.5, 19.75, 19.5, 29.25))
+    assert by_id[TRUNK_N][12:15] == (2, None, "posouzeno")  # category, not borderline, status
+    assert by_id[TRUNK_N][6:9] == pytest.approx((20.0, 19.5, 19.75))
+    assert by_id[TRUNK_N][9] == "19.8–19.8"  # summaries without ranges: the point value at both ends
+    assert by_id[TRUNK_N][10:12] == pytest.approx((19.5, 29.25))
     assert by_id[ARM_L_N][6] == pytest.approx(5.0) and by_id[ARM_L_N][7] is None
     # the calculation: every video's seconds behind the minutes
     calc = list(wb["Výpočet"].iter_rows(min_row=2, values_only=True))
@@ -303,17 +305,75 @@ def test_json_twin_has_the_same_numbers(tmp_path):
     assert len(obj["rows"]) == 52
     rows = {r["id"]: r for r in obj["rows"]}
     t = rows[TRUNK_N]
-    assert t["workers"] == {"A": {"minutes": 20.0, "by_operation": [20.0, 0.0, 0.0]},
-                            "B": {"minutes": 19.5, "by_operation": [15.0, 4.5, 0.0]}}
+    assert t["workers"] == {"A": {"minutes": 20.0, "by_operation": [20.0, 0.0, 0.0], "minutes_range": [20.0, 20.0]},
+                            "B": {"minutes": 19.5, "by_operation": [15.0, 4.5, 0.0], "minutes_range": [19.5, 19.5]}}
     assert (t["average"], t["category"], t["limits"], t["class"]) == (19.75, 2, [19.5, 29.25], "N")
+    assert (t["minutes_range"], t["borderline"], obj["category_range"]) == ([19.75, 19.75], False, [2, 2])
     assert t["text_cs"] == "Předklon trupu větší než 60°"
-    assert rows[ARM_L_N]["workers"]["B"] == {"minutes": None, "by_operation": [None, None, None]}
+    assert rows[ARM_L_N]["workers"]["B"] == {"minutes": None, "by_operation": [None, None, None], "minutes_range": None}
     assert rows["legs.awkward.static"]["status"] == "not_from_video"
     assert (obj["category"], obj["category_rows"]) == (2, [TRUNK_N])
     assert obj["sentence_cs"] == res.sentence("cs") and obj["sentence_en"] == res.sentence("en")
     # every number in the workbook's section 3 is in the JSON, rounded to 3 decimals
     for pr in res.rows:
         assert rows[pr.row.id]["average"] == (None if pr.average is None else round(pr.average, 3))
+
+
+def with_range(summary: dict, row_id: str, low: float, high: float, work: float = 480.0) -> dict:
+    """The summary as a video assessed for ``work`` minutes writes it, with the row's minutes ``low``–``high``
+    within the measurement uncertainty."""
+    out = json.loads(json.dumps(summary))
+    out["work_minutes"] = work
+    next(r for r in out["rows"] if r["id"] == row_id)["minutes_range"] = [low, high]
+    return out
+
+
+def test_each_videos_uncertainty_carries_into_the_position():
+    """Trunk > 60° static (N, limits 19.5 / 29.25 at 450 min). Worker A: a1 60 of 600 s × 200 min = 20 min;
+    a1's summary (assessed for 480 min) gives 40-56 min, shares 1/12-7/60, × 200 = 16.667-23.333. Worker B:
+    b1 45/600 × 200 = 15, range 30-40 of 480 -> 12.5-16.667; b2 18/600 × 150 = 4.5 with no range (its point
+    at both ends): 17.0-21.167. Average 19.75 (category 2), range 16.833-22.25: categories 1-2, borderline."""
+    sums = summaries_450()
+    sums["a1.mp4"] = with_range(sums["a1.mp4"], TRUNK_N, 40.0, 56.0)
+    sums["b1.mp4"] = with_range(sums["b1.mp4"], TRUNK_N, 30.0, 40.0)
+    res = evaluate_position(study(480.0, (200.0, 150.0, 100.0)), sums)
+    t = res.row(TRUNK_N)
+    assert t.workers["A"].minutes_range == pytest.approx((200 / 12, 200 * 7 / 60))
+    assert t.workers["B"].minutes_range == pytest.approx((17.0, 200 / 12 + 4.5))
+    assert t.average == pytest.approx(19.75) and t.assessment.category == 2
+    assert t.assessment.minutes_range == pytest.approx((16.8333, 22.25), abs=1e-3)
+    assert t.assessment.borderline and t.assessment.category_range == (1, 2)
+    assert res.assessment.category_range == (1, 2)
+    assert "1–2" in res.sentence("en") and "borderline" in res.sentence("en")
+    # a row without ranges anywhere stays a point and is not borderline
+    assert res.row(ARM_R_PP).assessment.minutes_range == pytest.approx((62.5, 62.5))
+    assert not res.row(ARM_R_PP).assessment.borderline
+    obj = position_json(res)
+    row = next(r for r in obj["rows"] if r["id"] == TRUNK_N)
+    assert (row["minutes_range"], row["borderline"], obj["category_range"]) == ([16.833, 22.25], True, [1, 2])
+
+
+def test_borderline_rows_marked_in_the_workbook(tmp_path):
+    sums = summaries_450()
+    sums["a1.mp4"] = with_range(sums["a1.mp4"], TRUNK_N, 40.0, 56.0)
+    sums["b1.mp4"] = with_range(sums["b1.mp4"], TRUNK_N, 30.0, 40.0)
+    res = evaluate_position(study(480.0, (200.0, 150.0, 100.0)), sums)
+    wb = load_workbook(write_position_workbook(res, tmp_path / "p.xlsx", lang="en"))
+    text = next(r.text_cs for r in load_catalogue() if r.id == TRUNK_N)
+    assert _row_of(wb["Protocol"], text)[-1] == "borderline 1–2"
+    by_id = {r[0]: r for r in wb["All rows"].iter_rows(min_row=2, values_only=True)}
+    # id, part, text cs, text en, work, frequency, class, A, B, average, uncertainty, limits, category, borderline
+    assert by_id[TRUNK_N][10] == "16.8–22.2" and by_id[TRUNK_N][13:15] == (2, "borderline 1–2")
+    assert by_id[ARM_R_PP][14] is None
+
+
+def test_a_malformed_range_in_a_summary_is_named():
+    sums = summaries_450()
+    broken = with_range(sums["a1.mp4"], TRUNK_N, 40.0, 56.0)
+    next(r for r in broken["rows"] if r["id"] == TRUNK_N)["minutes_range"] = ["many", 3]
+    sums["a1.mp4"] = broken
+    with pytest.raises(PositionError, match="a1.mp4.*minutes_range"):
+        evaluate_position(study(480.0, (200.0, 150.0, 100.0)), sums)
 
 
 def test_output_names():
