@@ -158,6 +158,12 @@ class ProtocolSettings(Section):
     position: str = ""
     measured_by: str = ""  # who measured: the lab or the person
 
+    def fields(self):
+        """As the report's ``processor.model.ProtocolFields`` (the one place settings become report fields)."""
+        from processor.model import ProtocolFields
+
+        return ProtocolFields(**self.model_dump())
+
 
 class MailSettings(Section):
     host: str = ""  # empty: notifications go to the log only

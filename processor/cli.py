@@ -140,11 +140,10 @@ def run_analyze(args: argparse.Namespace, settings) -> int:
     except StandardError as exc:
         return _fail(f"{exc}.")
     video = Path(args.video).expanduser()
-    from processor.model import ProtocolFields
     from processor.report_data import protocol_fields
 
     # The report's metadata: a time study beside the video first, the [protocol] settings for the rest.
-    options = replace(options, protocol=protocol_fields(video).filled_from(ProtocolFields(**settings.protocol.model_dump())))
+    options = replace(options, protocol=protocol_fields(video).filled_from(settings.protocol.fields()))
     out_dir = Path(args.output).expanduser() if args.output else video.parent
 
     from tqdm import tqdm

@@ -38,7 +38,7 @@ from typing import TYPE_CHECKING, Callable, MutableMapping
 from config.settings import Settings
 from drive.model import OutputNames, ReportRef, fit_name, utcnow, verdict_properties
 from pod_launcher.pod_env import worker_identity
-from processor.model import AnalysisOptions, AnalysisResult, ProtocolFields, VideoError
+from processor.model import AnalysisOptions, AnalysisResult, VideoError
 from processor.runtime.heartbeat import ANALYSIS_START, UPLOAD_AT, Cancelled, Heartbeat, kill_child_processes
 
 if TYPE_CHECKING:
@@ -389,7 +389,7 @@ class _Worker:
         """The settings' analysis options; for a video a time study names, its operation's support marks."""
         a = self.settings.analysis
         supported = frozenset(a.supported)
-        protocol = ProtocolFields(**self.settings.protocol.model_dump())
+        protocol = self.settings.protocol.fields()
         if video_name is not None and self._studies is not None:
             found = self._studies.protocol_for(video_name)
             if found is not None:

@@ -85,3 +85,11 @@ def test_example_config_is_valid_and_complete():
         assert section in data, f"[{section}] missing from the example"
         for key in type(model).model_fields:
             assert key in data[section] or f"# {key} =" in example.read_text(), f"{section}.{key} undocumented"
+
+
+def test_protocol_settings_become_the_reports_fields(tmp_path):
+    cfg = tmp_path / "hf.toml"
+    cfg.write_text('[protocol]\ncompany = "Strojírny s.r.o."\nico = "12345678"\nmeasured_by = "Lab X"\n')
+    fields = load_settings(cfg).protocol.fields()
+    assert (fields.company, fields.ico, fields.measured_by, fields.position) == ("Strojírny s.r.o.", "12345678", "Lab X", "")
+    assert fields.time_study == ""  # only a time study fills that
