@@ -60,6 +60,19 @@ TYPICAL_ERROR_LEGS_HIDDEN_DEG: dict[str, dict[str, float]] = {
 }
 
 
+# A view whose trunk error exceeds the side view's by this much gets the advice to film from the side: in
+# front and behind, flexion moves the shoulders along the camera axis, where one camera is weakest.
+FILM_SIDE_MARGIN_DEG = 2.0
+
+
+def side_view_trunk_error(view: str) -> float | None:
+    """The side view's typical trunk-flexion error where it is at least ``FILM_SIDE_MARGIN_DEG`` better
+    than ``view``'s (the report then advises filming from the side), else None."""
+    table = TYPICAL_ERROR_DEG["trunk_flexion_deg"]
+    here = table.get(view, max(table.values()))
+    return table["side"] if here - table["side"] >= FILM_SIDE_MARGIN_DEG else None
+
+
 def _legs_hidden_error(col: str, view: str) -> float:
     """The typical error of ``col`` in a frame with the legs hidden seen from ``view`` (0 if not tabled)."""
     table = TYPICAL_ERROR_LEGS_HIDDEN_DEG.get(col)

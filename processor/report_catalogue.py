@@ -20,7 +20,7 @@ from openpyxl.utils import get_column_letter, quote_sheetname
 
 from processor import episodes as rules
 from processor import sufficiency as suf
-from processor.accuracy import LEGS_HIDDEN_STATED, legs_hidden_error_table, legs_hidden_share, view_error_table
+from processor.accuracy import LEGS_HIDDEN_STATED, legs_hidden_error_table, legs_hidden_share, side_view_trunk_error, view_error_table
 from processor.model import AnalysisOptions, VideoInfo
 from processor.nv361 import SOURCE, SOURCE_URL, TITLE
 from processor.nv361 import signals as sig
@@ -293,6 +293,9 @@ def _summary_rows(ws, data: CatalogueReportData, lang: str, catalogue_title: str
         text += " " + label(lang, "uncertainty_legs_hidden", share=data.legs_hidden_share,
                             trunk=hidden["trunk_flexion_deg"], head=hidden["head_inclination_deg"],
                             arm=hidden["upper_arm_elevation_left_deg"])
+    side = side_view_trunk_error(data.view)
+    if side is not None:
+        text += " " + label(lang, "uncertainty_film_side", side=side)
     ws.cell(row=row, column=1, value=text).alignment = WRAP
     ws.merge_cells(f"A{row}:{_LAST}{row}")
     ws.row_dimensions[row].height = 14 * max(1, -(-len(text) // 105)) + 4

@@ -321,6 +321,8 @@ LABELS["en"].update({
                              "head ± {head:g}°, upper arms ± {arm:g}° (processor/accuracy.py, against rendered people of "
                              "known posture). Minutes per shift are extrapolated from {seconds:.0f} s of analysed video to "
                              "the work time; rows marked borderline could fall in another category within these errors.",
+    "uncertainty_film_side": "Filmed from the side (70–110°) the trunk's typical error is ± {side:g}°: where trunk "
+                             "postures decide the category, film from the side.",
     "uncertainty_legs_hidden": "The legs were hidden (a bench, a machine) on {share:.0%} of the measured time: there the "
                                "hips are guessed and the typical errors are trunk ± {trunk:g}°, head ± {head:g}°, upper "
                                "arms ± {arm:g}°; the borderline marks use them.",
@@ -382,6 +384,8 @@ LABELS["cs"].update({
                              "hlava ± {head:g}°, paže ± {arm:g}° (processor/accuracy.py, proti renderovaným postavám se "
                              "známou polohou). Minuty za směnu jsou přepočteny z {seconds:.0f} s vyhodnoceného videa na dobu "
                              "výkonu práce; položky označené jako hraniční mohou v rámci těchto chyb spadat do jiné kategorie.",
+    "uncertainty_film_side": "Při záznamu z boku (70–110°) je typická chyba trupu ± {side:g}°: kde o kategorii "
+                             "rozhodují polohy trupu, natáčejte z boku.",
     "uncertainty_legs_hidden": "Nohy byly zakryté (stůl, stroj) po {share:.0%} změřené doby: kyčle jsou tam odhadnuté "
                                "a typické chyby jsou trup ± {trunk:g}°, hlava ± {head:g}°, paže ± {arm:g}°; "
                                "označení hraničních položek s nimi počítá.",

@@ -110,6 +110,8 @@ def test_with_the_legs_hidden_the_larger_errors_make_a_row_borderline_and_are_st
     summary = " ".join(str(c.value) for r in wb["Summary"].iter_rows() for c in r if c.value)
     assert "The legs were hidden (a bench, a machine) on 100% of the measured time" in summary
     assert "trunk ± 10.5°" in summary
+    # filmed from the front: the side view's smaller trunk error, and the advice to film from there
+    assert "Filmed from the side (70–110°) the trunk's typical error is ± 2.7°" in summary
     method = {r[0].value: r[1].value for r in wb["Method"].iter_rows() if r[0].value}
     assert method["Legs hidden (bench, machine)"].startswith("100% of the frames with a measured trunk")
     cs = load_workbook(workbook(tmp_path / "cs", lang="cs", trunk_flexion_deg=bent, **hidden)[0])
@@ -154,3 +156,12 @@ def test_libreoffice_recomputes_minutes_and_categories_for_another_work_time(tmp
     assert coefficient == pytest.approx(1.15)
     category = next(summary.cell(row=c.row, column=2).value for c in summary["A"] if c.value == "Navržená kategorie")
     assert category == 3
+
+
+def test_film_side_advice_only_where_the_side_is_clearly_better():
+    from processor.accuracy import side_view_trunk_error
+
+    assert side_view_trunk_error("front") == 2.7 and side_view_trunk_error("rear") == 2.7
+    assert side_view_trunk_error("unknown") == 2.7  # an unknown view counts as the worst
+    assert side_view_trunk_error("side") is None
+    assert side_view_trunk_error("oblique") is None and side_view_trunk_error("rear_oblique") is None  # 4.6, 4.5

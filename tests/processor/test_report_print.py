@@ -46,11 +46,14 @@ def _still() -> np.ndarray:
     return frame
 
 
-def worked_example(out: Path, lang: str) -> Path:
+def worked_example(out: Path, lang: str, front_legs_hidden: bool = False) -> Path:
     """Five minutes: trunk over 60° for 30 s, 40–60° for 10 s, the right arm over 60° for a minute, the head
-    over 25° at the end; three rows set category 3, each with a keyframe."""
+    over 25° at the end; three rows set category 3, each with a keyframe. Filmed from the side, or with
+    ``front_legs_hidden`` from the front behind a bench (the longest uncertainty statement: the legs-hidden
+    errors and the advice to film from the side)."""
+    hidden = {"knee_flexion_left_deg": np.nan, "knee_flexion_right_deg": np.nan} if front_legs_hidden else {}
     df = make_angles(
-        300, camera_azimuth_deg=90.0,
+        300, camera_azimuth_deg=0.0 if front_legs_hidden else 90.0, **hidden,
         trunk_flexion_deg=lambda t: np.where((t >= 100) & (t < 130), 70.0, np.where((t >= 200) & (t < 210), 50.0, 5.0)),
         upper_arm_elevation_right_deg=lambda t: np.where((t >= 20) & (t < 80), 75.0, 20.0),
         head_inclination_deg=lambda t: np.where(t > 250, 35.0, 10.0),
@@ -100,7 +103,7 @@ def page_sheets(pdf: Path, sheets: list[str]) -> list[str]:
 @pytest.fixture(scope="module")
 def printed(tmp_path_factory):
     out = tmp_path_factory.mktemp("print")
-    books = [worked_example(out, "cs"), position_example(out, "cs"), worked_example(out, "en")]
+    books = [worked_example(out, "cs"), position_example(out, "cs"), worked_example(out, "en", front_legs_hidden=True)]
     pdfs = to_pdf(books, out)
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     for pdf in pdfs:  # the pages, for a person to look at
@@ -121,6 +124,10 @@ def test_summary_is_one_page_and_raw_data_is_not_printed(printed):
         for shown in (catalogue, keyframes, charts, method):
             assert shown in pages, pages
         assert len(pages) <= 10  # the report printed as 57 pages before
+        if lang == "en":  # the longest statement still fits the Summary's page
+            text = subprocess.run(["pdftotext", "-f", "1", "-l", "1", str(pdf), "-"], capture_output=True,
+                                  text=True).stdout
+            assert "film from the side" in " ".join(text.split()) and "Signature:" in text
         assert (ARTIFACTS / f"{pdf.stem}-1.png").exists() or (ARTIFACTS / f"{pdf.stem}-01.png").exists()
 
 
