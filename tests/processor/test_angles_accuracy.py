@@ -31,8 +31,8 @@ ALL_CLIPS = sorted(p.stem for p in DATA.glob("*.mp4") if p.with_suffix(".csv").e
 # MediaPipe's depth of the shoulders against them is a guess (their picture position is steadied:
 # processor.hidden_hips).
 TRUNK_GOAL_MISSED = {"bodyA_front": 6.9, "bodyB_front": 6.2, "bodyC_front": 5.4, "bodyA_front_cycle": 7.1,
-                     "bodyA_rear_cycle": 8.0, "bodyB_rear": 6.8, "bodyC_rear": 6.0, "bodyA_bench": 9.0,
-                     "bodyB_bench_front": 10.5}
+                     "bodyA_rear_cycle": 8.0, "bodyB_rear": 6.8, "bodyC_rear": 6.0, "bodyA_bench": 8.0,
+                     "bodyB_bench_front": 9.5}
 pytestmark = pytest.mark.slow
 
 _cache: dict[str, pd.DataFrame] = {}
@@ -126,13 +126,14 @@ def test_upper_arm_elevation_arm_facing_camera(clip):
     assert value <= 8.0
 
 
-@pytest.mark.parametrize("clip", CLIPS)
+@pytest.mark.parametrize("clip", ALL_CLIPS)
 def test_neck_flexion_after_neutral_offset(clip):
-    """Neck flexion error after removing the neutral (first-second) offset.
+    """Neck flexion error after removing the neutral (first-second) offset, on every clip (issue 13).
 
     Goal ≤ 8° with the trunk upright (target spine bend < 30°), where the neck is what is rated. With
     the trunk bent 50–75° the rendered spine curves and MediaPipe follows the head less: recorded with
-    a looser regression bound (see the all-frames figure).
+    a looser regression bound on the six base clips (see the all-frames figure; from behind, where the
+    head hides in deep bends, it reaches 12–19°).
     """
     m = analysed(clip)
     err = m["neck_flexion_deg"] - m["neck_flexion_deg_t"]
@@ -144,7 +145,8 @@ def test_neck_flexion_after_neutral_offset(clip):
     record(clip, "neck_flexion_mae_after_offset_upright_deg", value)
     record(clip, "neck_flexion_mae_after_offset_all_deg", overall)
     assert value <= 8.0
-    assert overall <= 14.0
+    if clip in CLIPS:
+        assert overall <= 14.0
 
 
 def _raised_arm_is_the_labelled_one(m: pd.DataFrame, up: np.ndarray, raised: str, other: str) -> float:

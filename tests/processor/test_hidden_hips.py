@@ -16,21 +16,23 @@ HIPS = [LANDMARKS["left_hip"], LANDMARKS["right_hip"]]
 GLITCH = slice(30, 35)  # 0.5 s at 10 frames/s
 
 
-def _worker_at_a_bench(legs_vis: float, glitch_m=(0.15, -0.1)):
-    """An upright worker seen from the side for 6 s; in ``GLITCH`` the network puts the hips ``glitch_m``
-    (picture x, y in metres: back and up) off, as the rendered bench clip's guesses jumped. The image
-    landmarks are the picture; the anchored skeleton is the picture scaled, hip-centred."""
-    seq = sequence([skeleton(azimuth=90)] * 60)
+def _worker_at_a_bench(legs_vis: float, glitch_m=(0.15, -0.1), n: int = 60, glitch: slice = GLITCH, azimuth=90):
+    """An upright worker seen from ``azimuth`` (side) for ``n`` frames at 10/s; in ``glitch`` the network
+    puts the hips ``glitch_m`` (picture x, y in metres: back and up) off, as the rendered bench clip's
+    guesses jumped. The image landmarks are the picture; the anchored skeleton is the picture scaled,
+    hip-centred."""
+    seq = sequence([skeleton(azimuth=azimuth)] * n)
     world = seq.world.copy()
     image = (world[..., :2] * PX_PER_M + np.array([W / 2, H / 2])) / np.array([W, H])
     off = np.array(glitch_m)
-    image[GLITCH][:, HIPS] += off * PX_PER_M / np.array([W, H])
+    image[glitch][:, HIPS] += off * PX_PER_M / np.array([W, H])
     others = np.setdiff1d(np.arange(world.shape[1]), HIPS)
-    world[np.ix_(np.arange(60)[GLITCH], others, [0, 1])] -= off  # hip-centred: the rest moves the other way
+    world[np.ix_(np.arange(n)[glitch], others, [0, 1])] -= off  # hip-centred: the rest moves the other way
     vis = seq.visibility.copy()
     for name in ("left_knee", "right_knee", "left_ankle", "right_ankle"):
         vis[:, LANDMARKS[name]] = legs_vis
-    video = VideoInfo(path=Path("bench.mp4"), width=W, height=H, fps=10.0, duration_s=6.0, frame_count=60, rotation_deg=0)
+    video = VideoInfo(path=Path("bench.mp4"), width=W, height=H, fps=10.0, duration_s=n / 10.0, frame_count=n,
+                      rotation_deg=0)
     return replace(seq, world=world, image=image, visibility=vis, video=video)
 
 
@@ -53,17 +55,43 @@ def test_seen_legs_keep_their_hips():
     assert got.attrs["hidden_hips"]["frames"] == 0
 
 
+def test_an_excursion_through_a_static_hold_is_removed():
+    """The guessed hips 0.1 m high for a whole 4-s hold (a static posture: processor.episodes) in a 20-s
+    video: the trunk stays upright."""
+    pose = _worker_at_a_bench(legs_vis=0.1, n=200, glitch=slice(80, 120))
+    assert np.abs(compute_angles(pose, hidden_hips=False)["trunk_flexion_deg"].to_numpy()[80:120]).min() > 15
+    assert compute_angles(pose)["trunk_flexion_deg"].to_numpy() == pytest.approx(np.zeros(200), abs=0.5)
+
+
 def test_a_steady_walk_along_the_bench_is_followed():
     """The centred median of a straight path at constant speed is the middle position: a worker walking
     0.5 m/s along the bench keeps their hips where they are (away from the video's ends)."""
-    pose = _worker_at_a_bench(legs_vis=0.1, glitch_m=(0.0, 0.0))
-    walk = (np.arange(60) / 10.0 * 0.5 * PX_PER_M / W)[:, None]
+    pose = _worker_at_a_bench(legs_vis=0.1, glitch_m=(0.0, 0.0), n=200)
+    walk = (np.arange(200) / 10.0 * 0.5 * PX_PER_M / W)[:, None]
     image = pose.image.copy()
     image[..., 0] += walk
     world, info = steady_hidden_hips(pose.world, image, pose.visibility, pose.time_s, W, H)
-    inner = slice(int(WINDOW_S / 2 * 10), 60 - int(WINDOW_S / 2 * 10))
+    inner = slice(int(WINDOW_S / 2 * 10), 200 - int(WINDOW_S / 2 * 10))
+    assert inner.stop - inner.start >= 100
     assert world[inner] == pytest.approx(pose.world[inner], abs=1e-9)
-    assert info["frames"] == 60
+    assert info["frames"] == 200
+
+
+@pytest.mark.parametrize("azimuth", [90, 0])
+def test_sitting_down_and_standing_up_behind_the_bench_are_followed(azimuth):
+    """The whole body 0.45 m lower within 1 s, held 6 s, then up again within 1 s (the network's hips go
+    with it): monotone moves, which the running median follows however fast, to within half a frame's
+    step (9 px here: a window with an even count of frames takes the mean of its two middle ones), so the
+    upright trunk never reads bent."""
+    pose = _worker_at_a_bench(legs_vis=0.1, glitch_m=(0.0, 0.0), n=200, azimuth=azimuth)
+    t = pose.time_s
+    drop = (np.clip(t - 8.0, 0, 1) - np.clip(t - 15.0, 0, 1)) * 0.45
+    image = pose.image.copy()
+    image[..., 1] += (drop * PX_PER_M / H)[:, None]
+    pose = replace(pose, image=image)
+    world, info = steady_hidden_hips(pose.world, pose.image, pose.visibility, t, W, H)
+    assert info["largest_shift_px"] <= 0.5 * 0.045 * PX_PER_M + 1e-9
+    assert compute_angles(pose)["trunk_flexion_deg"].to_numpy() == pytest.approx(np.zeros(200), abs=0.5)
 
 
 def test_frames_out_of_time_order_give_the_same_result():
