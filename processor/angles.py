@@ -105,7 +105,7 @@ import pandas as pd
 
 from processor.model import ANGLE_COLUMNS, LANDMARKS, PoseSequence
 from processor.facing import resolve_mirror_readings
-from processor.hidden_hips import steady_hidden_hips
+from processor.hidden_hips import legs_guessed, steady_hidden_hips
 from processor.trunk_depth import correct_trunk_depth
 
 L = LANDMARKS
@@ -246,7 +246,8 @@ def compute_angles(
     if trunk_depth and pose.source == "mediapipe":
         # the trunk line's depth from MediaPipe, bounded by the trunk's length and extension range;
         # shoulders, head and arms move with it (processor.trunk_depth)
-        w, dinfo = correct_trunk_depth(w, U, F)
+        # frames whose hips are guessed (legs hidden) also get the depth capped by the trunk's length
+        w, dinfo = correct_trunk_depth(w, U, F, hips_guessed=legs_guessed(vis))
 
     mid_sh = _mid(w, "left_shoulder", "right_shoulder")
     mid_hip = _mid(w, "left_hip", "right_hip")

@@ -75,6 +75,23 @@ to the test clips.
    arm, a bowed head or a side bend moved the trunk 8-14° in depth) and the camera's pitch, which a
    frontal picture does not show (the standing legs' depth gave 8.6° for the true 5°).
 
+4. Guessed hips: a rigid chord cannot be longer than the person's trunk. Where the legs are hidden (a
+   bench, a machine: ``processor.hidden_hips.legs_guessed``) the hips are the network's guesses, in depth
+   as in the picture, and MediaPipe's depth of the trunk with them: behind the rendered benches it made the
+   trunk 1.2-1.3 times the person's length (a 43° bend seen from the front read 62-70°). The chord
+   hip -> shoulder only shortens as the spine curls, so there ``|T| ≤ (1 + MAX_CHORD_STRETCH)·L`` and the
+   depth magnitude is capped at ``sqrt(((1 + s)·L)² − |t|²)`` (0 where the picture alone is longer). The
+   allowance ``s`` is perspective, which makes a trunk leaning toward the camera look longer: for a
+   trunk ``L`` at distance ``D`` the longest apparent chord is ``max_φ sqrt(cos²φ·(1 + (L/D)·sin φ)² +
+   sin²φ)``, 1.11 at L/D = 0.28 (a 0.5 m trunk 1.8 m away, about the nearest a phone shows a standing
+   person whole), plus about 4 % for the reference length's and the keypoints' noise. Where the hips
+   are seen MediaPipe's trunk never exceeded the bound on any rendered clip, and a camera low in front of
+   the worker (no rendered clip) could make a real lean look longer than it through perspective, so
+   the cap is applied only to the frames with guessed hips. Trunk-flexion MAE (2026-11-29, balanced,
+   caps 1.2 / 1.15 / 1.1 L; without: first): bodyA_bench (45°) 8.0 -> 7.5 / 7.4 / 7.1, bodyB_bench_front
+   9.5 -> 8.9 / 8.6 / 8.3 (time in another NV 361 trunk zone 14.9 -> 13.0 / 12.3 / 11.7 %),
+   bodyC_machine_side 2.9 -> 3.0; no clip with seen legs changes.
+
 The correction moves the shoulders and everything above them (head, arms: landmarks 0-22) by the same
 depth shift, so neck and arm angles keep MediaPipe's relation to the shoulders and every angle that uses
 T (trunk flexion, side bend, neck flexion, arm against the trunk) sees the corrected line.
@@ -98,6 +115,7 @@ BEHIND_MAX_DEG = 30.0  # the foreshortening step: camera within this of straight
 SIGMA_MEDIAPIPE_RAD = 0.2  # MediaPipe's out-of-plane trunk angle error (10–30 % of the trunk length in depth)
 MIN_RATIO_NOISE = 0.01  # the trunk/hip-width ratio's noise floor: a pixel on a 100-pixel trunk
 OUTLIER_SIGMAS = 3.0  # beyond this many noise widths a term is taken as a gross error (robust loss)
+MAX_CHORD_STRETCH = 0.15  # guessed hips: the trunk chord at most this much longer than L (perspective, noise)
 
 
 def _mid(w: np.ndarray, a: str, b: str) -> np.ndarray:
@@ -134,11 +152,14 @@ def reference_length(T: np.ndarray, up: np.ndarray) -> tuple[float, int, str]:
     return max(found) if found else (float("nan"), 0, "")
 
 
-def correct_trunk_depth(world: np.ndarray, up: np.ndarray, forward: np.ndarray) -> tuple[np.ndarray, dict]:
+def correct_trunk_depth(world: np.ndarray, up: np.ndarray, forward: np.ndarray,
+                        hips_guessed: np.ndarray | None = None) -> tuple[np.ndarray, dict]:
     """The skeleton with the trunk line's depth corrected (see the module docstring), and what was done.
 
     ``world``: (N, 33, 3) hip-centred, camera axes (x right, y down, z away from the camera);
-    ``up``/``forward``: (N, 3) unit vectors U and F of ``processor.angles``. Returns a copy.
+    ``up``/``forward``: (N, 3) unit vectors U and F of ``processor.angles``; ``hips_guessed``: (N,) bool,
+    frames whose hips are the network's guesses (legs hidden), where the depth is also capped (4.).
+    Returns a copy.
     """
     w = np.array(world, dtype=np.float64, copy=True)
     T = _mid(w, "left_shoulder", "right_shoulder") - _mid(w, "left_hip", "right_hip")
@@ -151,8 +172,13 @@ def correct_trunk_depth(world: np.ndarray, up: np.ndarray, forward: np.ndarray) 
         floor = (1.0 - MAX_CHORD_SHORTENING) * length
     else:  # no length to bound the depth with: only the sign rule applies
         floor = 0.0
+    capped = np.zeros(len(w), dtype=bool)
     with np.errstate(invalid="ignore"):
         magnitude = np.fmax(np.abs(z), np.sqrt(np.clip(floor**2 - t**2, 0.0, None)))
+        if hips_guessed is not None and np.isfinite(length):
+            cap = np.sqrt(np.clip(((1.0 + MAX_CHORD_STRETCH) * length) ** 2 - t**2, 0.0, None))
+            capped = np.asarray(hips_guessed, dtype=bool) & (magnitude > cap)
+            magnitude = np.where(capped, cap, magnitude)
         sign = np.where(z < 0, -1.0, 1.0)
 
         def flexion(s: np.ndarray) -> np.ndarray:
@@ -170,6 +196,7 @@ def correct_trunk_depth(world: np.ndarray, up: np.ndarray, forward: np.ndarray) 
         else "sign by the trunk's extension range only (too few frames with the trunk near the picture plane or upright)",
         trunk_length_m=round(length, 4) if np.isfinite(length) else None,
         frames_depth_raised=int(raised.sum()),
+        frames_depth_capped=int((capped & ok).sum()),
         frames_sign_flipped=int((flip & ok).sum()),
     )
     w, finfo = foreshortening_from_behind(w, up, forward)

@@ -164,3 +164,37 @@ def test_foreshortening_step_only_from_behind(az):
     assert df.attrs["trunk_depth"]["from_behind"]["frames_behind"] == 0
     out, info = td.foreshortening_from_behind(w, up, np.broadcast_to([0.0, 0.0, -1.0], (len(w), 3)) if az == 0 else up * 0 + [1.0, 0.0, 0.0])
     assert info["frames_behind"] == 0 and np.array_equal(out, w)
+
+
+def _legs_hidden(seq):
+    """The sequence with knees and ankles unseen (their visibility 0.1): its hips count as guessed."""
+    from processor.model import LANDMARKS
+
+    for name in ("left_knee", "right_knee", "left_ankle", "right_ankle"):
+        seq.visibility[:, LANDMARKS[name]] = 0.1
+    return seq
+
+
+@pytest.mark.parametrize("az", (0, 45))
+def test_guessed_hips_cap_a_trunk_longer_than_the_person(az):
+    """MediaPipe's depth twice the truth (behind the rendered benches the trunk read 1.2-1.3 times the
+    person's length): with the legs hidden the depth is capped where the trunk would be longer than
+    1.15 L; with the legs seen (hips measured) MediaPipe's depth stands; an exact depth is never capped."""
+    spoilt = frames(az, 0, scale=2.0)
+    seen = compute_angles(sequence(spoilt), camera_pitch_deg=0)["trunk_flexion_deg"].to_numpy()
+    hidden_seq = _legs_hidden(sequence(spoilt))
+    got = compute_angles(hidden_seq, camera_pitch_deg=0)
+    hidden = got["trunk_flexion_deg"].to_numpy()
+    truth = np.array(FLEXIONS, dtype=float)
+    bent = (truth >= 30) & (truth <= 70)  # at 90° in front the picture trunk is a point: any depth reads 90°
+    assert np.all(hidden <= seen + 1e-6) and np.all(hidden[bent] < seen[bent] - 0.9)  # capped: nearer the truth
+    assert np.all(hidden > truth - 0.5)  # never past it: the cap allows 1.15 L
+    if az == 0:  # in front the capped reading is exactly the chord of 1.15 L: atan(sqrt(1.15² − cos²φ) / cos φ)
+        phi = np.radians(truth[bent])
+        want = np.degrees(np.arctan2(np.sqrt(1.15**2 - np.cos(phi) ** 2), np.cos(phi)))
+        np.testing.assert_allclose(hidden[bent], want, atol=0.5)
+        assert np.all(seen[bent] - hidden[bent] > 6.5)  # 49 / 67 / 80° -> 41 / 56 / 73° for 30 / 50 / 70°
+    assert got.attrs["trunk_depth"]["frames_depth_capped"] >= bent.sum()
+    exact = compute_angles(_legs_hidden(sequence(frames(az, 0))), camera_pitch_deg=0)
+    np.testing.assert_allclose(exact["trunk_flexion_deg"].to_numpy(), FLEXIONS, atol=1e-6)
+    assert exact.attrs["trunk_depth"]["frames_depth_capped"] == 0
