@@ -53,8 +53,8 @@ UNKNOWN_VIEW = "unknown"
 # picture's edge or hidden as well.
 LEGS_HIDDEN_STATED = 0.01  # from this share of the measured frames on, reports state the larger errors
 TYPICAL_ERROR_LEGS_HIDDEN_DEG: dict[str, dict[str, float]] = {
-    "trunk_flexion_deg": {"front": 9.5, "oblique": 8.0, "side": 2.9},
-    "head_inclination_deg": {"front": 7.7, "oblique": 10.1, "side": 5.0},
+    "trunk_flexion_deg": {"front": 8.6, "oblique": 7.4, "side": 3.0},
+    "head_inclination_deg": {"front": 6.9, "oblique": 9.7, "side": 5.0},
     "upper_arm_elevation_left_deg": {"front": 10.9, "oblique": 11.1, "side": 6.0},
     "upper_arm_elevation_right_deg": {"front": 10.9, "oblique": 11.1, "side": 6.0},
 }
