@@ -15,7 +15,9 @@ for that video's work time. As a share of that work time it is the video's range
 posture, so a worker's range is Σ over the operations of (low share, high share) × the operation's minutes,
 like the minutes themselves, and the position's range is the average of the workers' lows and of their
 highs. A row whose range crosses a category limit is borderline, as in a video's report. A summary without
-ranges (written without an assessment) counts its point share at both ends.
+ranges (written without an assessment) counts its point share at both ends beside videos that have one;
+where no video of the row gave a range, the row has none (the workbook leaves it empty rather than show a
+range of zero width).
 
 Support: each video's seconds are used as its summary gives them, i.e. as the video was evaluated with
 its own support marks. The time study's "Opora" column is what the videos should have been analysed
@@ -67,7 +69,8 @@ class WorkerRow:
     minutes: float | None  # None: no video of the worker measured the row
     by_operation: tuple[float | None, ...]  # aligned with study.operations; None: no video / not measured
     # the minutes within the measurement uncertainty: Σ over the operations of each video's range as a
-    # share of its work time × the operation's minutes (a video without a range counts its point value)
+    # share of its work time × the operation's minutes (a video without a range counts its point value;
+    # None when none of the worker's videos gave a range)
     minutes_range: tuple[float, float] | None = None
 
 
@@ -185,6 +188,7 @@ def evaluate_position(study: TimeStudy, summaries: dict[str, dict | Path]) -> Po
             by_op: list[float | None] = []
             total, any_measured = 0.0, False
             low = high = 0.0
+            any_range = False
             for i, op in enumerate(study.operations):
                 v = op.videos.get(w)
                 if v is None:
@@ -198,6 +202,7 @@ def evaluate_position(study: TimeStudy, summaries: dict[str, dict | Path]) -> Po
                     total += m
                     any_measured = True
                     share = rs.share_range or (rs.seconds / rs.analysed_s,) * 2
+                    any_range = any_range or rs.share_range is not None
                     low, high = low + share[0] * op.minutes, high + share[1] * op.minutes
                 contributions.append(Contribution(i, w, v, rs.seconds if rs else 0.0, rs.analysed_s if rs else 0.0,
                                                   bool(ok), m))
@@ -206,12 +211,14 @@ def evaluate_position(study: TimeStudy, summaries: dict[str, dict | Path]) -> Po
                 for i, op in enumerate(study.operations):
                     if op.videos.get(w) is not None and by_op[i] is None:
                         part_gaps.setdefault((w, i), set()).add(row.part)
-            workers[w] = WorkerRow(total if any_measured else None, tuple(by_op), (low, high) if any_measured else None)
+            workers[w] = WorkerRow(total if any_measured else None, tuple(by_op), (low, high) if any_range else None)
         values = [wr.minutes for wr in workers.values() if wr.minutes is not None]
         avg = sum(values) / len(values) if values else None
         minutes_avg[row.id] = avg
-        if values:  # the average of the workers' lows and of their highs: the average is linear in each
-            spans = [wr.minutes_range for wr in workers.values() if wr.minutes_range is not None]
+        if any(wr.minutes_range is not None for wr in workers.values()):
+            # the average of the workers' lows and of their highs (the average is linear in each); a worker
+            # whose videos gave no range counts the point value at both ends
+            spans = [wr.minutes_range or (wr.minutes, wr.minutes) for wr in workers.values() if wr.minutes is not None]
             ranges_avg[row.id] = (sum(lo for lo, _ in spans) / len(spans), sum(hi for _, hi in spans) / len(spans))
         if not row.measurable:
             status = "not_from_video"
@@ -288,7 +295,7 @@ def position_json(result: PositionResult) -> dict:
                     status ("measured"|"not_applicable"|"not_measured"|"not_from_video"),
                     workers {initials: {minutes (null: not measured for the worker),
                                         by_operation [minutes or null, aligned with operations],
-                                        minutes_range [low, high] (null: not measured)}},
+                                        minutes_range [low, high] (null: not measured, or no video gave a range)}},
                     average (minutes per shift, null when no worker measured it),
                     minutes_range [low, high] (the average within the measurement uncertainty, or null),
                     category (1-3 or null), borderline (the range crosses a category limit),

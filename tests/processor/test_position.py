@@ -264,7 +264,7 @@ def test_workbook_czech(tmp_path):
     assert by_id["legs.awkward.static"][-1] == "nelze posoudit z videa"
     assert by_id[TRUNK_N][12:15] == (2, None, "posouzeno")  # category, not borderline, status
     assert by_id[TRUNK_N][6:9] == pytest.approx((20.0, 19.5, 19.75))
-    assert by_id[TRUNK_N][9] == "19.8–19.8"  # summaries without ranges: the point value at both ends
+    assert by_id[TRUNK_N][9] is None  # no summary gave a range: none is shown (not one of zero width)
     assert by_id[TRUNK_N][10:12] == pytest.approx((19.5, 29.25))
     assert by_id[ARM_L_N][6] == pytest.approx(5.0) and by_id[ARM_L_N][7] is None
     # the calculation: every video's seconds behind the minutes
@@ -305,10 +305,10 @@ def test_json_twin_has_the_same_numbers(tmp_path):
     assert len(obj["rows"]) == 52
     rows = {r["id"]: r for r in obj["rows"]}
     t = rows[TRUNK_N]
-    assert t["workers"] == {"A": {"minutes": 20.0, "by_operation": [20.0, 0.0, 0.0], "minutes_range": [20.0, 20.0]},
-                            "B": {"minutes": 19.5, "by_operation": [15.0, 4.5, 0.0], "minutes_range": [19.5, 19.5]}}
+    assert t["workers"] == {"A": {"minutes": 20.0, "by_operation": [20.0, 0.0, 0.0], "minutes_range": None},
+                            "B": {"minutes": 19.5, "by_operation": [15.0, 4.5, 0.0], "minutes_range": None}}
     assert (t["average"], t["category"], t["limits"], t["class"]) == (19.75, 2, [19.5, 29.25], "N")
-    assert (t["minutes_range"], t["borderline"], obj["category_range"]) == ([19.75, 19.75], False, [2, 2])
+    assert (t["minutes_range"], t["borderline"], obj["category_range"]) == (None, False, None)
     assert t["text_cs"] == "Předklon trupu větší než 60°"
     assert rows[ARM_L_N]["workers"]["B"] == {"minutes": None, "by_operation": [None, None, None], "minutes_range": None}
     assert rows["legs.awkward.static"]["status"] == "not_from_video"
@@ -345,9 +345,14 @@ def test_each_videos_uncertainty_carries_into_the_position():
     assert t.assessment.borderline and t.assessment.category_range == (1, 2)
     assert res.assessment.category_range == (1, 2)
     assert "1–2" in res.sentence("en") and "borderline" in res.sentence("en")
-    # a row without ranges anywhere stays a point and is not borderline
-    assert res.row(ARM_R_PP).assessment.minutes_range == pytest.approx((62.5, 62.5))
-    assert not res.row(ARM_R_PP).assessment.borderline
+    # a row for which no video gave a range has none and is not borderline
+    assert res.row(ARM_R_PP).assessment.minutes_range is None and not res.row(ARM_R_PP).assessment.borderline
+    # one worker with a range, the other without: the other's point value at both ends
+    only_a = summaries_450()
+    only_a["a1.mp4"] = with_range(only_a["a1.mp4"], TRUNK_N, 40.0, 56.0)
+    t = evaluate_position(study(480.0, (200.0, 150.0, 100.0)), only_a).row(TRUNK_N)
+    assert t.workers["B"].minutes_range is None
+    assert t.assessment.minutes_range == pytest.approx(((200 / 12 + 19.5) / 2, (200 * 7 / 60 + 19.5) / 2))
     obj = position_json(res)
     row = next(r for r in obj["rows"] if r["id"] == TRUNK_N)
     assert (row["minutes_range"], row["borderline"], obj["category_range"]) == ([16.833, 22.25], True, [1, 2])
