@@ -26,7 +26,8 @@ no steadying -> windows of 1 / 2 / 4 / 6 / 8 / 12 s; share of the time in anothe
 4 -> 8 s): bodyA_bench (45°) 11.6 -> 11.0 / 9.8 / 9.0 / 8.8 / 8.0 / 8.0 (15.2 -> 12.9 %; its neck 8.1 ->
 7.3°), bodyB_bench_front (0°) 11.5 -> 11.4 / 11.0 / 10.5 / 10.0 / 9.5 / 9.5 (14.3 -> 14.9 %),
 bodyC_machine_side (90°) 4.9 -> 4.8 / 3.5 / 3.0 / 2.9 / 2.9 / 2.9 (1.9 -> 1.3 %). Beyond 8 s nothing
-more is gained. No other clip has a frame with the legs hidden, so none changes. Everything above the
+more is gained (these figures are without the depth cap that ``processor.trunk_depth`` adds for the same
+frames, step 4). No other clip has a frame with the legs hidden, so none changes. Everything above the
 hips moves by the shift in the picture plane (the skeleton is hip-centred, so the hips stay at the
 origin); depths stay MediaPipe's, which this cannot check. What stays is MediaPipe's depth of the
 shoulders against the hidden hips, which no picture rule reaches.
