@@ -106,8 +106,8 @@ def steady_hidden_hips(
     t = np.asarray(time_s, dtype=np.float64)
     steady = _running_median(hip, t)
     # a whole-body dip (a squat behind the bench) keeps the trunk's picture length, a guess that moves the
-    # hips against the shoulders changes it: where the guessed hips give the trunk a picture length nearer
-    # its running median than the steadied ones do, the guess stands
+    # hips against the shoulders changes it: where the steadied hips put that length well off its running
+    # median and the guess keeps it close, the guess stands (docstring)
     shoulders = px[:, SHOULDERS].mean(axis=1)
     with np.errstate(invalid="ignore", divide="ignore"):
         length = np.linalg.norm(shoulders - hip, axis=1)

@@ -32,7 +32,7 @@ from processor.report_excel import (
     BOLD, FILL, NUM1, PCT, ChartSpec, MethodSheet, _angles, _fill, _header, _versions, _widths, angle_charts,
     chart_range, no_print, print_setup, record, thin,
 )  # fmt: skip
-from processor.report_labels import freq_label, label
+from processor.report_labels import borderline_mark, freq_label, label, range_text
 
 INPUT_FILL = PatternFill("solid", start_color="FFFF99", end_color="FFFF99")
 CATEGORY_FILL = {1: FILL["acceptable"], 2: FILL["conditionally_acceptable"], 3: FILL["unacceptable"]}
@@ -271,8 +271,7 @@ def _summary_rows(ws, data: CatalogueReportData, lang: str, catalogue_title: str
             if ra.category:
                 _fill(ws.cell(row=row, column=6), {1: "acceptable", 2: "conditionally_acceptable", 3: "unacceptable"}[ra.category])
             if ra.borderline:
-                lo, hi = ra.category_range
-                ws.cell(row=row, column=7, value=label(lang, "borderline_mark", lo=lo, hi=hi))
+                ws.cell(row=row, column=7, value=borderline_mark(lang, ra))
                 _fill(ws.cell(row=row, column=7), "conditionally_acceptable")
             for c in range(1, 8):
                 cell = ws.cell(row=row, column=c)
@@ -367,7 +366,7 @@ def _catalogue(ws, data: CatalogueReportData, lang: str, work_ref: str, coef_ref
         values["limit2"] = f"={hi:g}*{coef_ref}"
         ra = by_id[r.row.id]
         if ra.minutes_range is not None:
-            values["uncertainty"] = f"{ra.minutes_range[0]:.1f}–{ra.minutes_range[1]:.1f}"
+            values["uncertainty"] = range_text(ra)
             if ra.borderline:
                 c0, c1 = ra.category_range
                 values["borderline"] = label(lang, "borderline_text", lo=c0, hi=c1, work=data.assessment.work.minutes)

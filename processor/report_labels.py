@@ -529,6 +529,21 @@ def freq_label(lang: str, frequency: str | None) -> str | None:
     return label(lang, "freq_ge2" if frequency.startswith(">=") else "freq_lt2")
 
 
+def borderline_mark(lang: str, assessed) -> str | None:
+    """"borderline 1–2" for a row assessment (``processor.nv361.evaluate.RowAssessment``) whose range of
+    minutes crosses a category limit; None otherwise."""
+    if not assessed.borderline:
+        return None
+    lo, hi = assessed.category_range
+    return label(lang, "borderline_mark", lo=lo, hi=hi)
+
+
+def range_text(assessed) -> str | None:
+    """A row assessment's minutes within the uncertainty as "12.5–16.7"; None without a range."""
+    r = assessed.minutes_range
+    return None if r is None else f"{r[0]:.1f}–{r[1]:.1f}"
+
+
 def position_labels(lang: str) -> dict[str, str]:
     """The position workbook's labels (``pos_*``) and the shared metadata labels, by their short keys."""
     if lang not in LABELS:

@@ -40,7 +40,8 @@ from processor.nv361 import STANDARD_NAME, TITLE, CatalogueRow, load_catalogue
 from processor.nv361.category import WorkTime, limits, work_time
 from processor.nv361.evaluate import PART_NAMES, WORK_NAMES, Assessment, RowAssessment, assess, sentence
 from processor.nv361.summary import SummaryError, read_summary
-from processor.report_labels import freq_label, label, position_labels
+from processor.report_json import num as _num
+from processor.report_labels import borderline_mark, freq_label, label, position_labels, range_text
 from processor.nv361.timestudy import POSITION_SUFFIX, SUPPORT_WORDS_CS, TimeStudy, TimeStudyError, resolve_video
 
 POSITION_SCHEMA = "ergo-hotfolder/position/1"
@@ -272,10 +273,6 @@ def position_output_names(study: TimeStudy) -> tuple[str, str]:
 # -- JSON -----------------------------------------------------------------------------------------------
 
 
-def _num(x: float | None, digits: int = 3) -> float | None:
-    return None if x is None else round(float(x), digits)
-
-
 def _range(r: tuple[float, float] | None) -> list[float | None] | None:
     return [_num(r[0]), _num(r[1])] if r else None
 
@@ -494,8 +491,7 @@ def _protocol(ws, result: PositionResult, lang: str, L) -> None:
             values: list = [pr.row.text_cs] + ([pr.row.text_en] if en else [])
             values += [WORK_NAMES[lang][pr.row.work], freq_label(lang, pr.row.frequency)]
             values += [pr.workers[k].minutes for k in s.workers] + [pr.average, pr.row.row_class, pr.assessment.category]
-            values.append(label(lang, "borderline_mark", lo=pr.assessment.category_range[0],
-                                hi=pr.assessment.category_range[1]) if pr.assessment.borderline else None)
+            values.append(borderline_mark(lang, pr.assessment))
             for v in values:
                 cell = ws.cell(r, c, v)
                 cell.border = st["box"]
@@ -596,10 +592,7 @@ def _all_rows(ws, result: PositionResult, lang: str, L) -> None:
         values: list = [pr.row.id, PART_NAMES[lang][pr.row.part], pr.row.text_cs] + ([pr.row.text_en] if en else [])
         values += [WORK_NAMES[lang][pr.row.work], freq_label(lang, pr.row.frequency), pr.row.row_class]
         values += [pr.workers[k].minutes for k in s.workers]
-        values += [pr.average, f"{a.minutes_range[0]:.1f}–{a.minutes_range[1]:.1f}" if a.minutes_range else None,
-                   *a.limits, a.category,
-                   label(lang, "borderline_mark", lo=a.category_range[0], hi=a.category_range[1]) if a.borderline else None,
-                   L[f"status_{pr.status}"]]
+        values += [pr.average, range_text(a), *a.limits, a.category, borderline_mark(lang, a), L[f"status_{pr.status}"]]
         for c, v in enumerate(values, start=1):
             cell = ws.cell(i, c, v)
             cell.border = st["box"]
