@@ -40,6 +40,14 @@ hips moves by the shift in the picture plane (the skeleton is hip-centred, so th
 origin); depths stay MediaPipe's, which this cannot check. What stays is MediaPipe's depth of the
 shoulders against the hidden hips, which no picture rule reaches.
 
+Tried and dropped (2026-11-29): steadying the guessed hip line's direction the same way. Behind the 45°
+bench, during the 73° bend, the guessed hips turned the pelvis's facing by 60-90° (the camera read at
+105-133° instead of 45°), and the 8-s median of that direction about the vertical held it at 46-52°. But
+the network turns the shoulders' depth with its guessed hips, so against the steadied pelvis the trunk
+read 43-46° instead of 51-57° (trunk MAE 7.4 -> 8.0°), its twist 5.1 -> 13.2° and its side bend 8.8 ->
+10.8°; the time in another trunk zone went 11.7 -> 11.1 %. Only a whole-body reading can be turned, and
+turning it about the vertical would move the seen shoulders in the picture too.
+
 Limits: a camera that pans or shakes while the legs are hidden moves the hips in the picture, which the
 median follows only where the motion is monotone. Legs seen: nothing changes (their hips are measured).
 """

@@ -3,6 +3,19 @@
 ``model_complexity=1`` is the only level whose model ships inside the wheel (0 and 2 download theirs
 and fail offline). Tracking mode (``static_image_mode=False``) with MediaPipe's landmark smoothing.
 
+Why tracking and not a fresh detection in every frame (static mode). In tracking mode the next frame's
+crop comes from this frame's landmarks, so a wrong reading can carry itself on: seen from behind at a
+65-70° bend, the tracked shoulders fell onto the hips (picture trunk 6-10 px of ~95, read ~90°), while
+static mode, whose crop comes from the detector, put them 35 px above (read 70°). Over the whole rendered
+set (2026-11-29, balanced, everything else the pipeline's, trunk MAE tracking -> static) the rear clips
+gain (bodyB_rear 6.8 -> 4.8°, bodyC_rear 6.0 -> 3.1°, bodyA_rear_cycle 8.0 -> 6.3°, bodyA_rear 4.5 -> 3.9°),
+but the frontal ones lose (bodyA/B/C_front 6.9 / 6.2 / 5.4 -> 7.0 / 8.7 / 8.8°, the work cycle 7.1 -> 8.9°:
+in front, static mode put the shoulders below the hips at 73°), the benches fall apart (bodyA_bench 7.4 ->
+19.5°), the time in another trunk zone rises to 12-15 % on three clips (bodyA_rear_cycle 3.6 -> 14.3 %),
+and the near arm from behind gets worse (bodyB_rear 9.7 -> 14.7°, bodyA_rear_cycle 9.1 -> 17.7°). Choosing
+per frame or per view between the two would need both passes (twice the pose step's time, which takes
+the balanced preset below 2x real time) and a rule that says which reading is right, which neither gives.
+
 Speed comes from processes, not threads: the video is cut into time segments and a pool of processes
 (one MediaPipe instance each) analyses them. Tracking needs a few frames to lock on, so each segment
 after the first starts ``WARMUP_S`` earlier and those warm-up frames are analysed and thrown away.
