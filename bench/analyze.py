@@ -1,9 +1,11 @@
 """Speed and memory of the analysis on this machine: frames/s and peak RSS per quality preset.
 
-    PYTHONPATH=. python bench/analyze.py [--long] [--processes N]
+    PYTHONPATH=. python bench/analyze.py [--long] [--processes N] [--sources bodyA_45 bodyB_rear ...]
 
-Makes its test clips with ffmpeg in a temp dir from a committed synthetic clip (looped, upscaled):
-a 60-s 1080p30 clip, analysed at each quality; with ``--long`` also a 10-minute clip (balanced), to compare peak
+Makes its test clips with ffmpeg in a temp dir from committed synthetic clips (looped, upscaled):
+a 60-s 1080p30 clip per source (``--sources``; default bodyA_45, a 45° view with no frame read twice;
+bodyB_rear is the costly case: 12 % of its frames are deep bends seen from behind, read again afresh by
+``processor.reread``), analysed at each quality; with ``--long`` also a 10-minute clip (balanced), to compare peak
 RSS for 1 vs 10 minutes (it must stay flat: frames are streamed). Runs ``processor.pipeline.analyze_video``
 when that module exists, else ``estimate_pose`` + ``compute_angles`` + ``clean_angles``. Each run is a
 child process; peak RSS is the sum over its process tree (pool workers included), sampled every 0.1 s.
@@ -28,7 +30,8 @@ import psutil
 import resource
 
 ROOT = Path(__file__).resolve().parents[1]
-SOURCE = ROOT / "tests" / "data" / "synthetic" / "bodyA_45.mp4"
+SYNTHETIC = ROOT / "tests" / "data" / "synthetic"
+SOURCE = SYNTHETIC / "bodyA_45.mp4"
 
 CHILD = r"""
 import json, sys, time
@@ -47,9 +50,9 @@ print(json.dumps({"mode": mode, "frames": frames, "seconds": time.monotonic() - 
 """
 
 
-def make_clip(dst: Path, seconds: int, height: int = 1080) -> Path:
+def make_clip(dst: Path, seconds: int, height: int = 1080, source: Path = SOURCE) -> Path:
     subprocess.run(
-        ["ffmpeg", "-loglevel", "error", "-y", "-stream_loop", "-1", "-i", str(SOURCE), "-t", str(seconds),
+        ["ffmpeg", "-loglevel", "error", "-y", "-stream_loop", "-1", "-i", str(source), "-t", str(seconds),
          "-vf", f"scale=-2:{height}:flags=bicubic,fps=30", "-c:v", "libx264", "-preset", "ultrafast",
          "-crf", "28", "-pix_fmt", "yuv420p", str(dst)],
         check=True,
@@ -88,6 +91,7 @@ def main() -> int:
     ap.add_argument("--long", action="store_true", help="also compare peak RSS for a 1- and a 10-minute clip")
     ap.add_argument("--processes", type=int, default=0, help="0: one per core")
     ap.add_argument("--qualities", nargs="*", default=["fast", "balanced", "accurate"])
+    ap.add_argument("--sources", nargs="*", default=[SOURCE.stem], help="synthetic clips to loop (names)")
     args = ap.parse_args()
     if not shutil.which("ffmpeg"):
         print("ffmpeg is needed to make the bench clips", file=sys.stderr)
@@ -98,12 +102,14 @@ def main() -> int:
     print(f"machine: {cores} cores, load average {load:.1f} at start; processes={args.processes or cores}")
     with tempfile.TemporaryDirectory() as tmp:
         tmp = Path(tmp)
-        clip = make_clip(tmp / "60s_1080p30.mp4", 60)
-        print(f"{'clip':18s} {'quality':9s} {'frames':>6s} {'wall s':>7s} {'x real time':>11s} {'frames/s':>8s} {'peak RSS MiB':>12s} {'CPU s':>6s} {'x real time on idle cores':>25s}")
-        for q in args.qualities:
-            r = run(clip, q, args.processes, tmp / q)
+        print(f"{'clip (60 s 1080p30)':18s} {'quality':9s} {'frames':>6s} {'wall s':>7s} {'x real time':>11s} {'frames/s':>8s} {'peak RSS MiB':>12s} {'CPU s':>6s} {'x real time on idle cores':>25s}")
+        for source, q in ((s, q) for s in args.sources for q in args.qualities):
+            clip = tmp / f"{source}_60s_1080p30.mp4"
+            if not clip.exists():
+                make_clip(clip, 60, source=SYNTHETIC / f"{source}.mp4")
+            r = run(clip, q, args.processes, tmp / f"{source}_{q}")
             fps = (r["frames"] or 0) / r["wall_s"]
-            print(f"{'60 s 1080p30':18s} {q:9s} {r['frames'] or '-':>6} {r['wall_s']:7.1f} {60 / r['wall_s']:11.2f} "
+            print(f"{source[:18]:18s} {q:9s} {r['frames'] or '-':>6} {r['wall_s']:7.1f} {60 / r['wall_s']:11.2f} "
                   f"{fps:8.1f} {r['peak_rss_mib']:12.0f} {r['cpu_s']:6.1f} {60 / (r['cpu_s'] / workers):25.2f}   ({r['mode']})")  # fmt: skip
         if args.long:
             for minutes in (1, 10):

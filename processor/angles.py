@@ -8,7 +8,8 @@ Axes (all unit vectors, per frame):
   person's trunk length and the trunk's extension range, and seen from behind fused with the picture's
   foreshortening against the person's upright proportion (``processor.trunk_depth``). Where the legs are
   hidden (a bench), the guessed mid-hip's picture position is steadied over time first
-  (``processor.hidden_hips``).
+  (``processor.hidden_hips``). Frames seen from behind whose tracked trunk was impossibly short have
+  already been read again in the pose step (``processor.reread``).
 
 Angles:
 - ``trunk_flexion_deg = atan2(T·F, T·U)``: + forward, − backward (extension); keeps counting past 90°.
@@ -159,6 +160,15 @@ def _mid(w: np.ndarray, a: str, b: str) -> np.ndarray:
     return (w[:, L[a]] + w[:, L[b]]) / 2.0
 
 
+def pelvis_axes(world: np.ndarray, up: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(R, F), each (N, 3): the subject's right (the left -> right hip line's part across the vertical
+    ``up``, unit) and forward ``F = U × R``."""
+    U = np.broadcast_to(up, (len(world), 3))
+    hip_line = world[:, L["right_hip"]] - world[:, L["left_hip"]]
+    R = _unit(hip_line - _dot(hip_line, U)[:, None] * U)
+    return R, np.cross(U, R)
+
+
 def vertical_from_pitch(camera_pitch_deg: float) -> np.ndarray:
     p = np.radians(camera_pitch_deg)
     return np.array([0.0, -np.cos(p), -np.sin(p)])
@@ -239,9 +249,7 @@ def compute_angles(
         return w[:, L[name]]
 
     # R and F come from the hips, which the trunk-depth correction leaves where they are
-    hip_line = p("right_hip") - p("left_hip")
-    R = _unit(hip_line - _dot(hip_line, U)[:, None] * U)
-    F = np.cross(U, R)
+    R, F = pelvis_axes(w, up)
     dinfo: dict = {"method": "not corrected"}
     if trunk_depth and pose.source == "mediapipe":
         # the trunk line's depth from MediaPipe, bounded by the trunk's length and extension range;

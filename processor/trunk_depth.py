@@ -204,7 +204,7 @@ def correct_trunk_depth(world: np.ndarray, up: np.ndarray, forward: np.ndarray,
     return w, info
 
 
-def _behind(up: np.ndarray, forward: np.ndarray) -> np.ndarray:
+def seen_from_behind(up: np.ndarray, forward: np.ndarray) -> np.ndarray:
     """(N,) bool: the camera stands behind the person, within ``BEHIND_MAX_DEG`` of straight behind."""
     to_cam = np.array([0.0, 0.0, -1.0]) + up[:, 2:3] * up  # −z minus its part along U (−z·U = −U_z)
     with np.errstate(invalid="ignore", divide="ignore"):
@@ -238,7 +238,7 @@ def foreshortening_from_behind(
     z = T[:, 2]
     with np.errstate(invalid="ignore", divide="ignore"):
         rho = t / np.hypot(hips[:, 0], hips[:, 1])  # trunk over hip width, both in the picture: no scale
-        behind = _behind(U, forward) & np.isfinite(rho) & np.isfinite(z)
+        behind = seen_from_behind(U, forward) & np.isfinite(rho) & np.isfinite(z)
         upright = behind & (np.abs(_flexion(T, forward, U)) < REFERENCE_MAX_DEG)
     info: dict = {"frames_behind": int(behind.sum()), "reference_frames": int(upright.sum())}
     if upright.sum() < REFERENCE_MIN_FRAMES:

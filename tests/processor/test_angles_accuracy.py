@@ -26,13 +26,13 @@ ALL_CLIPS = sorted(p.stem for p in DATA.glob("*.mp4") if p.with_suffix(".csv").e
 # The clips that still miss the 5° trunk goal (issue 13), with the MAE measured by bench/skeleton_accuracy.py
 # (balanced preset, 2026-11-29, one run with the README's table): in front MediaPipe's depth near upright
 # (a raised arm, a bowed head or a side bend move the trunk 8-14° in depth) and the camera's 5° pitch,
-# which a frontal picture does not show; from behind (180°) the deep bends, where MediaPipe's 2D shoulders
-# fall onto the hips (read ~90° for 60-70°); behind a bench (45° and in front) the hips are hidden and
+# which a frontal picture does not show; the rear work cycle's deep bends, where MediaPipe's 2D shoulders
+# fall onto the hips (read ~90° for 60-70°) and the fresh reading of 28 of its 45 short frames is no better
+# (processor.reread; the two rear sweeps now meet 5°); behind a bench (45° and in front) the hips are hidden and
 # MediaPipe's depth of the shoulders against them is a guess (their picture position is steadied:
 # processor.hidden_hips; the depth capped by the trunk's length: processor.trunk_depth).
 TRUNK_GOAL_MISSED = {"bodyA_front": 6.9, "bodyB_front": 6.2, "bodyC_front": 5.4, "bodyA_front_cycle": 7.1,
-                     "bodyA_rear_cycle": 8.0, "bodyB_rear": 6.8, "bodyC_rear": 6.0, "bodyA_bench": 7.4,
-                     "bodyB_bench_front": 8.6}
+                     "bodyA_rear_cycle": 6.9, "bodyA_bench": 7.4, "bodyB_bench_front": 8.6}
 pytestmark = pytest.mark.slow
 
 _cache: dict[str, pd.DataFrame] = {}
@@ -186,6 +186,16 @@ def test_trunk_flexion_mae_every_clip(clip):
     record(clip, "trunk_flexion_mae_deg_without_depth_correction", before)
     record(clip, "trunk_flexion_mae_deg_with_depth_correction", after)
     assert after <= 5.0
+
+
+def test_short_trunks_are_read_again_from_behind_and_nowhere_from_the_side():
+    """From behind, the tracked deep bends' trunks collapse below a curled spine's length and are read
+    afresh (processor.reread); from the side the picture shows the whole trunk and no frame is short."""
+    rear = balanced_pose(DATA / "bodyB_rear.mp4").meta
+    assert rear["short_trunk_frames"] > 0
+    assert rear["short_trunk_frames_read_again"] >= 0.8 * rear["short_trunk_frames"]
+    for clip in ("bodyA_side", "bodyB_side", "bodyC_side"):
+        assert balanced_pose(DATA / f"{clip}.mp4").meta["short_trunk_frames"] == 0
 
 
 @pytest.mark.parametrize("clip", [c for c in ALL_CLIPS if c.endswith("_side")])
