@@ -40,8 +40,7 @@ import numpy as np
 from processor.anchoring import anchor_to_image
 from processor.flip_average import Landmarks, same_person, unmirror
 from processor.model import N_LANDMARKS, AnalysisOptions, PoseSequence, VideoError, VideoInfo
-from processor.reread import UPPER_AND_HIPS, picture_torso, possible, seen_by_both, short_trunks
-from processor.reread import same_person as same_place
+from processor.reread import UPPER_AND_HIPS, picture_torso, possible, same_place, seen_by_both, short_trunks
 from processor.subject import (
     BINS, N_REGIONS, Detections, IdentityTracker, Observation, choose_subject, crop_box, describe, focal_of,
     identity_fit, observe, seed,
@@ -300,6 +299,11 @@ def resolve_processes(requested: int) -> int:
     return pose_processes(requested)
 
 
+def _grid_numbers(times: np.ndarray, fps: float) -> np.ndarray:
+    """Analysis frames' numbers on the analysis grid, as ``iter_frames`` gives them (``Frame.index``)."""
+    return np.floor(np.asarray(times) / (1.0 / fps) + 1e-6).astype(np.int64)  # iter_frames divides by its step
+
+
 def _search(seg: _Segment, frames: np.ndarray, times: np.ndarray, start: tuple[Observation, np.ndarray],
             others: dict[int, list[np.ndarray]]) -> list[tuple[int, _Found, Observation]]:
     """Look for the subject in a crop around where they were last seen, in the analysed frames
@@ -312,7 +316,7 @@ def _search(seg: _Segment, frames: np.ndarray, times: np.ndarray, start: tuple[O
     ref, look = start
     step = 1.0 / seg.fps
     out: list[tuple[int, _Found, Observation]] = []
-    pending = dict(zip(np.floor(times / step + 1e-6).astype(np.int64).tolist(), frames.tolist()))  # as iter_frames
+    pending = dict(zip(_grid_numbers(times, seg.fps).tolist(), frames.tolist()))
     with _new_pose(static=True) as pose:
         for frame in iter_frames(seg.path, seg.fps, seg.max_side, float(times[0]), float(times[-1]) + step / 2):
             index = pending.get(frame.index)
@@ -340,7 +344,7 @@ def _read_again(path: str, fps: float, max_side: int, flip: bool, times: np.ndar
     if not len(frames):
         return out
     step = 1.0 / fps
-    buckets = np.floor(times[frames] / step + 1e-6).astype(np.int64)  # as iter_frames numbers them
+    buckets = _grid_numbers(times[frames], fps)
     stretches = np.split(np.arange(len(frames)), np.flatnonzero(np.diff(times[frames]) > REREAD_GAP_S) + 1)
     done = 0
     with _new_pose(static=True) as pose:

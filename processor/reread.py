@@ -17,7 +17,7 @@ the hips after ``processor.facing``) are read again: static mode, with the prese
 picture. The fresh reading is kept only where
 
 - it is the same person: its mid-hip within half the person's picture torso (``SAME_PERSON_TORSO``, the
-  median over the frames whose trunk is possible) of the tracked one's (``same_person``), and
+  median over the frames whose trunk is possible) of the tracked one's (``same_place``), and
 - its own trunk is within the bound (``possible``): otherwise neither reading is possible and the
   tracked one stays, for ``processor.trunk_depth`` to bound as before.
 
@@ -61,7 +61,7 @@ from processor.angles import estimate_vertical, pelvis_axes
 from processor.facing import resolve_mirror_readings
 from processor.flip_average import SAME_PERSON_TORSO
 from processor.model import LANDMARKS
-from processor.trunk_depth import MAX_CHORD_SHORTENING, reference_length, seen_from_behind
+from processor.trunk_depth import MAX_CHORD_SHORTENING, reference_length, seen_from_behind, trunk_line
 
 L = LANDMARKS
 SHORTEST_SHARE = 1.0 - MAX_CHORD_SHORTENING  # a fully curled spine's chord, share of the person's trunk
@@ -77,20 +77,14 @@ class ShortTrunks:
     shortest_m: float  # (1 − MAX_CHORD_SHORTENING)·L
 
 
-def _mid(points: np.ndarray, joint: str) -> np.ndarray:
-    """(N, d) the midpoint of the left and right ``joint`` ("hip", "shoulder") of (N, 33, d) landmarks."""
-    return (points[:, L[f"left_{joint}"]] + points[:, L[f"right_{joint}"]]) / 2.0
-
-
-def _trunk(world: np.ndarray) -> np.ndarray:
-    w = np.asarray(world, dtype=np.float64)
-    return _mid(w, "shoulder") - _mid(w, "hip")
+def _mid_hip(points: np.ndarray) -> np.ndarray:
+    return (points[:, L["left_hip"]] + points[:, L["right_hip"]]) / 2.0
 
 
 def short_trunks(world: np.ndarray, visibility: np.ndarray, time_s: np.ndarray) -> ShortTrunks:
     """The frames of an anchored skeleton (N, 33, 3) seen from behind whose trunk chord is shorter than a
     fully curled one (module docstring)."""
-    T = _trunk(world)
+    T = trunk_line(world)
     # the facing needs the frames MediaPipe read as a mirror image turned back, as the angles do
     w, vis, _ = resolve_mirror_readings(world, visibility, time_s)
     up, _ = estimate_vertical(w, vis)
@@ -106,24 +100,24 @@ def short_trunks(world: np.ndarray, visibility: np.ndarray, time_s: np.ndarray) 
 def possible(world: np.ndarray, shortest_m: float) -> np.ndarray:
     """(N,) bool: the anchored skeletons' trunks are at least ``shortest_m`` long."""
     with np.errstate(invalid="ignore"):
-        return np.linalg.norm(_trunk(world), axis=1) >= shortest_m
+        return np.linalg.norm(trunk_line(world), axis=1) >= shortest_m
 
 
 def picture_torso(image: np.ndarray, frames: np.ndarray, width: int, height: int) -> float:
     """The median picture length (px) of the trunk over ``frames`` (the frames whose trunk is possible):
     the person's size in the picture, which a collapsed frame does not show."""
     px = np.asarray(image, dtype=np.float64)[frames] * np.array([float(width), float(height)])
-    lengths = np.linalg.norm(_mid(px, "shoulder") - _mid(px, "hip"), axis=1)
+    lengths = np.linalg.norm(trunk_line(px), axis=1)
     return float(np.nanmedian(lengths)) if np.isfinite(lengths).any() else float("nan")
 
 
-def same_person(fresh_image: np.ndarray, tracked_image: np.ndarray, torso_px: float, width: int, height: int) -> np.ndarray:
+def same_place(fresh_image: np.ndarray, tracked_image: np.ndarray, torso_px: float, width: int, height: int) -> np.ndarray:
     """(N,) bool: the two readings' mid-hips lie within ``SAME_PERSON_TORSO`` of the person's picture
     torso (``picture_torso``) of each other. Not ``flip_average.same_person``, which measures against the
     frame's own torso: the tracked one is the collapsed one (6-10 px), and its shoulders moved 20-25 px."""
     size = np.array([float(width), float(height)])
     a, b = np.asarray(fresh_image, dtype=np.float64) * size, np.asarray(tracked_image, dtype=np.float64) * size
-    gap = np.linalg.norm(_mid(a, "hip") - _mid(b, "hip"), axis=1)
+    gap = np.linalg.norm(_mid_hip(a) - _mid_hip(b), axis=1)
     with np.errstate(invalid="ignore"):
         return gap <= SAME_PERSON_TORSO * torso_px
 

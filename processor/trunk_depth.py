@@ -122,6 +122,12 @@ def _mid(w: np.ndarray, a: str, b: str) -> np.ndarray:
     return (w[:, L[a]] + w[:, L[b]]) / 2.0
 
 
+def trunk_line(points: np.ndarray) -> np.ndarray:
+    """(N, d): mid-hip -> mid-shoulder of (N, 33, d) landmarks (3D skeleton or picture positions)."""
+    p = np.asarray(points, dtype=np.float64)
+    return _mid(p, "left_shoulder", "right_shoulder") - _mid(p, "left_hip", "right_hip")
+
+
 def _flexion(T: np.ndarray, F: np.ndarray, U: np.ndarray) -> np.ndarray:
     return np.degrees(np.arctan2(np.einsum("ij,ij->i", T, F), np.einsum("ij,ij->i", T, U)))
 
@@ -162,7 +168,7 @@ def correct_trunk_depth(world: np.ndarray, up: np.ndarray, forward: np.ndarray,
     Returns a copy.
     """
     w = np.array(world, dtype=np.float64, copy=True)
-    T = _mid(w, "left_shoulder", "right_shoulder") - _mid(w, "left_hip", "right_hip")
+    T = trunk_line(w)
     t = np.hypot(T[:, 0], T[:, 1])
     z = T[:, 2]
     length, n_ref, how = reference_length(T, np.broadcast_to(up, T.shape))
@@ -232,7 +238,7 @@ def foreshortening_from_behind(
     w = np.array(world, dtype=np.float64, copy=True)
     n = len(w)
     U = np.broadcast_to(up, (n, 3))
-    T = _mid(w, "left_shoulder", "right_shoulder") - _mid(w, "left_hip", "right_hip")
+    T = trunk_line(w)
     hips = w[:, L["right_hip"]] - w[:, L["left_hip"]]
     t = np.hypot(T[:, 0], T[:, 1])
     z = T[:, 2]

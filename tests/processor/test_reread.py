@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 from processor.model import LANDMARKS as L
-from processor.reread import SHORTEST_SHARE, picture_torso, possible, same_person, seen_by_both, short_trunks
+from processor.reread import SHORTEST_SHARE, picture_torso, possible, same_place, seen_by_both, short_trunks
 
 TRUNK = 0.5  # m, mid-hip -> mid-shoulder
 
@@ -82,7 +82,7 @@ def _picture(hip_x: float, hip_y: float, shoulder_y: float) -> np.ndarray:
     return img
 
 
-def test_same_person_by_the_hips_against_the_persons_own_torso():
+def test_same_place_by_the_hips_against_the_persons_own_torso():
     # the person's picture torso over the frames whose trunk is possible: 100 px
     upright = np.stack([_picture(0.5, 0.6, 0.5)] * 5)
     torso = picture_torso(upright, np.arange(5), 1000, 1000)
@@ -91,7 +91,7 @@ def test_same_person_by_the_hips_against_the_persons_own_torso():
     collapsed = _picture(0.50, 0.58, 0.59)  # the tracked reading: shoulders fallen onto hips 20 px higher
     beside = _picture(0.62, 0.60, 0.5)  # someone else, 120 px away
     near = _picture(0.555, 0.60, 0.5)  # 55 px away: more than half a torso
-    got = same_person(np.stack([fresh] * 3), np.stack([collapsed, beside, near]), torso, 1000, 1000)
+    got = same_place(np.stack([fresh] * 3), np.stack([collapsed, beside, near]), torso, 1000, 1000)
     assert got.tolist() == [True, False, False]
 
 
@@ -137,7 +137,7 @@ def _reread(monkeypatch, fresh):
     return out, meta, image, vis, before
 
 
-def test_a_fresh_reading_of_the_same_person_replaces_the_upper_body_and_hips(monkeypatch):
+def test_a_fresh_reading_of_the_same_place_replaces_the_upper_body_and_hips(monkeypatch):
     bent = skeleton(70.0)
     bent[L["left_knee"]] += (0.0, -0.3, 0.2)  # the fresh reading crouched the legs: they are not taken
     out, meta, image, vis, (image0, vis0) = _reread(monkeypatch, _reading(bent, at=(505.0, 500.0), vis=0.5))
