@@ -17,6 +17,23 @@ error in degrees, world -> anchored): arm facing the camera 7.7/10.0 -> 5.3/5.9 
 7.6/9.1 -> 7.1/8.5 (45°); knee flexion 9.1–10.5 -> 2.0–2.6 (side, 45°); trunk flexion better or within
 0.2°. A full perspective camera (the renderer's true focal length) instead of weak perspective made
 the arm 0.4–1.3° worse, so weak perspective stays: it needs no focal length, which videos rarely give.
+
+Tried and dropped (2026-11-29, balanced, trunk-flexion MAE in degrees and share of the time in another
+NV 361 trunk zone, on all 22 rendered clips):
+- The scale steadied over time. Pixels per metre change only as the person's distance does, while the
+  per-frame fit moves with the pose (−7 % in bodyA_front's deepest bend, +16 % in the rear work cycle's),
+  so a centred running median of it looked like the better scale. Windows of 1 / 2 / 4 / 8 / 16 s:
+  bodyA_bench 7.4 -> 7.4 / 7.4 / 6.9 / 6.9 / 6.9° (zone 11.7 -> 11.7 / 11.7 / 5.3 / 4.1 / 4.1 %), but
+  bodyB_bench_front 8.6 -> 8.8 / 9.2 / 9.3 / 9.3 / 9.6° (zone 12.3 -> 13.0-13.6 %) and bodyC_machine_side's
+  zone 1.3 -> 1.9 % at every window; every other clip within 0.1° (4 s). No window helped every clip with
+  hidden legs, and with the legs seen the scale does not matter.
+- The guessed hips left out of the scale fit where the legs are hidden (they read visibility 0.9-1.0):
+  bodyA_bench 7.4 -> 8.0°, bodyB_bench_front 8.6 -> 8.7°, bodyC_machine_side's zone 1.3 -> 1.9 %.
+- MediaPipe's world landmarks as they are, for the deep bends in front and behind that the 2D keypoints
+  misread (shoulders on the hips; one tracking pass over every frame, without the flip test):
+  worse there too (mean error at 60-75° flexion, anchored -> world:
+  bodyA_front +16 -> +18°, bodyB_front +8 -> +15°, bodyA_front_cycle +12 -> +19°, bodyA_rear_cycle +17 ->
+  +29°) and worse overall (6.9 -> 7.5, 6.2 -> 7.6, 7.1 -> 9.7, 6.9 -> 19.2°).
 """
 
 from __future__ import annotations
