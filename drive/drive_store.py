@@ -243,7 +243,18 @@ class DriveStore:
             not_found=f"Drive file {file_id} no longer exists",
         )
 
-    def _to_video(self, item: dict[str, Any], targets: dict[str, dict[str, Any]]) -> VideoFile | None:
+    def _folder_of(self, item: dict[str, Any], resolve: bool = False) -> Folder | None:
+        """The inbox, Done or Failed when ``item``'s parent is one of them; ``resolve`` looks Done and
+        Failed up (a get of one video: listings come from a known folder, whose id is already resolved)."""
+        parents = set(item.get("parents") or [])
+        known = {fid: f for f, fid in self._folders.items()}  # the inbox is known from the settings
+        found = next((known[p] for p in parents if p in known), None)
+        if found is None and resolve and parents:
+            known.update({self.folder_id(f): f for f in (Folder.DONE, Folder.FAILED)})
+            found = next((known[p] for p in parents if p in known), None)
+        return found if found is not Folder.REPORTS else None
+
+    def _to_video(self, item: dict[str, Any], targets: dict[str, dict[str, Any]], resolve: bool = False) -> VideoFile | None:
         content = item
         if item.get("mimeType") == SHORTCUT_MIME:
             tid = (item.get("shortcutDetails") or {}).get("targetId")
@@ -262,6 +273,7 @@ class DriveStore:
             modified_time=parse_time(content["modifiedTime"]) if content.get("modifiedTime") else None,
             properties=dict(item.get("properties") or {}),
             link=content.get("webViewLink"),
+            folder=self._folder_of(item, resolve),
         )
 
     def get_video(self, file_id: str) -> VideoFile:
@@ -269,7 +281,7 @@ class DriveStore:
         if item.get("trashed"):
             raise FileGone(f"Drive file {item.get('name')!r} ({file_id}) is in the trash")
         targets = self._shortcut_targets([item])
-        video = self._to_video(item, targets)
+        video = self._to_video(item, targets, resolve=True)
         if video is None:
             raise FileGone(f"Drive file {item.get('name')!r} ({file_id}) is not a video (or its shortcut target is gone)")
         return video

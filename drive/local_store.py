@@ -206,6 +206,7 @@ class LocalStore:
             modified_time=datetime.fromtimestamp(st.st_mtime, timezone.utc),
             properties=dict(sidecar.get("properties", {})),
             link=str(path),
+            folder=folder,
         )
 
     # ------------------------------------------------------------------ properties

@@ -65,6 +65,8 @@ class VideoFile:
     modified_time: datetime | None
     properties: dict[str, str] = field(default_factory=dict)
     link: str | None = None  # a URL (Drive webViewLink) or a local path, for people
+    # the folder it lies in (inbox, Done, Failed): listings and get_video fill it; None elsewhere
+    folder: Folder | None = None
 
 
 @dataclass(frozen=True)

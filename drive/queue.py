@@ -347,13 +347,15 @@ class VideoQueue:
 
     def retry(self, file_id: str) -> None:
         """Put a failed video back into the inbox as pending with a fresh count of attempts."""
-        video = next((v for v in self.storage.list_videos(Folder.FAILED) if v.id == file_id), None)
-        folder = Folder.FAILED
-        if video is None:  # a failed video whose move to Failed was interrupted
-            video = next((v for v in self.storage.list_videos(Folder.INBOX) if v.id == file_id), None)
-            folder = Folder.INBOX
-        if video is None:
-            raise FileGone(f"no failed video with id {file_id!r}")
+        # one get, not a listing of the Failed folder (which only grows)
+        try:
+            video = self.storage.get_video(file_id)
+        except FileGone as exc:
+            raise FileGone(f"no failed video with id {file_id!r} ({exc})") from exc
+        folder = video.folder
+        if folder not in (Folder.FAILED, Folder.INBOX):  # the inbox: its move to Failed was interrupted
+            where = f"in {folder.value}" if folder is not None else "outside the hot folder"
+            raise FileGone(f"no failed video with id {file_id!r} ({video.name} is {where})")
         state = VideoState.from_properties(video.properties)
         if folder is Folder.INBOX and state.state is not State.FAILED:
             # Pending or claimed videos are queued already; resetting a done one would report it twice.

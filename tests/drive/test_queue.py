@@ -189,6 +189,32 @@ def test_retry_from_failed(backend, clock):
         queue.retry(claim.video.id)  # claimed, in the inbox
 
 
+def test_retry_gets_one_video_and_refuses_the_others(backend, clock, monkeypatch):
+    # a pending video left in Failed by a crash between the state write and the move is moved back;
+    # a done one is refused with its folder named; the Failed folder (which only grows) is never listed
+    for name in ("crashed.mp4", "fine.mp4"):
+        backend.add_video(name, VIDEO)
+    queue = make_queue(backend, clock=clock)
+    queue.fail(queue.claim_next(), "x", permanent=True)
+    queue.complete(queue.claim_next(), ReportRef("r", "r"))
+    [failed] = backend.storage.list_videos(Folder.FAILED)
+    [done] = backend.storage.list_videos(Folder.DONE)
+    assert (failed.folder, done.folder) == (Folder.FAILED, Folder.DONE)
+    assert backend.storage.get_video(done.id).folder is Folder.DONE
+    backend.storage.update_properties(failed.id, VideoState().to_properties())  # the crash: pending, not moved
+    listed = []
+    real = type(backend.storage).list_videos
+    monkeypatch.setattr(type(backend.storage), "list_videos", lambda self, folder=Folder.INBOX: listed.append(folder) or real(self, folder))
+    with pytest.raises(FileGone, match="fine.mp4 is in done"):
+        queue.retry(done.id)
+    queue.retry(failed.id)
+    assert listed == []
+    monkeypatch.undo()
+    [back] = [v for v in backend.storage.list_videos(Folder.INBOX) if v.name == "crashed.mp4"]
+    assert (back.folder, state_of(backend, back.id).state) == (Folder.INBOX, State.PENDING)
+    assert backend.storage.list_videos(Folder.FAILED) == []
+
+
 def test_retry_of_a_failed_video_stuck_in_the_inbox(backend, clock):
     vid = backend.add_video("stuck.mp4", VIDEO)
     backend.storage.update_properties(vid, {PREFIX + "state": "failed", PREFIX + "attempts": "3", PREFIX + "error": "x"})
