@@ -32,6 +32,11 @@ Angles:
   at 45° (6.5 -> 7.1°): the 2D elbow keypoint itself is off under foreshortening (a 60° forward raise
   seen from in front showed 84 % of the arm's picture length where the truth is ~50 %, and a hanging
   arm beside a trunk bent 73° showed 77 %), so the picture cannot correct the depth there.
+  Nor can the camera's pitch (2026-11-29, hanging arms, segment angle out of the picture plane, + lower
+  end farther): MediaPipe's depth follows the pitch for some segments and not for others, differently
+  per camera. Camera 25° down (truth +25° for every vertical segment): thighs and shanks +10 to +34°,
+  trunk 17-21°, near arm −1°. Camera 15° up (truth −15°): legs −8 to +3°, near arm −10 to −15°. No one
+  rotation makes the near arm right on both (MAE 18.2 and 12.0°).
 - ``upper_arm_to_trunk_*_deg``: shoulder -> elbow against the downward trunk line (−T).
 - ``elbow_flexion_*_deg``, ``knee_flexion_*_deg``: 0 = straight.
 - ``head_side_bend_deg`` (NV 361 "úklon hlavy"): E = left ear -> right ear, S = the shoulder line, in the
