@@ -90,7 +90,13 @@ to the test clips.
    the cap is applied only to the frames with guessed hips. Trunk-flexion MAE (2026-11-29, balanced,
    caps 1.2 / 1.15 / 1.1 L; without: first): bodyA_bench (45°) 8.0 -> 7.5 / 7.4 / 7.1, bodyB_bench_front
    9.5 -> 8.9 / 8.6 / 8.3 (time in another NV 361 trunk zone 14.9 -> 13.0 / 12.3 / 11.7 %),
-   bodyC_machine_side 2.9 -> 3.0; no clip with seen legs changes.
+   bodyC_machine_side 2.9 -> 3.0; no clip with seen legs changes. Tried and dropped the same day (from
+   the 1.15 L above): a cap of 1.0 L, which perspective does not allow (bodyA_bench 7.4 -> 6.1° but
+   its zone 11.7 -> 12.3 %, bodyB_bench_front 8.6 -> 6.0°, 12.3 -> 2.6 %), and the rigid chord
+   ``|T_z| = sqrt(L² − |t|²)`` in place of MediaPipe's guessed depth (7.4 -> 7.1°, zone 4.1 %; 8.6 -> 8.3°,
+   2.6 %): the zones only looked better. The 43° bend behind the frontal bench read 56° instead of 62°
+   (just under the 60° border instead of just over it), the upright frames 7.5° off on average (the
+   foreshortening is blind near the picture plane, as in 1.), and bench_front's neck 6.9 -> 11.4°.
 
 The correction moves the shoulders and everything above them (head, arms: landmarks 0-22) by the same
 depth shift, so neck and arm angles keep MediaPipe's relation to the shoulders and every angle that uses
