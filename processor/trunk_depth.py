@@ -96,7 +96,8 @@ to the test clips.
    ``|T_z| = sqrt(L² − |t|²)`` in place of MediaPipe's guessed depth (7.4 -> 7.1°, zone 4.1 %; 8.6 -> 8.3°,
    2.6 %): the zones only looked better. The 43° bend behind the frontal bench read 56° instead of 62°
    (just under the 60° border instead of just over it), the upright frames 7.5° off on average (the
-   foreshortening is blind near the picture plane, as in 1.), and bench_front's neck 6.9 -> 11.4°.
+   foreshortening is blind near the picture plane, as in 1.), and bodyB_bench_front's neck (all frames)
+   6.9 -> 11.4°.
 
 The correction moves the shoulders and everything above them (head, arms: landmarks 0-22) by the same
 depth shift, so neck and arm angles keep MediaPipe's relation to the shoulders and every angle that uses
