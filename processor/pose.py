@@ -18,6 +18,16 @@ the balanced preset below 2x real time) and a rule that says which reading is ri
 What the pipeline does instead is narrower: only the frames seen from behind whose tracked trunk is
 shorter than a fully curled one (so no right reading) are read again afresh (``processor.reread``).
 
+Why the full model (``model_complexity=1``) and not the heavy one (2). The heavy model is not in any
+PyPI wheel, but the ``@mediapipe/pose`` npm package (0.5.1675469404, Apache-2.0) carries it beside a
+full model identical to the wheel's byte for byte, and placed in the wheel's ``modules/pose_landmark``
+the legacy solution runs it offline. Measured on the 22 rendered clips (2026-11-29, balanced, everything
+else the pipeline's, full -> heavy, mean over clips): trunk MAE 4.3 -> 5.4°, near arm 8.8 -> 10.7°, neck
+(all frames) 7.2 -> 12.8° (its neutral offset is the full model's), 62 against 19 ms a frame. It gained
+in front (near arm bodyA/B/C_front 13.5 / 12.8 / 10.1 -> 9.1 / 8.1 / 7.7°, trunk bodyA_front_cycle 7.1 ->
+5.3°) and lost from the side (near arm 5.0-6.4 -> 11.1-13.3°) and behind the bench and the machine
+(trunk bodyB_bench_front 8.6 -> 15.0°, bodyC_machine_side 3.0 -> 16.4°, its zone 1.3 -> 12.3 %).
+
 Speed comes from processes, not threads: the video is cut into time segments and a pool of processes
 (one MediaPipe instance each) analyses them. Tracking needs a few frames to lock on, so each segment
 after the first starts ``WARMUP_S`` earlier and those warm-up frames are analysed and thrown away.
