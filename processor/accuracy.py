@@ -28,7 +28,7 @@ VIEWS = (("front", 30.0), ("oblique", 70.0), ("side", 110.0), ("rear_oblique", 1
 # until clips with truth for them exist. Knee flexion: ~2° (README, skeleton).
 TYPICAL_ERROR_DEG: dict[str, dict[str, float]] = {
     "trunk_flexion_deg": {"front": 7.1, "oblique": 4.6, "side": 2.7, "rear_oblique": 4.5, "rear": 6.9},
-    "head_inclination_deg": {"front": 6.3, "oblique": 5.4, "side": 7.1, "rear_oblique": 8.3, "rear": 18.4},
+    "head_inclination_deg": {"front": 6.3, "oblique": 5.4, "side": 7.1, "rear_oblique": 8.3, "rear": 15.6},
     "upper_arm_elevation_left_deg": {"front": 16.8, "oblique": 14.9, "side": 18.2, "rear_oblique": 12.4, "rear": 15.7},
     "upper_arm_elevation_right_deg": {"front": 16.8, "oblique": 14.9, "side": 18.2, "rear_oblique": 12.4, "rear": 15.7},
     "trunk_side_bend_deg": {"front": 5.0, "oblique": 5.0, "side": 5.0, "rear_oblique": 5.0, "rear": 5.0},

@@ -9,7 +9,9 @@ Axes (all unit vectors, per frame):
   foreshortening against the person's upright proportion (``processor.trunk_depth``). Where the legs are
   hidden (a bench), the guessed mid-hip's picture position is steadied over time first
   (``processor.hidden_hips``). Frames seen from behind whose tracked trunk was impossibly short have
-  already been read again in the pose step (``processor.reread``).
+  already been read again in the pose step (``processor.reread``). Seen from behind, the neck line's depth
+  (mid-shoulder -> mid-ear) is fused with its picture's foreshortening the same way, where the head shows
+  above the shoulders (``processor.neck_depth``).
 
 Angles:
 - ``trunk_flexion_deg = atan2(T·F, T·U)``: + forward, − backward (extension); keeps counting past 90°.
@@ -112,6 +114,7 @@ import pandas as pd
 from processor.model import ANGLE_COLUMNS, LANDMARKS, PoseSequence
 from processor.facing import resolve_mirror_readings
 from processor.hidden_hips import legs_guessed, steady_hidden_hips
+from processor.neck_depth import correct_neck_depth
 from processor.trunk_depth import correct_trunk_depth
 
 L = LANDMARKS
@@ -221,11 +224,13 @@ def estimate_vertical(world: np.ndarray, visibility: np.ndarray | None = None) -
 
 
 def compute_angles(
-    pose: PoseSequence, camera_pitch_deg: float | None = None, trunk_depth: bool = True, hidden_hips: bool = True
+    pose: PoseSequence, camera_pitch_deg: float | None = None, trunk_depth: bool = True, hidden_hips: bool = True,
+    neck_depth: bool = True,
 ) -> pd.DataFrame:
     """The per-frame angle table (``ANGLE_COLUMNS``); NaN where no person was found.
 
     ``trunk_depth``: correct the trunk line's depth (``processor.trunk_depth``) for MediaPipe landmarks;
+    ``neck_depth``: with it, the neck line's depth seen from behind (``processor.neck_depth``);
     ``hidden_hips``: steady the guessed hips of the frames whose legs are hidden
     (``processor.hidden_hips``); False gives the skeleton without that step (the accuracy benchmark
     compares both).
@@ -256,11 +261,14 @@ def compute_angles(
     # R and F come from the hips, which the trunk-depth correction leaves where they are
     R, F = pelvis_axes(w, up)
     dinfo: dict = {"method": "not corrected"}
+    ninfo: dict = {"method": "not corrected"}
     if trunk_depth and pose.source == "mediapipe":
         # the trunk line's depth from MediaPipe, bounded by the trunk's length and extension range;
         # shoulders, head and arms move with it (processor.trunk_depth)
         # frames whose hips are guessed (legs hidden) also get the depth capped by the trunk's length
         w, dinfo = correct_trunk_depth(w, U, F, hips_guessed=legs_guessed(vis))
+        if neck_depth:  # seen from behind, the neck line's depth from its foreshortening too (processor.neck_depth)
+            w, ninfo = correct_neck_depth(w, U, F, R, MEDIAPIPE_NEUTRAL_OFFSETS_DEG["neck_flexion_deg"])
 
     mid_sh = _mid(w, "left_shoulder", "right_shoulder")
     mid_hip = _mid(w, "left_hip", "right_hip")
@@ -346,6 +354,7 @@ def compute_angles(
     df = pd.DataFrame({c: cols[c] for c in ANGLE_COLUMNS})
     df.attrs["vertical"] = {**vinfo, "up": [round(float(x), 4) for x in up]}
     df.attrs["trunk_depth"] = dinfo
+    df.attrs["neck_depth"] = ninfo
     df.attrs["hidden_hips"] = hinfo
     df.attrs["facing"] = finfo
     df.attrs["source"] = pose.source

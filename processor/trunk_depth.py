@@ -122,6 +122,7 @@ BEHIND_MAX_DEG = 30.0  # the foreshortening step: camera within this of straight
 SIGMA_MEDIAPIPE_RAD = 0.2  # MediaPipe's out-of-plane trunk angle error (10–30 % of the trunk length in depth)
 MIN_RATIO_NOISE = 0.01  # the trunk/hip-width ratio's noise floor: a pixel on a 100-pixel trunk
 OUTLIER_SIGMAS = 3.0  # beyond this many noise widths a term is taken as a gross error (robust loss)
+TIE_FORWARD = 1e-6  # per degree: breaks exact ties between capped costs toward the forward angle, nothing else
 MAX_CHORD_STRETCH = 0.15  # guessed hips: the trunk chord at most this much longer than L (perspective, noise)
 
 
@@ -235,6 +236,54 @@ def _out_of_plane_cost(phi: np.ndarray, phi_mp: np.ndarray, r: np.ndarray, sigma
     return np.minimum(((phi - phi_mp) / SIGMA_MEDIAPIPE_RAD) ** 2, cap) + np.minimum(((np.cos(phi) - r) / sigma_r) ** 2, cap)
 
 
+def candidate_angle(segment: np.ndarray, picture: np.ndarray, along: np.ndarray, forward: np.ndarray):
+    """A function from candidate out-of-plane angles φ (k, g) to the segment's angle (degrees) from ``along``
+    toward ``forward``: each frame's segment keeps its picture part (x, y) and gets the depth
+    ``picture``·tan φ (``picture`` = its picture length)."""
+    def angle_of(phi: np.ndarray) -> np.ndarray:
+        cand = np.stack(np.broadcast_arrays(segment[:, None, 0], segment[:, None, 1], picture[:, None] * np.tan(phi)), axis=-1)
+        return np.degrees(np.arctan2(np.einsum("kgc,kc->kg", cand, forward), np.einsum("kgc,kc->kg", cand, along)))
+    return angle_of
+
+
+def fuse_out_of_plane(
+    phi_mp: np.ndarray, r: np.ndarray, sigma_r: float, angle_of, lowest_deg: float | None = None
+) -> tuple[np.ndarray, np.ndarray]:
+    """(φ, turned): per frame, a segment's out-of-plane angle (radians, + away from the camera) that
+    minimises ``_out_of_plane_cost`` given MediaPipe's angle ``phi_mp`` and the picture's ``r`` = cos φ.
+
+    ``angle_of`` maps candidate angles (k, g) to the anatomical angle they give (degrees, + forward);
+    candidates below ``lowest_deg`` (an extension limit) are not considered. A 1° grid, then a golden-section
+    refinement within ±1° of its best (exact where picture and depth agree); where both terms are capped
+    the costs are equal, and the most forward candidate is taken (``TIE_FORWARD``). Both signs of φ give the same
+    picture: MediaPipe's sign stands where its angle stands out of its noise (``SIGMA_MEDIAPIPE_RAD``).
+    Where it does not but the picture shows the segment clearly out of the plane, and MediaPipe's sign
+    bends the segment back while the other bends it forward, forward is taken (``turned``): the backward
+    range is a fraction of the forward one, and a worker bends forward far more often than back."""
+    grid = np.radians(np.arange(-89.0, 89.5, 1.0))
+    cost = _out_of_plane_cost(grid[None, :], phi_mp[:, None], r[:, None], sigma_r)
+    angle = angle_of(np.broadcast_to(grid, (len(phi_mp), len(grid))))
+    if lowest_deg is not None:
+        cost = np.where(angle < lowest_deg, np.inf, cost)
+    # both terms capped (each reading taken as a gross error) leave equal costs: the most forward wins
+    cost = cost - TIE_FORWARD * np.nan_to_num(angle)
+    best = grid[np.argmin(cost, axis=1)]
+    edge = np.pi / 2.0 - 1e-9
+    lo, hi = np.maximum(best - np.radians(1.0), -edge), np.minimum(best + np.radians(1.0), edge)
+    g = (np.sqrt(5.0) - 1.0) / 2.0
+    for _ in range(40):
+        a, b = hi - g * (hi - lo), lo + g * (hi - lo)
+        left = _out_of_plane_cost(a, phi_mp, r, sigma_r) <= _out_of_plane_cost(b, phi_mp, r, sigma_r)
+        hi, lo = np.where(left, b, hi), np.where(left, lo, a)
+    phi = (lo + hi) / 2.0
+    mag = np.abs(phi)
+    both = angle_of(np.stack([mag, -mag], axis=1))  # the angle with the segment away from / toward the camera
+    mine = np.where(phi >= 0, both[:, 0], both[:, 1])
+    other = np.where(phi >= 0, both[:, 1], both[:, 0])
+    turned = (np.abs(phi_mp) < SIGMA_MEDIAPIPE_RAD) & (mag > SIGMA_MEDIAPIPE_RAD) & (mine < 0) & (other >= 0)
+    return np.where(turned, -phi, phi), turned
+
+
 def foreshortening_from_behind(
     world: np.ndarray, up: np.ndarray, forward: np.ndarray
 ) -> tuple[np.ndarray, dict]:
@@ -267,33 +316,8 @@ def foreshortening_from_behind(
     phi_mp = np.arctan2(z[idx], t[idx])
     F, Ui, Ti, ti = forward[idx], U[idx], T[idx], t[idx]
 
-    def flex_of(phi: np.ndarray) -> np.ndarray:  # (k, g) candidate angles -> flexion (degrees)
-        cand = np.stack(np.broadcast_arrays(Ti[:, None, 0], Ti[:, None, 1], ti[:, None] * np.tan(phi)), axis=-1)
-        return np.degrees(np.arctan2(np.einsum("kgc,kc->kg", cand, F), np.einsum("kgc,kc->kg", cand, Ui)))
-
-    grid = np.radians(np.arange(-89.0, 89.5, 1.0))
-    cost = _out_of_plane_cost(grid[None, :], phi_mp[:, None], r[:, None], sigma_r)
-    cost = np.where(flex_of(np.broadcast_to(grid, (len(idx), len(grid)))) < -MAX_EXTENSION_DEG, np.inf, cost)
-    best = grid[np.argmin(cost, axis=1)]
-    # refine within ±1° of the grid's best (golden section): exact where picture and depth agree
-    edge = np.pi / 2.0 - 1e-9
-    lo, hi = np.maximum(best - np.radians(1.0), -edge), np.minimum(best + np.radians(1.0), edge)
-    g = (np.sqrt(5.0) - 1.0) / 2.0
-    for _ in range(40):
-        a, b = hi - g * (hi - lo), lo + g * (hi - lo)
-        left = _out_of_plane_cost(a, phi_mp, r, sigma_r) <= _out_of_plane_cost(b, phi_mp, r, sigma_r)
-        hi, lo = np.where(left, b, hi), np.where(left, lo, a)
-    phi = (lo + hi) / 2.0
-    # MediaPipe's sign where its angle stands out of its noise. Where it does not but the picture shows
-    # the trunk clearly out of the plane, and MediaPipe's sign makes the trunk lean back while the
-    # other sign makes it lean forward, forward is taken (the extension range is a third of the
-    # flexion range, and a worker bends forward far more often than back)
-    mag = np.abs(phi)
-    both = flex_of(np.stack([mag, -mag], axis=1))  # flexion with the trunk away from / toward the camera
-    mine = np.where(phi >= 0, both[:, 0], both[:, 1])
-    other = np.where(phi >= 0, both[:, 1], both[:, 0])
-    unsure = (np.abs(phi_mp) < SIGMA_MEDIAPIPE_RAD) & (mag > SIGMA_MEDIAPIPE_RAD) & (mine < 0) & (other >= 0)
-    phi = np.where(unsure, -phi, phi)
+    # the extension range bounds the search: the other sign is taken where MediaPipe's leans back too far
+    phi, unsure = fuse_out_of_plane(phi_mp, r, sigma_r, candidate_angle(Ti, ti, Ui, F), lowest_deg=-MAX_EXTENSION_DEG)
     shift = ti * np.tan(phi) - z[idx]
     ok = np.isfinite(shift)
     w[np.ix_(idx[ok], UPPER_BODY, [2])] += shift[ok, None, None]
