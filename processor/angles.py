@@ -39,6 +39,14 @@ Angles:
   per camera. Camera 25° down (truth +25° for every vertical segment): thighs and shanks +10 to +34°,
   trunk 17-21°, near arm −1°. Camera 15° up (truth −15°): legs −8 to +3°, near arm −10 to −15°. No one
   rotation makes the near arm right on both (MAE 18.2 and 12.0°).
+  Tried again the same day as the neck is done (``processor.neck_depth``): only in front and from behind,
+  the arm's picture length over the hip width against the hanging arms of the upright frames, fused
+  with MediaPipe's. Near arm in front 13.5 / 12.8 / 10.1 / 14.3° (bodyA/B/C_front, the work cycle) ->
+  9.7 / 9.1 / 7.7 / 10.4°, but from behind 9.7 / 7.2 / 9.0° (bodyB/C_rear, the work cycle) -> 10.4 / 8.8 /
+  11.2°: the gain in front came with perspective (a trunk leaning toward the camera brings the shoulders
+  nearer, so the arm looks longer against the hips), which from behind works the other way (arms hanging
+  beside a trunk bent 15-60° read 23° instead of 7°). Against the shoulder width, at the arm's depth: in
+  front 12.8 / 12.9 / 11.2 / 13.6°, from behind 10.9 / 7.5 / 9.5°, no gain.
 - ``upper_arm_to_trunk_*_deg``: shoulder -> elbow against the downward trunk line (−T).
 - ``elbow_flexion_*_deg``, ``knee_flexion_*_deg``: 0 = straight.
 - ``head_side_bend_deg`` (NV 361 "úklon hlavy"): E = left ear -> right ear, S = the shoulder line, in the

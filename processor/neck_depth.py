@@ -21,6 +21,12 @@ trunk's over the neck's picture length; MediaPipe's sign unless it is within its
 shows the neck clearly out of the plane, then the sign that bows the head forward of neutral). The face and
 ears (landmarks 0-10) move in depth by the change, so the head keeps MediaPipe's shape.
 
+Perspective is not modelled, as for the trunk (it needs the focal length): with the trunk bent away from
+the camera the head is 0.15-0.3 m farther than the hips (at 3.4 m), so the neck looks 4-9 % shorter against
+the hip width and reads about 2-3° more bowed. Against the shoulder width, which lies at the neck's depth
+but moves with the arms, the neck read worse (over every frame bodyB_rear 11.8°, bodyC_rear 11.6°, the rear
+work cycle 17.9°).
+
 Where the head cannot be seen it is left as MediaPipe guessed it: seen from behind, a head below the
 shoulder line in the picture (the trunk bent so far that the head hangs behind the back) is hidden by the
 back, and its ear keypoints are guesses (MediaPipe still gave them visibility 0.96-1.0). Those frames are
