@@ -73,7 +73,8 @@ to the test clips.
    keypoints fall onto the hips (the picture trunk 0-10 px of ~95), which reads as ~90°; no depth
    rule can undo a wrong picture. In front, what remains is MediaPipe's depth near upright (a raised
    arm, a bowed head or a side bend moved the trunk 8-14° in depth) and the camera's pitch, which a
-   frontal picture does not show (the standing legs' depth gave 8.6° for the true 5°).
+   frontal picture does not show (the standing legs' depth gave 8.6° for the true 5°). The same fusion
+   (``fuse_out_of_plane``) serves the neck line seen from behind (``processor.neck_depth``).
 
 4. Guessed hips: a rigid chord cannot be longer than the person's trunk. Where the legs are hidden (a
    bench, a machine: ``processor.hidden_hips.legs_guessed``) the hips are the network's guesses, in depth
