@@ -12,6 +12,9 @@ Thresholds that are not the regulation's own numbers, and why:
   side views. In oblique views (camera 30–70° or 110–150° around the person) one ear is hidden and a
   quarter of the frames read over 15° where the truth is 0°: there the head side bend and rotation are
   left unmeasured (empty), never guessed.
+- **Trunk side bend / twist** come empty from ``processor.cleaning`` in the frames seen from the side or
+  obliquely, where they turn about an axis in the picture and cannot be measured (figures there): the
+  rows that count them use the frames seen from in front or behind, or are not measured.
 - **Arm extension behind the trunk (zapažení)** counts from 20° behind the trunk's frontal plane while
   the arm is below horizontal: a hanging arm swings ±10–15° in walking and handling, and the measured
   upper arm scatters by ~5–8°. Time behind the trunk counts only there, never also as elevation.

@@ -53,3 +53,28 @@ def test_no_person_at_all():
         df[col] = np.nan
     c = clean_angles(df, duration_s=2.0)
     assert c.analysed_share == 0.0 and c.df["trunk_flexion_deg"].isna().all()
+
+
+@pytest.mark.parametrize("azimuth, kept", [(0, True), (25, True), (-170, True), (180, True),
+                                           (45, False), (-60, False), (90, False), (-100, False), (140, False)])
+def test_trunk_side_bend_and_twist_only_from_in_front_or_behind(azimuth, kept):
+    """From the side or obliquely they turn about an axis in the picture, where the depth decides: left
+    empty there, never guessed; the trunk's flexion and every other part stay measured."""
+    df = table()
+    df["camera_azimuth_deg"] = float(azimuth)
+    c = clean_angles(df, duration_s=5.0)
+    for col in ("trunk_side_bend_deg", "trunk_twist_deg"):
+        assert c.df[col].notna().all() == kept and c.df[col].isna().all() != kept
+    assert c.df["trunk_flexion_deg"].notna().all() and c.df["head_side_bend_deg"].notna().all()
+    assert c.analysed_share == pytest.approx(1.0)
+
+
+def test_a_turning_worker_keeps_the_side_bend_of_the_frames_in_front():
+    df = table(n=60)
+    df["camera_azimuth_deg"] = np.repeat([0.0, 90.0, 180.0], 20)  # 2 s in front, 2 s from the side, 2 s behind
+    c = clean_angles(df, duration_s=6.0)
+    bend = c.df["trunk_side_bend_deg"]
+    assert bend[:20].notna().all() and bend[20:40].isna().all() and bend[40:].notna().all()
+    no_view = table()
+    no_view["camera_azimuth_deg"] = np.nan  # where the camera stands is not known: measured as before
+    assert clean_angles(no_view, duration_s=5.0).df["trunk_side_bend_deg"].notna().all()

@@ -171,6 +171,23 @@ def test_rows_not_measurable_from_video_are_listed_as_such():
     assert minutes["head.bend_rot_gt15.static"] is None and minutes["trunk.flex_gt60.static"] == 0.0
 
 
+def test_side_bend_rows_filmed_from_the_side_are_not_measured_not_zero():
+    """From the side the trunk's side bend and twist are left empty by the cleaning: the rows that count
+    them say so instead of claiming no minutes; the same bend filmed from in front is counted."""
+    from processor.cleaning import clean_angles
+
+    def status(azimuth):
+        df = clean_angles(make_angles(300, trunk_side_bend_deg=hold(25), camera_azimuth_deg=azimuth), 300.0).df
+        result = evaluate_catalogue(df)
+        return {r.row.id: r.status for r in result.rows}, row_minutes(result, 480)
+
+    side, side_minutes = status(90.0)
+    assert side["trunk.bend_twist_gt20.static"] == "not_measured" and side_minutes["trunk.bend_twist_gt20.static"] is None
+    assert side["trunk.flex_gt60.static"] == "measured"
+    front, front_minutes = status(0.0)
+    assert front["trunk.bend_twist_gt20.static"] == "measured" and front_minutes["trunk.bend_twist_gt20.static"] > 0
+
+
 def test_support_words():
     assert parse_supported("trup, paže") == {"trunk", "arm"}
     assert parse_supported(["head"]) == {"head"}
