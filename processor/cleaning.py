@@ -4,17 +4,19 @@ Steps, per body part (trunk, neck, left arm, right arm, legs):
 1. **Mask.** A frame whose part confidence (mean landmark visibility) is below ``min_confidence``
    (default 0.5), or where no person was found, gets NaN for that part's angles. A missing measurement is
    never counted as a neutral posture: the time analysis sees an empty cell.
-   **Views.** The trunk's side bend and twist are left empty in the frames seen from the side or obliquely
-   (``processor.accuracy`` views other than in front and behind: ``TRUNK_BEND_UNMEASURED_VIEWS``). Both
-   turn about an axis in the picture from there: the side bend moves the shoulders along the camera axis
-   and the twist both lines' ends, where MediaPipe's depth and the pelvis's facing (the hips' depth) decide,
-   and a forward bend leaks into the side bend as soon as the facing is a few degrees off. Measured on the
-   rendered clips (2026-11-29, balanced): a true side bend of 11° never read over 10° from the side or at
-   45° (it read −4 to +4°), while frames whose true side bend was under 5° read over 10° in up to 37 % of
-   a side clip's frames (bodyB_side; bodyA_side 22 %); the side-bend-or-twist signal of NV 361 was in
-   another zone (borders 10, 20°) 17-57 % of the time from the side, 9-44 % at 45°, and 0-17 % in front
-   and behind, where both lines lie in the picture and the side bend turns within it. Empty, never guessed: the report counts those minutes over
-   the frames seen from in front or behind, or says the row could not be measured.
+   **Views.** The trunk's side bend is left empty in the frames seen from the side or obliquely
+   (``processor.accuracy`` views other than in front and behind: ``TRUNK_BEND_UNMEASURED_VIEWS``). From
+   there it turns the trunk about an axis in the picture: the shoulders move along the camera axis, where
+   MediaPipe's depth and the pelvis's facing (the hips' depth) decide, and a forward bend leaks into it as
+   soon as the facing is a few degrees off. Measured on the rendered clips (2026-11-29, balanced): a true
+   side bend of 11° never read over 10° from the side or at 45° (it read −4 to +4°), while frames whose
+   true side bend was under 5° read over 10° in up to 37 % of a side clip's frames (bodyB_side;
+   bodyA_side 22 %); NV 361's side-bend-or-twist signal was in another zone (borders 10, 20°) 17-57 % of
+   the time from the side, 9-44 % at 45°, and 0-17 % in front and behind, where the side bend turns
+   within the picture. Empty, never guessed: that signal, the larger of the two, is then not evaluated
+   either (``processor.nv361.signals``). The twist stays: it turns about the vertical, which lies in the
+   picture from every side (from the side its ends move across the picture, from in front along the
+   camera axis), and no rendered clip has a true twist to tell the views apart.
 2. **Short gaps.** Gaps of at most ``max_gap_s`` (default 0.5 s) between two measured frames are filled
    by linear interpolation in time (a blink of occlusion, a missed detection). Longer gaps stay empty.
 3. **Smoothing.** Savitzky–Golay filter, polynomial order 2, window ``smooth_window_s`` (default 0.5 s,
@@ -70,9 +72,8 @@ TRUNK_DEPENDENT = (
 
 
 MIN_CONFIDENCE = 0.5  # a part's confidence below this leaves its angles empty (step 1)
-# views (processor.accuracy) where the trunk's side bend and twist are not measured (step 1, "Views")
+# views (processor.accuracy) where the trunk's side bend is not measured (step 1, "Views")
 TRUNK_BEND_UNMEASURED_VIEWS = ("oblique", "side", "rear_oblique")
-TRUNK_BEND_COLUMNS = ("trunk_side_bend_deg", "trunk_twist_deg")
 
 
 @dataclass
@@ -166,10 +167,9 @@ def clean_angles(
             out[col] = y
     if "camera_azimuth_deg" in out.columns:
         askew = np.isin(views(out["camera_azimuth_deg"].to_numpy(dtype=float)).astype(str), TRUNK_BEND_UNMEASURED_VIEWS)
-        for col in TRUNK_BEND_COLUMNS:
-            y = out[col].to_numpy(dtype=float).copy()
-            y[askew] = np.nan
-            out[col] = y
+        y = out["trunk_side_bend_deg"].to_numpy(dtype=float).copy()
+        y[askew] = np.nan
+        out["trunk_side_bend_deg"] = y
     trunk_bad = np.isnan(out["trunk_flexion_deg"].to_numpy(dtype=float))
     for col in TRUNK_DEPENDENT:
         y = out[col].to_numpy(dtype=float).copy()

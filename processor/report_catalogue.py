@@ -505,8 +505,8 @@ THRESHOLD_REASONS = {
     "en": [
         ("Extension from −10°", "A single camera cannot tell a few degrees of backward lean from upright; the head's 'up to 15°' row covers −15…−10°."),
         (f"Head side bend / rotation from {sig.HEAD_NEUTRAL_DEG:g}°", "Every head is a few degrees off the trunk's axes at any moment, and the measured head angles reach 7–13° (95th percentile) where the truth is 0° in front and side views; in oblique views (one ear hidden) they are left unmeasured."),
-        ("Trunk side bend / twist", "Measured only in the frames seen from in front or behind (within 30°): from the side or obliquely they turn about an axis in the picture, where the camera's depth decides, and on the rendered people an 11° side bend never read over 10° there, while up to 37 % of the frames without one did. "
-                                    "Those frames are left empty; the rows count the frames seen from in front or behind, or are not measured."),
+        ("Trunk side bend / twist", "The side bend is measured only in the frames seen from in front or behind (within 30°): from the side or obliquely it turns about an axis in the picture, where the camera's depth decides, and on the rendered people an 11° side bend never read over 10° there, while up to 37 % of the frames without one did. "
+                                    "Those frames are left empty, and the rows (the larger of side bend and twist) count the frames seen from in front or behind, or are not measured."),
         (f"Arm behind the trunk from {sig.ARM_EXTENSION_FROM_DEG:g}°", "A hanging arm swings ±10–15° in walking and handling; counted only while the arm is below horizontal, and never also as elevation."),
         (f"Extreme knee flexion over {sig.KNEE_EXTREME_DEG:g}°", "The normal active knee flexion range ends near 140° (AAOS); 'near the maximum range' = within 10° of it."),
         ("Kneeling / squatting / lying", f"Kneeling: the lower knee at most {sig.KNEEL_KNEE_RATIO:g} leg lengths above the lower ankle; squatting: both knees over {sig.SQUAT_KNEE_DEG:g}° and the hips at most {sig.SQUAT_HIP_RATIO:g} leg lengths above the ankles; lying: the trunk within {sig.LYING_TRUNK_FROM_HORIZONTAL_DEG:g}° of horizontal and the hips at most {sig.LYING_HIP_RATIO:g} leg lengths up."),
@@ -515,8 +515,8 @@ THRESHOLD_REASONS = {
     "cs": [
         ("Záklon od −10°", "Jedna kamera nerozliší několik stupňů záklonu od vzpřímeného postoje; položka „záklon hlavy do 15°“ pokrývá −15…−10°."),
         (f"Úklon / rotace hlavy od {sig.HEAD_NEUTRAL_DEG:g}°", "Hlava je vůči osám trupu vždy o několik stupňů vychýlená a měřené úhly hlavy dosahují 7–13° (95. percentil) i tam, kde je skutečnost 0° (pohled zepředu a z boku); v šikmém pohledu (jedno ucho skryté) se nehodnotí."),
-        ("Úklon / rotace trupu", "Měří se jen ve snímcích zepředu nebo zezadu (do 30°): z boku nebo šikmo se otáčejí kolem osy v rovině obrazu, kde rozhoduje hloubka, a na vykreslených postavách tam úklon 11° nikdy nepřekročil 10°, kdežto až 37 % snímků bez úklonu ano. "
-                                "Takové snímky zůstávají prázdné; položky počítají snímky zepředu nebo zezadu, jinak nejsou změřeny."),
+        ("Úklon / rotace trupu", "Úklon se měří jen ve snímcích zepředu nebo zezadu (do 30°): z boku nebo šikmo se otáčí kolem osy v rovině obrazu, kde rozhoduje hloubka, a na vykreslených postavách tam úklon 11° nikdy nepřekročil 10°, kdežto až 37 % snímků bez úklonu ano. "
+                                "Takové snímky zůstávají prázdné a položky (větší z úklonu a rotace) počítají snímky zepředu nebo zezadu, jinak nejsou změřeny."),
         (f"Zapažení od {sig.ARM_EXTENSION_FROM_DEG:g}°", "Volně visící paže se při chůzi a manipulaci kývá o ±10–15°; počítá se jen pod vodorovnou a nikdy zároveň jako vzpažení."),
         (f"Extrémní flexe kolena nad {sig.KNEE_EXTREME_DEG:g}°", "Běžný aktivní rozsah flexe kolena končí kolem 140° (AAOS); „blízko maximálního rozsahu“ = do 10° od něj."),
         ("Klek / dřep / leh", f"Klek: nižší koleno nejvýše {sig.KNEEL_KNEE_RATIO:g} délky nohy nad nižším kotníkem; dřep: obě kolena nad {sig.SQUAT_KNEE_DEG:g}° a kyčle nejvýše {sig.SQUAT_HIP_RATIO:g} délky nohy nad kotníky; leh: trup do {sig.LYING_TRUNK_FROM_HORIZONTAL_DEG:g}° od vodorovné a kyčle nejvýše {sig.LYING_HIP_RATIO:g} délky nohy."),

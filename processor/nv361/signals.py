@@ -12,9 +12,11 @@ Thresholds that are not the regulation's own numbers, and why:
   side views. In oblique views (camera 30–70° or 110–150° around the person) one ear is hidden and a
   quarter of the frames read over 15° where the truth is 0°: there the head side bend and rotation are
   left unmeasured (empty), never guessed.
-- **Trunk side bend / twist** come empty from ``processor.cleaning`` in the frames seen from the side or
-  obliquely, where they turn about an axis in the picture and cannot be measured (figures there): the
-  rows that count them use the frames seen from in front or behind, or are not measured.
+- **Trunk side bend / twist** is the larger of the two, so it is evaluated only where the side bend is
+  measured: ``processor.cleaning`` leaves the side bend empty in the frames seen from the side or
+  obliquely, where it turns about an axis in the picture and cannot be measured (figures there). The
+  rows use the frames seen from in front or behind, or are not measured; a twist alone cannot say that
+  the larger of the two stayed under a border.
 - **Arm extension behind the trunk (zapažení)** counts from 20° behind the trunk's frontal plane while
   the arm is below horizontal: a hanging arm swings ±10–15° in walking and handling, and the measured
   upper arm scatters by ~5–8°. Time behind the trunk counts only there, never also as elevation.
@@ -105,6 +107,14 @@ def _arm(side: str):
     return compute
 
 
+def trunk_bend_twist(df: pd.DataFrame) -> np.ndarray:
+    """max(|trunk side bend|, |trunk twist|), empty where the side bend is (see the module docstring)."""
+    bend = _col(df, "trunk_side_bend_deg")
+    v = _nanmax_abs(bend, _col(df, "trunk_twist_deg"))
+    v[np.isnan(bend)] = np.nan
+    return v
+
+
 def head_bend_rot(df: pd.DataFrame) -> np.ndarray:
     """max(|head side bend|, |head rotation|), empty in oblique views (see the module docstring)."""
     from processor.accuracy import views
@@ -137,7 +147,7 @@ SIGNALS: dict[str, Signal] = {
                "trunk flexion (trunk line against the vertical in the sagittal plane, + forward)"),
         Signal("trunk_bend_twist", "trunk", ("trunk_side_bend_deg", "trunk_twist_deg"), ("neutral", "10_20", "gt20"),
                (Border(10.0), Border(20.0)), "the larger of |trunk side bend| and |trunk twist|",
-               _simple(lambda df: _nanmax_abs(_col(df, "trunk_side_bend_deg"), _col(df, "trunk_twist_deg")))),
+               _simple(trunk_bend_twist)),
         Signal("head_flexion", "head_neck", ("head_inclination_deg",), ("ext", "neutral", "gt25"),
                (Border(EXTENSION_FROM_DEG, upper_closed=True), Border(25.0)),
                "head inclination (ear–shoulder line against the vertical, + forward)"),

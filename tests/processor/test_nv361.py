@@ -172,8 +172,9 @@ def test_rows_not_measurable_from_video_are_listed_as_such():
 
 
 def test_side_bend_rows_filmed_from_the_side_are_not_measured_not_zero():
-    """From the side the trunk's side bend and twist are left empty by the cleaning: the rows that count
-    them say so instead of claiming no minutes; the same bend filmed from in front is counted."""
+    """From the side the trunk's side bend is left empty by the cleaning: the rows that count the larger of
+    it and the twist say so instead of claiming no minutes, even with the twist measured; the same bend
+    filmed from in front is counted."""
     from processor.cleaning import clean_angles
 
     def status(azimuth):
@@ -183,6 +184,7 @@ def test_side_bend_rows_filmed_from_the_side_are_not_measured_not_zero():
 
     side, side_minutes = status(90.0)
     assert side["trunk.bend_twist_gt20.static"] == "not_measured" and side_minutes["trunk.bend_twist_gt20.static"] is None
+    assert side["trunk.bend_twist_10_20.static"] == "not_measured"
     assert side["trunk.flex_gt60.static"] == "measured"
     front, front_minutes = status(0.0)
     assert front["trunk.bend_twist_gt20.static"] == "measured" and front_minutes["trunk.bend_twist_gt20.static"] > 0
