@@ -2,8 +2,9 @@
 
 Seen from behind, the head bowing forward moves the ears along the camera axis, away from the camera, so
 neck flexion lives in the depth MediaPipe guesses. On the rendered people seen from behind it read the
-head as continuing the trunk line: with the trunk bent 17-45° the neck (truth 14-29° against the trunk)
-read 0 to −13°, 14-41° off, where the head was in plain view above the shoulders.
+head as continuing the trunk line: with the trunk bent 17-45°, bodyB_rear's neck (truth 14-29° against
+the trunk) read −13 to +6°, and on the three 180° clips the mean error at 15-45° of trunk flexion was
+14-41°, where the head was in plain view above the shoulders.
 
 The picture shows how long the neck line N = mid-shoulder -> mid-ear is. Within ``BEHIND_MAX_DEG`` of
 straight behind the hip line lies in the picture plane, so the neck's picture length over the hip width,
