@@ -123,7 +123,7 @@ from processor.model import ANGLE_COLUMNS, LANDMARKS, PoseSequence
 from processor.facing import resolve_mirror_readings
 from processor.hidden_hips import legs_guessed, steady_hidden_hips
 from processor.neck_depth import correct_neck_depth
-from processor.trunk_depth import correct_trunk_depth
+from processor.trunk_depth import correct_trunk_depth, unit
 
 L = LANDMARKS
 CAMERA_UP = np.array([0.0, -1.0, 0.0])
@@ -142,24 +142,18 @@ LEGS_SEEN_MIN = 0.5  # the visibility every leg landmark needs for a frame to he
 MEDIAPIPE_NEUTRAL_OFFSETS_DEG = {"neck_flexion_deg": 13.0, "head_inclination_deg": 14.0}
 
 
-def _unit(v: np.ndarray) -> np.ndarray:
-    n = np.linalg.norm(v, axis=-1, keepdims=True)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        return v / n
-
-
 def _dot(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     return np.einsum("...i,...i->...", a, b)
 
 
 def _angle(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     """Unsigned angle between vectors, degrees."""
-    return np.degrees(np.arccos(np.clip(_dot(_unit(a), _unit(b)), -1.0, 1.0)))
+    return np.degrees(np.arccos(np.clip(_dot(unit(a), unit(b)), -1.0, 1.0)))
 
 
 def _tilt_from_plane(v: np.ndarray, normal: np.ndarray) -> np.ndarray:
     """Signed angle of v out of the plane with the unit ``normal``, degrees (+ toward the normal)."""
-    return np.degrees(np.arcsin(np.clip(_dot(_unit(v), normal), -1.0, 1.0)))
+    return np.degrees(np.arcsin(np.clip(_dot(unit(v), normal), -1.0, 1.0)))
 
 
 def _project_out(v: np.ndarray, axis: np.ndarray) -> np.ndarray:
@@ -181,7 +175,7 @@ def pelvis_axes(world: np.ndarray, up: np.ndarray) -> tuple[np.ndarray, np.ndarr
     ``up``, unit) and forward ``F = U × R``."""
     U = np.broadcast_to(up, (len(world), 3))
     hip_line = world[:, L["right_hip"]] - world[:, L["left_hip"]]
-    R = _unit(hip_line - _dot(hip_line, U)[:, None] * U)
+    R = unit(hip_line - _dot(hip_line, U)[:, None] * U)
     return R, np.cross(U, R)
 
 
@@ -215,7 +209,7 @@ def estimate_vertical(world: np.ndarray, visibility: np.ndarray | None = None) -
     info: dict = {"method": "camera level (no standing frames to estimate from)", "standing_frames": n}
     if n < VERTICAL_MIN_FRAMES or n < VERTICAL_MIN_SHARE * max(detected, 1):
         return CAMERA_UP.copy(), info
-    up = _unit(_unit(legs[standing]).mean(axis=0))
+    up = unit(unit(legs[standing]).mean(axis=0))
     tilt = float(_angle(up, CAMERA_UP))
     if not np.all(np.isfinite(up)) or tilt > VERTICAL_MAX_TILT_DEG:
         info["method"] = f"camera level (estimate {tilt:.0f}° off the camera's vertical was rejected)"
@@ -282,7 +276,7 @@ def compute_angles(
     mid_hip = _mid(w, "left_hip", "right_hip")
     mid_ear = _mid(w, "left_ear", "right_ear")
     T = mid_sh - mid_hip
-    Th = _unit(T)
+    Th = unit(T)
 
     trunk_flexion = np.degrees(np.arctan2(_dot(T, F), _dot(T, U)))
     # the camera sits at the origin looking along +z: from the pelvis it lies toward −z
@@ -296,7 +290,7 @@ def compute_angles(
     twist = np.degrees(np.arctan2(_dot(np.cross(R, sh_h), U), _dot(R, sh_h)))
 
     N = mid_ear - mid_sh
-    Ft = _unit(np.cross(Th, R))
+    Ft = unit(np.cross(Th, R))
     neck = np.degrees(np.arctan2(_dot(N, Ft), _dot(N, Th)))
     head = np.degrees(np.arctan2(_dot(N, F), _dot(N, U)))
 

@@ -49,16 +49,11 @@ import numpy as np
 from processor.model import LANDMARKS
 from processor.trunk_depth import (
     MIN_RATIO_NOISE, REFERENCE_MAX_DEG, REFERENCE_MIN_FRAMES, _flexion, candidate_angle, fuse_out_of_plane,
-    seen_from_behind, trunk_line,
+    seen_from_behind, trunk_line, unit,
 )
 
 L = LANDMARKS
 HEAD = np.arange(11)  # landmarks 0-10: nose, eyes, ears, mouth
-
-
-def _unit(v: np.ndarray) -> np.ndarray:
-    with np.errstate(invalid="ignore", divide="ignore"):
-        return v / np.linalg.norm(v, axis=-1, keepdims=True)
 
 
 def correct_neck_depth(world: np.ndarray, up: np.ndarray, forward: np.ndarray, right: np.ndarray,
@@ -75,8 +70,8 @@ def correct_neck_depth(world: np.ndarray, up: np.ndarray, forward: np.ndarray, r
     mid_sh = (w[:, L["left_shoulder"]] + w[:, L["right_shoulder"]]) / 2.0
     N = (w[:, L["left_ear"]] + w[:, L["right_ear"]]) / 2.0 - mid_sh
     T = trunk_line(w)
-    Th = _unit(T)
-    Ft = _unit(np.cross(Th, right))  # the trunk's forward axis, as the neck angle's (processor.angles)
+    Th = unit(T)
+    Ft = unit(np.cross(Th, right))  # the trunk's forward axis, as the neck angle's (processor.angles)
     hips = w[:, L["right_hip"]] - w[:, L["left_hip"]]
     npic = np.hypot(N[:, 0], N[:, 1])
     z = N[:, 2]
@@ -89,7 +84,7 @@ def correct_neck_depth(world: np.ndarray, up: np.ndarray, forward: np.ndarray, r
         upright = np.abs(_flexion(T, forward, U)) < REFERENCE_MAX_DEG
         reference = behind & upright & (np.abs(neck - neutral_deg) < REFERENCE_MAX_DEG)
         # the head below the shoulder line in the picture hangs behind the back: not seen (docstring)
-        u_pic = _unit(U[:, :2])
+        u_pic = unit(U[:, :2])
         seen = np.einsum("ij,ij->i", N[:, :2], u_pic) > 0.0
     info: dict = {"frames_behind": int(behind.sum()), "reference_frames": int(reference.sum())}
     if reference.sum() < REFERENCE_MIN_FRAMES:

@@ -137,6 +137,12 @@ def trunk_line(points: np.ndarray) -> np.ndarray:
     return _mid(p, "left_shoulder", "right_shoulder") - _mid(p, "left_hip", "right_hip")
 
 
+def unit(v: np.ndarray) -> np.ndarray:
+    """Unit vectors along the last axis (NaN for a zero or missing vector): one home for angles and neck_depth."""
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return v / np.linalg.norm(v, axis=-1, keepdims=True)
+
+
 def _flexion(T: np.ndarray, F: np.ndarray, U: np.ndarray) -> np.ndarray:
     return np.degrees(np.arctan2(np.einsum("ij,ij->i", T, F), np.einsum("ij,ij->i", T, U)))
 
@@ -222,9 +228,8 @@ def correct_trunk_depth(world: np.ndarray, up: np.ndarray, forward: np.ndarray,
 def seen_from_behind(up: np.ndarray, forward: np.ndarray) -> np.ndarray:
     """(N,) bool: the camera stands behind the person, within ``BEHIND_MAX_DEG`` of straight behind."""
     to_cam = np.array([0.0, 0.0, -1.0]) + up[:, 2:3] * up  # −z minus its part along U (−z·U = −U_z)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        to_cam = to_cam / np.linalg.norm(to_cam, axis=1, keepdims=True)
-        return np.einsum("ij,ij->i", to_cam, forward) < -np.cos(np.radians(BEHIND_MAX_DEG))
+    with np.errstate(invalid="ignore"):
+        return np.einsum("ij,ij->i", unit(to_cam), forward) < -np.cos(np.radians(BEHIND_MAX_DEG))
 
 
 def _out_of_plane_cost(phi: np.ndarray, phi_mp: np.ndarray, r: np.ndarray, sigma_r: float) -> np.ndarray:
