@@ -16,7 +16,9 @@ Steps, per body part (trunk, neck, left arm, right arm, legs):
    within the picture. Empty, never guessed: that signal, the larger of the two, is then not evaluated
    either (``processor.nv361.signals``). The twist stays: it turns about the vertical, which lies in the
    picture from every side (from the side its ends move across the picture, from in front along the
-   camera axis), and no rendered clip has a true twist to tell the views apart.
+   camera axis), and no rendered clip has a true twist to tell the views apart. The head's side bend and
+   rotation are left empty the same way in the oblique views, where one ear is hidden
+   (``processor.nv361.signals``, head): ``UNMEASURED_VIEWS`` holds both rules.
 2. **Short gaps.** Gaps of at most ``max_gap_s`` (default 0.5 s) between two measured frames are filled
    by linear interpolation in time (a blink of occlusion, a missed detection). Longer gaps stay empty.
 3. **Smoothing.** Savitzky–Golay filter, polynomial order 2, window ``smooth_window_s`` (default 0.5 s,
@@ -72,8 +74,14 @@ TRUNK_DEPENDENT = (
 
 
 MIN_CONFIDENCE = 0.5  # a part's confidence below this leaves its angles empty (step 1)
-# views (processor.accuracy) where the trunk's side bend is not measured (step 1, "Views")
+# views (processor.accuracy) where a column is not measured (step 1, "Views"): the trunk's side bend turns
+# about an axis in the picture there; an oblique view hides one ear (processor.nv361.signals, head)
 TRUNK_BEND_UNMEASURED_VIEWS = ("oblique", "side", "rear_oblique")
+UNMEASURED_VIEWS: dict[str, tuple[str, ...]] = {
+    "trunk_side_bend_deg": TRUNK_BEND_UNMEASURED_VIEWS,
+    "head_side_bend_deg": ("oblique", "rear_oblique"),
+    "head_rotation_deg": ("oblique", "rear_oblique"),
+}
 
 
 @dataclass
@@ -96,6 +104,23 @@ class CleanedAngles:
             "smooth_window_frames": self.smooth_window_frames,
             "smooth_polyorder": self.smooth_polyorder,
         }
+
+
+def blank_unmeasured_views(df: pd.DataFrame) -> pd.DataFrame:
+    """A copy with each ``UNMEASURED_VIEWS`` column empty in the frames seen from its views (step 1,
+    "Views"); a table without ``camera_azimuth_deg`` (or a frame whose view is unknown) is left as it is.
+    The cleaning applies it, and so does the re-evaluation of a per-frame CSV (``processor.evaluate_cli``),
+    so a CSV written before the rule reads the same."""
+    out = df.copy()
+    if "camera_azimuth_deg" not in out.columns:
+        return out
+    seen_from = views(out["camera_azimuth_deg"].to_numpy(dtype=float)).astype(str)
+    for col, unmeasured in UNMEASURED_VIEWS.items():
+        if col in out.columns:
+            y = out[col].to_numpy(dtype=float).copy()
+            y[np.isin(seen_from, unmeasured)] = np.nan
+            out[col] = y
+    return out
 
 
 def _runs(mask: np.ndarray) -> list[tuple[int, int]]:
@@ -165,11 +190,7 @@ def clean_angles(
             y = out[col].to_numpy(dtype=float).copy()
             y[bad] = np.nan
             out[col] = y
-    if "camera_azimuth_deg" in out.columns:
-        askew = np.isin(views(out["camera_azimuth_deg"].to_numpy(dtype=float)).astype(str), TRUNK_BEND_UNMEASURED_VIEWS)
-        y = out["trunk_side_bend_deg"].to_numpy(dtype=float).copy()
-        y[askew] = np.nan
-        out["trunk_side_bend_deg"] = y
+    out = blank_unmeasured_views(out)
     trunk_bad = np.isnan(out["trunk_flexion_deg"].to_numpy(dtype=float))
     for col in TRUNK_DEPENDENT:
         y = out[col].to_numpy(dtype=float).copy()

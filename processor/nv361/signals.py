@@ -11,7 +11,7 @@ Thresholds that are not the regulation's own numbers, and why:
   rendered clips whose truth is 0° the measured head angles reach 7–13° (95th percentile) in front and
   side views. In oblique views (camera 30–70° or 110–150° around the person) one ear is hidden and a
   quarter of the frames read over 15° where the truth is 0°: there the head side bend and rotation are
-  left unmeasured (empty), never guessed.
+  left unmeasured (empty), never guessed (``processor.cleaning.UNMEASURED_VIEWS``).
 - **Trunk side bend / twist** is the larger of the two, so it is evaluated only where the side bend is
   measured: ``processor.cleaning`` leaves the side bend empty in the frames seen from the side or
   obliquely, where it turns about an axis in the picture and cannot be measured (figures there). The
@@ -41,7 +41,6 @@ from processor.episodes import Border, hysteresis_zones
 
 EXTENSION_FROM_DEG = -10.0
 HEAD_NEUTRAL_DEG = 10.0
-HEAD_OBLIQUE_VIEWS = ("oblique", "rear_oblique")  # processor.accuracy view classes
 ARM_EXTENSION_FROM_DEG = 20.0
 ARM_BELOW_HORIZONTAL_DEG = 90.0
 KNEE_EXTREME_DEG = 130.0
@@ -116,13 +115,8 @@ def trunk_bend_twist(df: pd.DataFrame) -> np.ndarray:
 
 
 def head_bend_rot(df: pd.DataFrame) -> np.ndarray:
-    """max(|head side bend|, |head rotation|), empty in oblique views (see the module docstring)."""
-    from processor.accuracy import views
-
-    v = _nanmax_abs(_col(df, "head_side_bend_deg"), _col(df, "head_rotation_deg"))
-    if "camera_azimuth_deg" in df.columns:
-        v[np.isin(views(_col(df, "camera_azimuth_deg")).astype(str), HEAD_OBLIQUE_VIEWS)] = np.nan
-    return v
+    """max(|head side bend|, |head rotation|); both come empty in oblique views (see the module docstring)."""
+    return _nanmax_abs(_col(df, "head_side_bend_deg"), _col(df, "head_rotation_deg"))
 
 
 def low_posture(df: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:

@@ -59,13 +59,13 @@ def test_no_person_at_all():
                                            (45, False), (-60, False), (90, False), (-100, False), (140, False)])
 def test_trunk_side_bend_only_from_in_front_or_behind(azimuth, kept):
     """From the side or obliquely it turns about an axis in the picture, where the depth decides: left
-    empty there, never guessed; the twist, the trunk's flexion and every other part stay measured."""
+    empty there, never guessed; the twist, the trunk's flexion and the other parts stay measured."""
     df = table()
     df["camera_azimuth_deg"] = float(azimuth)
     c = clean_angles(df, duration_s=5.0)
     bend = c.df["trunk_side_bend_deg"]
     assert bend.notna().all() == kept and bend.isna().all() != kept
-    for col in ("trunk_twist_deg", "trunk_flexion_deg", "head_side_bend_deg"):
+    for col in ("trunk_twist_deg", "trunk_flexion_deg", "neck_flexion_deg", "upper_arm_elevation_left_deg"):
         assert c.df[col].notna().all()
     assert c.analysed_share == pytest.approx(1.0)
 
@@ -79,3 +79,25 @@ def test_a_turning_worker_keeps_the_side_bend_of_the_frames_in_front():
     no_view = table()
     no_view["camera_azimuth_deg"] = np.nan  # where the camera stands is not known: measured as before
     assert clean_angles(no_view, duration_s=5.0).df["trunk_side_bend_deg"].notna().all()
+
+
+def test_head_side_bend_and_rotation_empty_in_oblique_views_and_a_csv_reads_the_same():
+    """One rule for the views a column is not measured from: the head's side bend and rotation in oblique
+    views (one ear hidden); re-evaluating a per-frame CSV written before the rule applies it too."""
+    from processor.evaluate_cli import read_angles_csv
+
+    df = table(n=40)
+    df["camera_azimuth_deg"] = np.repeat([0.0, 45.0], 20)
+    cleaned = clean_angles(df, duration_s=4.0).df
+    for col in ("head_side_bend_deg", "head_rotation_deg", "trunk_side_bend_deg"):
+        assert cleaned[col][:20].notna().all() and cleaned[col][20:].isna().all()
+    assert cleaned["trunk_twist_deg"].notna().all()
+    import tempfile
+    from pathlib import Path
+
+    with tempfile.TemporaryDirectory() as d:
+        path = Path(d) / "old - angles.csv"
+        df.to_csv(path, index=False)  # unblanked, as an older version wrote it
+        read = read_angles_csv(path)
+    for col in ("head_side_bend_deg", "trunk_side_bend_deg"):
+        assert read[col][:20].notna().all() and read[col][20:].isna().all()
