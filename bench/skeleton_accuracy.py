@@ -12,7 +12,12 @@ degrees against the clip's truth; "trunk" is with the trunk-depth correction (``
 zone border), and "zone%" the share of the time in another NV 361 trunk zone (borders −10, 40, 60°)
 than the truth, before and after. The left arm faces the camera in the side and 45° views; "near arm" is, frame by frame, the arm on the
 camera's side (the measured ``camera_azimuth_deg``). Neck: after removing each clip's own first-second
-offset, frames with the trunk upright (target < 30°); "neck all": every frame.
+offset, frames with the trunk upright (target < 30°); "neck all": every frame. "trunk, pitch given" and
+"near arm, pitch given": the same skeleton with the camera's true pitch given (``camera_pitch_deg``, as
+``hotfolder analyze --camera-pitch`` does) instead of the vertical the analysis finds itself: the pitch of
+the clip's truth table (median over its frames) or the base clips' ``BASE_PITCH_DEG`` of
+``tests/data/make_synthetic.py``. It shows what knowing the pitch would change (``processor.angles``,
+"The vertical").
 """
 
 from __future__ import annotations
@@ -33,6 +38,9 @@ from processor.cleaning import clean_angles  # noqa: E402
 from processor.model import AnalysisOptions, PoseSequence  # noqa: E402
 from processor.pose import estimate_pose  # noqa: E402
 
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests" / "data"))
+from make_synthetic import BASE_PITCH_DEG  # noqa: E402  (the renderer's constants; anny is imported only to render)
+
 DATA = Path(__file__).resolve().parents[1] / "tests" / "data" / "synthetic"
 CLIPS = sorted(p.stem for p in DATA.glob("*.mp4") if p.with_suffix(".csv").exists())  # every rendered clip
 ZONES = [-float("inf"), -10.0, 40.0, 60.0, float("inf")]  # NV 361 trunk borders: extension, 40°, 60°
@@ -45,15 +53,34 @@ COLUMNS = {
 }
 
 
-def _trunk(pose: PoseSequence, truth: pd.DataFrame, trunk_depth: bool) -> tuple[pd.DataFrame, float, float]:
+def true_pitch(truth: pd.DataFrame) -> float:
+    """The camera's pitch (degrees, + down) the clip was rendered with."""
+    if "camera_pitch_deg" in truth:
+        return float(truth["camera_pitch_deg"].median())
+    return BASE_PITCH_DEG
+
+
+def _trunk(
+    pose: PoseSequence, truth: pd.DataFrame, trunk_depth: bool, camera_pitch_deg: float | None = None
+) -> tuple[pd.DataFrame, float, float]:
     """Merged table, trunk-flexion MAE and the share of time (%) in another NV 361 trunk zone than the truth."""
-    cleaned = clean_angles(compute_angles(pose, trunk_depth=trunk_depth), pose.video.duration_s).df
+    angles = compute_angles(pose, camera_pitch_deg=camera_pitch_deg, trunk_depth=trunk_depth)
+    cleaned = clean_angles(angles, pose.video.duration_s).df
     m = pd.merge_asof(cleaned, truth, on="time_s", suffixes=("", "_t"), tolerance=0.03, direction="nearest")
     ok = m["trunk_flexion_deg"].notna() & m["trunk_flexion_deg_t"].notna()
     got = pd.cut(m.loc[ok, "trunk_flexion_deg"], ZONES, labels=False)
     want = pd.cut(m.loc[ok, "trunk_flexion_deg_t"], ZONES, labels=False)
     mae = float((m["trunk_flexion_deg"] - m["trunk_flexion_deg_t"]).abs().mean())
     return m, mae, float((got != want).mean() * 100)
+
+
+def _near_arm(m: pd.DataFrame) -> float:
+    """MAE of the arm nearer the camera, frame by frame: the camera at the subject's left (azimuth > 0)
+    sees the left arm."""
+    left_near = np.sin(np.radians(m["camera_azimuth_deg"].to_numpy())) >= 0
+    err_l = (m["upper_arm_elevation_left_deg"] - m["upper_arm_elevation_left_deg_t"]).abs()
+    err_r = (m["upper_arm_elevation_right_deg"] - m["upper_arm_elevation_right_deg_t"]).abs()
+    return float(pd.Series(np.where(left_near, err_l, err_r)).mean())
 
 
 def errors(pose: PoseSequence, truth: pd.DataFrame) -> dict[str, float]:
@@ -65,11 +92,9 @@ def errors(pose: PoseSequence, truth: pd.DataFrame) -> dict[str, float]:
     within = m["trunk_flexion_deg_t"] <= ZONES[-2]
     out["trunk ≤60"] = float((m["trunk_flexion_deg"] - m["trunk_flexion_deg_t"]).abs()[within].mean())
     out.update({"trunk before": trunk_before, "zone% before": zone_before, "zone% after": zone_after})
-    # the arm nearer the camera, frame by frame: the camera at the subject's left (azimuth > 0) sees the left arm
-    left_near = np.sin(np.radians(m["camera_azimuth_deg"].to_numpy())) >= 0
-    err_l = (m["upper_arm_elevation_left_deg"] - m["upper_arm_elevation_left_deg_t"]).abs()
-    err_r = (m["upper_arm_elevation_right_deg"] - m["upper_arm_elevation_right_deg_t"]).abs()
-    out["near arm"] = float(pd.Series(np.where(left_near, err_l, err_r)).mean())
+    out["near arm"] = _near_arm(m)
+    pitched, out["trunk, pitch given"], _ = _trunk(pose, truth, trunk_depth=True, camera_pitch_deg=true_pitch(truth))
+    out["near arm, pitch given"] = _near_arm(pitched)
     neck = m["neck_flexion_deg"] - m["neck_flexion_deg_t"]
     neck = neck - neck[m["time_s"] < 1.0].median()
     out["neck"] = float(neck[m["target_trunk_deg"] < 30].abs().mean())

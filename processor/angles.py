@@ -108,6 +108,16 @@ camera), so a camera pitched down makes an upright person look tilted. ``U`` is 
    6–11° (MediaPipe's depth of the legs is never quite right), so the estimate was worse than the level
    assumption (trunk-flexion MAE side view 2.5/4.6° with the estimate vs 1.9/2.5° level). Without
    enough standing frames the camera is taken as level.
+   Even the true pitch is no better than the level assumption for a camera pitched a few degrees
+   (``bench/skeleton_accuracy.py``, "pitch given", 2026-11-30; the rendered clips, camera 5° down):
+   MediaPipe's depth leans with the camera's pitch for some segments, people and views and not for
+   others, so turning the vertical by the pitch moves what already leaned. Trunk MAE in front (bodyA/B/C)
+   6.9 / 6.2 / 5.4° -> 7.9 / 4.4 / 7.3° (the upright frames' bias −0.4 / +5.9 / −3.8° -> −5.5 / +0.9 /
+   −8.9°), from behind 4.5 / 4.1 / 3.5° -> 2.6 / 6.1 / 6.0° (bodyA_rear, bodyB/C_rear); the near arm from
+   the side 5.6 / 6.4 / 5.0° -> 8.8 / 9.8 / 8.6°, in front 13.5 / 12.8 / 10.1° -> 9.6 / 8.6 / 7.3°. No one
+   vertical serves every segment, and a frontal picture does not show the pitch anyway. A
+   ``camera_pitch_deg`` override therefore pays only for a clearly tilted camera, where 2. finds the tilt
+   too (15° up: near arm 12.0 -> 5.8°, trunk 1.9 -> 2.3°; 25° down: 18.2 -> 21.8°, 1.6 -> 1.5°).
 Only frames whose hips, knees and ankles are all seen (visibility ≥ 0.5) count as standing frames: legs
 hidden behind a bench or a machine are guessed by the network, and a guessed leg must not set the
 vertical of the whole video (the trunk and arms are still measured; the legs' confidence marks them).

@@ -72,8 +72,10 @@ to the test clips.
    (its frames behind), nothing else changes. What remains from behind is the deep bend: at 60-70° MediaPipe's 2D shoulder
    keypoints fall onto the hips (the picture trunk 0-10 px of ~95), which reads as ~90°; no depth
    rule can undo a wrong picture. In front, what remains is MediaPipe's depth near upright (a raised
-   arm, a bowed head or a side bend moved the trunk 8-14° in depth) and the camera's pitch, which a
-   frontal picture does not show (the standing legs' depth gave 8.6° for the true 5°). The same fusion
+   arm, a bowed head or a side bend moved the trunk 8-14° in depth, and the upright trunk leaned −4 to
+   +6° by the person). The camera's pitch, which a frontal picture does not show, is not what is missing:
+   given the true 5°, the frontal clips read 6.9 / 6.2 / 5.4 -> 7.9 / 4.4 / 7.3° (``processor.angles``,
+   "The vertical"). The same fusion
    (``fuse_out_of_plane``) serves the neck line seen from behind (``processor.neck_depth``).
 
 4. Guessed hips: a rigid chord cannot be longer than the person's trunk. Where the legs are hidden (a
