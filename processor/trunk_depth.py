@@ -71,7 +71,14 @@ to the test clips.
    clip. From behind only: bodyB_rear 8.7 -> 6.8°, bodyA_rear_cycle 9.1 -> 8.0°, bodyA_turning 3.5 -> 3.7°
    (its frames behind), nothing else changes. What remains from behind is the deep bend: at 60-70° MediaPipe's 2D shoulder
    keypoints fall onto the hips (the picture trunk 0-10 px of ~95), which reads as ~90°; no depth
-   rule can undo a wrong picture. In front, what remains is MediaPipe's depth near upright (a raised
+   rule can undo a wrong picture. Nor can time (tried 2026-11-30): in the frames whose own trunk is
+   shorter than a curled one (only true bends of 62-73° on the rendered clips, read 8-28° too deep in
+   front and behind), the angle interpolated in time between the nearest possible readings, or the
+   larger of the two held, made the mean error smaller (bodyA_rear_cycle 6.9 -> 4.4 / 5.4°,
+   bodyA_front_cycle 7.1 -> 5.6 / 5.8°, bodyA_front 6.9 -> 6.1 / 5.9°) but put the interpolated frames
+   in another NV 361 zone (bodyA_front_cycle 3.6 -> 6.4 % of the time): the readings around such a
+   stretch are on the way down and up, a lower bound only, and the trunk may go deeper than any of them
+   in between. The overshoot keeps those frames past 60°, where one zone holds every angle. In front, what remains is MediaPipe's depth near upright (a raised
    arm, a bowed head or a side bend moved the trunk 8-14° in depth, and the upright trunk leaned −4 to
    +6° by the person). The camera's pitch, which a frontal picture does not show, is not what is missing:
    given the true 5°, the frontal clips read 6.9 / 6.2 / 5.4 -> 7.9 / 4.4 / 7.3° (``processor.angles``,
