@@ -31,7 +31,7 @@ def register(sub: argparse._SubParsersAction) -> None:
                    help="nv361: the work time (shift minus meal break) the video stands for (default 480)")
     p.add_argument("--supported", metavar="PARTS",
                    help="nv361: body parts the worker rests on, e.g. 'trunk,arm' (trunk, head, arm)")
-    p.add_argument("--camera-pitch", type=float, metavar="DEG", help="camera pitch override (degrees, + looking down)")
+    p.add_argument("--camera-pitch", type=float, metavar="DEG", help="camera pitch override (degrees, + looking down); for a clearly tilted camera only (15° or more): a few degrees make some angles worse (README, Angles)")
     p.add_argument("--body-model", metavar="PATH", help="SMPL-X model file (default: skeleton mode)")
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
     p.set_defaults(func=run_analyze)
