@@ -8,7 +8,9 @@ Axes (all unit vectors, per frame):
   person's trunk length and the trunk's extension range, and seen from behind fused with the picture's
   foreshortening against the person's upright proportion (``processor.trunk_depth``). Where the legs are
   hidden (a bench), the guessed mid-hip's picture position is steadied over time first
-  (``processor.hidden_hips``). Frames seen from behind whose tracked trunk was impossibly short have
+  (``processor.hidden_hips``), and so is the facing (R, F) that rests on the guessed hip line; seen
+  obliquely, those frames' trunk and neck lines are then taken in the sagittal plane, their depth from
+  the picture (``processor.sagittal``). Frames seen from behind whose tracked trunk was impossibly short have
   already been read again in the pose step (``processor.reread``). Seen from behind, the neck line's depth
   (mid-shoulder -> mid-ear) is fused with its picture's foreshortening the same way, where the head shows
   above the shoulders (``processor.neck_depth``).
@@ -19,7 +21,10 @@ Angles:
   first formula) is equal for small angles but becomes unstable and flips once the trunk bends forward
   past ~60–90° (T·U → 0 or negative), so the arcsine form is used throughout.
 - ``trunk_twist_deg``: the shoulder line (left -> right shoulder) against the hip line, both projected
-  on the horizontal plane, signed about ``U``: + = shoulders turned toward the subject's left.
+  on the horizontal plane, signed about ``U``: + = shoulders turned toward the subject's left. Against
+  the hip line as read, also where the hips are guessed and the facing is steadied (``processor.sagittal``):
+  MediaPipe turns the shoulders' depth with its guessed hips, so against a steadied pelvis the twist
+  behind the 45° bench read 13.2° off instead of 5.1° (``processor.hidden_hips``).
 - ``neck_flexion_deg``: N = mid-shoulder -> mid-ear, in the trunk's sagittal plane, whose forward axis is
   ``T̂ × R`` (stays correct when the trunk is flexed past 90°, unlike a projection on F):
   ``atan2(N·(T̂×R), N·T̂)``, + head forward. An upright person reads ~7–20° here (MediaPipe's ears
@@ -133,7 +138,8 @@ from processor.model import ANGLE_COLUMNS, LANDMARKS, PoseSequence
 from processor.facing import resolve_mirror_readings
 from processor.hidden_hips import legs_guessed, steady_hidden_hips
 from processor.neck_depth import correct_neck_depth
-from processor.trunk_depth import correct_trunk_depth, unit
+from processor.sagittal import sagittal_depth, steady_facing
+from processor.trunk_depth import camera_azimuth, correct_trunk_depth, unit
 
 L = LANDMARKS
 CAMERA_UP = np.array([0.0, -1.0, 0.0])
@@ -237,7 +243,7 @@ def estimate_vertical(world: np.ndarray, visibility: np.ndarray | None = None) -
 
 def compute_angles(
     pose: PoseSequence, camera_pitch_deg: float | None = None, trunk_depth: bool = True, hidden_hips: bool = True,
-    neck_depth: bool = True,
+    neck_depth: bool = True, sagittal: bool = True,
 ) -> pd.DataFrame:
     """The per-frame angle table (``ANGLE_COLUMNS``); NaN where no person was found.
 
@@ -272,13 +278,22 @@ def compute_angles(
 
     # R and F come from the hips, which the trunk-depth correction leaves where they are
     R, F = pelvis_axes(w, up)
+    R_read = R  # the hip line as read: the twist is measured against it (processor.sagittal)
+    guessed = legs_guessed(vis)
     dinfo: dict = {"method": "not corrected"}
     ninfo: dict = {"method": "not corrected"}
+    finfo_s: dict = {"method": "not used"}
+    sinfo: dict = {"method": "not used"}
+    if pose.source == "mediapipe" and sagittal:
+        # the facing of the frames whose hips are guessed, steadied over time (processor.sagittal)
+        R, F, finfo_s = steady_facing(R, F, U, pose.time_s, guessed)
     if trunk_depth and pose.source == "mediapipe":
         # the trunk line's depth from MediaPipe, bounded by the trunk's length and extension range;
         # shoulders, head and arms move with it (processor.trunk_depth)
         # frames whose hips are guessed (legs hidden) also get the depth capped by the trunk's length
-        w, dinfo = correct_trunk_depth(w, U, F, hips_guessed=legs_guessed(vis))
+        w, dinfo = correct_trunk_depth(w, U, F, hips_guessed=guessed)
+        if sagittal:  # hips guessed, seen obliquely: trunk and neck in the sagittal plane (processor.sagittal)
+            w, sinfo = sagittal_depth(w, U, F, R, guessed)
         if neck_depth:  # seen from behind, the neck line's depth from its foreshortening too (processor.neck_depth)
             w, ninfo = correct_neck_depth(w, U, F, R, MEDIAPIPE_NEUTRAL_OFFSETS_DEG["neck_flexion_deg"])
 
@@ -289,15 +304,12 @@ def compute_angles(
     Th = unit(T)
 
     trunk_flexion = np.degrees(np.arctan2(_dot(T, F), _dot(T, U)))
-    # the camera sits at the origin looking along +z: from the pelvis it lies toward −z
-    to_cam = np.broadcast_to(np.array([0.0, 0.0, -1.0]), (len(w), 3))
-    to_cam = to_cam - _dot(to_cam, U)[:, None] * U
-    azimuth = np.degrees(np.arctan2(_dot(to_cam, -R), _dot(to_cam, F)))
+    azimuth = camera_azimuth(R, F, U)
     trunk_side = np.degrees(np.arcsin(np.clip(_dot(Th, R), -1.0, 1.0)))
 
     sh_line = p("right_shoulder") - p("left_shoulder")
     sh_h = sh_line - _dot(sh_line, U)[:, None] * U
-    twist = np.degrees(np.arctan2(_dot(np.cross(R, sh_h), U), _dot(R, sh_h)))
+    twist = np.degrees(np.arctan2(_dot(np.cross(R_read, sh_h), U), _dot(R_read, sh_h)))
 
     N = mid_ear - mid_sh
     Ft = unit(np.cross(Th, R))
@@ -368,6 +380,7 @@ def compute_angles(
     df.attrs["trunk_depth"] = dinfo
     df.attrs["neck_depth"] = ninfo
     df.attrs["hidden_hips"] = hinfo
+    df.attrs["sagittal"] = {**{f"facing_{k}": v for k, v in finfo_s.items()}, **sinfo}
     df.attrs["facing"] = finfo
     df.attrs["source"] = pose.source
     return df

@@ -9,7 +9,8 @@ be, and came back within about 1 s; the upright trunk read 60-70° flexed meanwh
 A worker's pelvis moves slowly and smoothly (standing at a bench it stays nearly where it is; walking
 along it, it moves steadily), while the guesses make excursions and come back. So in the frames whose
 legs are hidden, the mid-hip's picture position is replaced by its centred running median over
-``WINDOW_S`` of every detected frame's (seen or guessed). A centred running median removes any excursion
+``WINDOW_S`` of every detected frame's (seen or guessed; centred at the video's ends too, where the
+window shrinks: ``running_median``). A centred running median removes any excursion
 (away and back) shorter than half its window and follows every monotone motion, however fast: a steady
 walk along the bench, and a worker sitting down or standing up behind it (the median of a window of a
 monotone series is its middle sample, or with an even count the mean of the two middle ones: within half
@@ -38,21 +39,33 @@ more is gained (these figures are without the depth cap that ``processor.trunk_d
 frames, step 4). No other clip has a frame with the legs hidden, so none changes. Everything above the
 hips moves by the shift in the picture plane (the skeleton is hip-centred, so the hips stay at the
 origin); depths stay MediaPipe's, which this cannot check. What stays is MediaPipe's depth of the
-shoulders against the hidden hips, which no picture rule reaches.
+shoulders against the hidden hips, which no picture rule reaches in front; seen obliquely the picture
+holds the flexion itself (``processor.sagittal``).
 
-Tried and dropped (2026-11-29): steadying the guessed hip line's direction the same way. Behind the 45°
-bench, during the 73° bend, the guessed hips turned the pelvis's facing by 60-90° (the camera read at
-105-133° instead of 45°), and the 8-s median of that direction about the vertical held it at 46-52°. But
-the network turns the shoulders' depth with its guessed hips, so against the steadied pelvis the trunk
-read 43-46° instead of 51-57° (trunk MAE 7.4 -> 8.0°), its twist 5.1 -> 13.2° and its side bend 8.8 ->
-10.8°; the time in another trunk zone went 11.7 -> 11.1 %. Only a whole-body reading can be turned, and
-turning it about the vertical would move the seen shoulders in the picture too.
+The guessed hip line's direction (the facing) is steadied the same way, but only together with that
+step. Alone (tried 2026-11-29): behind the 45° bench, during the 73° bend, the guessed hips turned the
+pelvis's facing by 60-90° (the camera read at 105-133° instead of 45°), and the 8-s median of that
+direction about the vertical held it at 46-52°. But the network turns the shoulders' depth with its
+guessed hips, so against the steadied pelvis the trunk read 43-46° instead of 51-57° (trunk MAE 7.4 ->
+8.0°), its twist 5.1 -> 13.2° and its side bend 8.8 -> 10.8°; the time in another trunk zone went 11.7 ->
+11.1 %. With the trunk's depth taken from the picture in the steadied sagittal plane instead of from
+MediaPipe, the two agree (``processor.sagittal``); the twist stays against the hip line as read.
+
+The window's ends (2026-11-30): pandas' centred window is cut off within half a window of the video's
+first and last frame and becomes one-sided there, so it followed neither a monotone motion nor a still
+worker: at the start of the 45° bench clip it took the hips of the bend 1.5-4 s later, 10 px off, and
+the upright first second read 16° bent (with the trunk from the picture, 6° back). ``running_median``
+keeps the window centred by shrinking it on both sides (trunk MAE with MediaPipe's depth, before the
+sagittal step: bodyA_bench 7.4 -> 7.6°, bodyC_machine_side 3.0 -> 2.8°, bodyB_bench_front 8.6°; its
+neck, all frames, 9.7 -> 12.1°, 5.0 -> 4.0°, 6.9°). An excursion at the very start or end stays.
 
 Limits: a camera that pans or shakes while the legs are hidden moves the hips in the picture, which the
 median follows only where the motion is monotone. Legs seen: nothing changes (their hips are measured).
 """
 
 from __future__ import annotations
+
+import warnings
 
 import numpy as np
 import pandas as pd
@@ -71,6 +84,7 @@ SHOULDERS = (L["left_shoulder"], L["right_shoulder"])
 # median, while the guessed hips keep it within the other share
 DIP_STEADIED_OFF = 0.25
 DIP_GUESS_WITHIN = 0.10
+TIME_EPS_S = 1e-6  # timestamps that differ by less are the same instant (float rounding of PTS)
 
 
 def legs_guessed(visibility: np.ndarray) -> np.ndarray:
@@ -82,16 +96,36 @@ def legs_guessed(visibility: np.ndarray) -> np.ndarray:
         return np.asarray(visibility, dtype=np.float64)[:, LEGS].mean(axis=1) < MIN_CONFIDENCE
 
 
-def _running_median(values: np.ndarray, t: np.ndarray) -> np.ndarray:
-    """(N, k) centred running median over ``WINDOW_S`` of every frame's values, in time order."""
+def running_median(values: np.ndarray, t: np.ndarray) -> np.ndarray:
+    """(N, k) centred running median over ``WINDOW_S`` of every frame's values (NaN ignored), in time order.
+
+    Centred at the video's ends too: within half a window of its first or last frame the window shrinks
+    to the time left on that side, the same on the other. pandas' centred window is cut off there instead
+    and becomes one-sided, so it would follow a monotone motion only in the middle of the video: at the
+    start of the rendered 45° bench clip it took the hips of the bend that followed, and the upright
+    first second read 16° bent. The price: an excursion at the very start or end is not removed.
+    """
     order = np.argsort(t, kind="stable")  # a time window needs sorted times (decoding gives them sorted)
-    out = np.empty_like(values)
-    out[order] = (
-        pd.DataFrame(values[order], index=pd.to_timedelta(t[order], unit="s"))
-        .rolling(pd.Timedelta(seconds=WINDOW_S), center=True, closed="both", min_periods=1)  # symmetric
+    ts = np.asarray(t, dtype=np.float64)[order]
+    v = np.asarray(values, dtype=np.float64)[order]
+    med = (
+        pd.DataFrame(v, index=pd.to_timedelta(ts, unit="s"))
+        .rolling(pd.Timedelta(seconds=WINDOW_S), center=True, closed="both", min_periods=1)
         .median()
-        .to_numpy()
+        .to_numpy(copy=True)  # written to below
     )
+    half = WINDOW_S / 2.0
+    if len(ts):
+        for i in np.flatnonzero((ts - ts[0] < half) | (ts[-1] - ts < half)):
+            h = min(half, ts[i] - ts[0], ts[-1] - ts[i])
+            # the same span on both sides; TIME_EPS_S keeps a frame exactly at the span's end in
+            lo = np.searchsorted(ts, ts[i] - h - TIME_EPS_S, "left")
+            hi = np.searchsorted(ts, ts[i] + h + TIME_EPS_S, "right")
+            with np.errstate(all="ignore"), warnings.catch_warnings():
+                warnings.simplefilter("ignore", RuntimeWarning)  # a window of NaN only: NaN, as pandas gives
+                med[i] = np.nanmedian(v[lo:hi], axis=0)
+    out = np.empty_like(med)
+    out[order] = med
     return out
 
 
@@ -112,14 +146,14 @@ def steady_hidden_hips(
     px = np.asarray(image, dtype=np.float64) * np.array([float(width), float(height)])
     hip = px[:, HIPS].mean(axis=1)
     t = np.asarray(time_s, dtype=np.float64)
-    steady = _running_median(hip, t)
+    steady = running_median(hip, t)
     # a whole-body dip (a squat behind the bench) keeps the trunk's picture length, a guess that moves the
     # hips against the shoulders changes it: where the steadied hips put that length well off its running
     # median and the guess keeps it close, the guess stands (docstring)
     shoulders = px[:, SHOULDERS].mean(axis=1)
     with np.errstate(invalid="ignore", divide="ignore"):
         length = np.linalg.norm(shoulders - hip, axis=1)
-        typical = _running_median(length[:, None], t)[:, 0]
+        typical = running_median(length[:, None], t)[:, 0]
         off_raw = np.abs(length - typical) / typical
         off_steady = np.abs(np.linalg.norm(shoulders - steady, axis=1) - typical) / typical
         keep = (off_steady > DIP_STEADIED_OFF) & (off_raw < DIP_GUESS_WITHIN)

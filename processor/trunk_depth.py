@@ -234,6 +234,15 @@ def correct_trunk_depth(world: np.ndarray, up: np.ndarray, forward: np.ndarray,
     return w, info
 
 
+def camera_azimuth(right: np.ndarray, forward: np.ndarray, up: np.ndarray) -> np.ndarray:
+    """(N,) degrees: where the camera stands around the person, from the pelvis's facing: 0 in front, +90 at
+    the subject's left, ±180 behind (the direction from the pelvis to the camera, which sits at the origin
+    looking along +z, projected on the horizontal). One home for ``angles``' column and the view rules."""
+    up = np.broadcast_to(up, np.shape(forward))
+    to_cam = np.array([0.0, 0.0, -1.0]) + up[:, 2:3] * up  # −z minus its part along U (−z·U = −U_z)
+    return np.degrees(np.arctan2(np.einsum("ij,ij->i", to_cam, -right), np.einsum("ij,ij->i", to_cam, forward)))
+
+
 def seen_from_behind(up: np.ndarray, forward: np.ndarray) -> np.ndarray:
     """(N,) bool: the camera stands behind the person, within ``BEHIND_MAX_DEG`` of straight behind."""
     to_cam = np.array([0.0, 0.0, -1.0]) + up[:, 2:3] * up  # −z minus its part along U (−z·U = −U_z)

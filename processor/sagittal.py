@@ -1,0 +1,152 @@
+"""Hips hidden, camera off to the side: the facing steadied over time, and the trunk and neck lines taken
+in the body's sagittal plane, their depth from the picture.
+
+Where the legs are hidden (a bench, a machine: ``processor.hidden_hips.legs_guessed``), MediaPipe's hips
+are guesses. Their picture position is steadied over time (``processor.hidden_hips``), but two more
+things rest on them: the hip line's direction, which gives the facing F (``angles.pelvis_axes``), and
+MediaPipe's depth of the shoulders against them. Behind the rendered bench seen at 45°, during a bend of
+73°, the guessed hip line turned the facing by 60-90° (the camera read at 105-133° instead of 45°), and
+the trunk read 51-57°; 12 % of the time fell in another NV 361 trunk zone.
+
+1. The facing. A worker's pelvis turns slowly compared with the guesses' excursions (the same argument
+   as for the hips' position), so in the frames with the legs hidden the facing's angle about the
+   vertical is replaced by its centred running median over ``hidden_hips.WINDOW_S`` of every detected
+   frame's (``hidden_hips.running_median``; unwrapped in time, so a worker who turns around is followed:
+   the median of a monotone series is its middle sample).
+
+2. The trunk and neck lines in the sagittal plane. Seen obliquely, the picture itself holds the
+   flexion: a line in the plane spanned by F and the vertical U shows its forward part across the
+   picture, scaled by sin(azimuth), and its vertical part down the picture. With F and U known, its
+   picture (x, y) gives both parts, ``x = a·F_x + c·U_x, y = a·F_y + c·U_y``, and its depth is
+   ``a·F_z + c·U_z``: no depth from the network at all. The component this leaves out, the bend across
+   that plane, is not measured from these views anyway (``processor.cleaning.UNMEASURED_VIEWS``: the
+   trunk's side bend, the head's side bend and rotation); a real one leaks into the flexion by cot(azimuth)
+   times its lateral part (a side bend of 10° of an upright trunk reads as 10.0° of flexion at 45°, 5.8°
+   at 60°; tested). Weak perspective, as everywhere (``processor.anchoring``).
+   Applied in the oblique views of ``processor.accuracy`` (the steadied facing puts the camera 30-70° or
+   110-150° from straight in front), where neither line's side part is measured (``VIEWS``). Closer to in
+   front or behind, the forward part hardly shows across the picture (its share sin(azimuth) goes to 0)
+   and the depth would be the picture's noise divided by it. From the side (70-110°) the picture shows the
+   flexion whole and the depth's share cos(azimuth) is small: the step would only trade MediaPipe's small
+   depth term for the picture's, and behind the machine it cost 0.2° (2.7 -> 2.9°).
+   The whole upper body (face, shoulders, arms: ``trunk_depth.UPPER_BODY``) moves by the trunk line's
+   depth change, then the face (landmarks 0-10) by the neck line's, so arm and ear-line angles keep
+   MediaPipe's relation to the shoulders and the head. The neck line goes with the trunk: the neck is
+   measured against the trunk, and behind the 45° bench MediaPipe's head line against the trunk from the
+   picture read the neck 8.3° off over every frame instead of 6.2° (the bends; with the trunk upright
+   5.6° instead of 6.5°).
+
+Measured on the rendered clips (2026-11-30, balanced; trunk MAE, time in another NV 361 trunk zone, neck
+with the trunk upright and over every frame; before -> after, both with the window kept centred at the
+video's ends, ``hidden_hips.running_median``): bodyA_bench (45°) 7.6 -> 4.0°, 11.7 -> 0.6 %, 8.9 -> 6.5°,
+12.1 -> 6.2°; its near arm unchanged (9.7°); the 73° bend reads 64° instead of 51-57°.
+bodyB_bench_front (in front: only the facing is steadied) and bodyC_machine_side (the side) change by
+0.1° at most; no clip with the legs seen changes.
+
+Why only where the hips are guessed. On the oblique clips with the legs seen, both lines in the plane
+in every frame (30-150°) were no better overall than MediaPipe's depth: trunk MAE bodyA / B / C_45,
+passer-by 3.6 / 4.6 / 2.6 / 3.8° -> 3.4 / 3.6 / 4.0 / 3.4°, at 150° (bodyA_rear) 4.5 -> 5.1° with 2.3 -> 11.1 %
+of the time in another zone; the neck (all frames) gained (5.2 / 5.4 / 4.5 / 5.3 -> 3.9 / 2.5 / 2.5 /
+4.1°), but the neck line alone in the plane, against MediaPipe's trunk, lost (with the trunk upright
+2.8 / 3.2 / 3.2 / 2.8 -> 5.0 / 4.4 / 4.7 / 4.3°). Where the hips are seen, so is the depth of the trunk
+against them; with the hips guessed, the picture is the only reading left that does not rest on them.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from processor.accuracy import views
+from processor.cleaning import UNMEASURED_VIEWS
+from processor.hidden_hips import WINDOW_S, running_median
+from processor.model import LANDMARKS
+from processor.trunk_depth import UPPER_BODY, camera_azimuth, trunk_line, unit
+
+L = LANDMARKS
+# the views (processor.accuracy) where neither the trunk's nor the head's side parts are measured
+# (processor.cleaning): the oblique ones, in front and behind; there the trunk and neck lines of the frames
+# with the hips guessed are taken in the sagittal plane (from the side the picture shows the flexion whole)
+VIEWS = UNMEASURED_VIEWS["head_side_bend_deg"]
+assert set(VIEWS) <= set(UNMEASURED_VIEWS["trunk_side_bend_deg"]) and set(VIEWS) == set(UNMEASURED_VIEWS["head_rotation_deg"])
+FACE = np.arange(11)  # landmarks 0-10: nose, eyes, ears, mouth: they move with the neck line
+
+
+def _dot(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    return np.einsum("ij,ij->i", a, b)
+
+
+def _horizontal_basis(up: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(e1, e2), each (N, 3): an orthonormal basis of the plane across ``up``; e1 the camera's x made level."""
+    x = np.broadcast_to(np.array([1.0, 0.0, 0.0]), up.shape)
+    e1 = unit(x - _dot(x, up)[:, None] * up)
+    return e1, np.cross(up, e1)
+
+
+def steady_facing(
+    right: np.ndarray, forward: np.ndarray, up: np.ndarray, time_s: np.ndarray, guessed: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, dict]:
+    """(R, F, info): the facing of the frames in ``guessed`` replaced by its running median (step 1).
+
+    ``right``/``forward``/``up``: (N, 3) unit vectors of ``processor.angles`` (F = U × R, R = F × U).
+    """
+    guessed = np.asarray(guessed, dtype=bool)
+    info: dict = {"frames": int(guessed.sum())}
+    if not guessed.any():
+        info["method"] = "not needed (the legs are seen in every frame)"
+        return right, forward, info
+    e1, e2 = _horizontal_basis(up)
+    angle = np.arctan2(_dot(forward, e2), _dot(forward, e1))
+    t = np.asarray(time_s, dtype=np.float64)
+    ok = np.isfinite(angle)
+    order = np.flatnonzero(ok)[np.argsort(t[ok], kind="stable")]
+    unwrapped = np.full(len(angle), np.nan)
+    unwrapped[order] = np.unwrap(angle[order])  # in time order, so a worker turning around stays continuous
+    steady = running_median(unwrapped[:, None], t)[:, 0]
+    use = guessed & np.isfinite(steady)
+    F = np.array(forward, dtype=np.float64, copy=True)
+    F[use] = np.cos(steady[use])[:, None] * e1[use] + np.sin(steady[use])[:, None] * e2[use]
+    R = np.array(right, dtype=np.float64, copy=True)
+    R[use] = np.cross(F[use], up[use])
+    turned = np.degrees(np.abs(np.angle(np.exp(1j * (steady[use] - angle[use]))))) if use.any() else np.zeros(0)
+    info.update(
+        method=f"the facing in the frames with the legs hidden: its running median over {WINDOW_S:g} s",
+        frames=int(use.sum()),
+        largest_turn_deg=round(float(turned.max()), 1) if len(turned) else 0.0,
+    )
+    return R, F, info
+
+
+def _in_plane_depth(segment: np.ndarray, forward: np.ndarray, up: np.ndarray) -> np.ndarray:
+    """(N,): the depth a segment's picture (x, y) gives it within the plane spanned by ``forward`` and ``up``."""
+    det = forward[:, 0] * up[:, 1] - forward[:, 1] * up[:, 0]
+    with np.errstate(invalid="ignore", divide="ignore"):
+        a = (segment[:, 0] * up[:, 1] - segment[:, 1] * up[:, 0]) / det
+        c = (forward[:, 0] * segment[:, 1] - forward[:, 1] * segment[:, 0]) / det
+    return a * forward[:, 2] + c * up[:, 2]
+
+
+def sagittal_depth(
+    world: np.ndarray, up: np.ndarray, forward: np.ndarray, right: np.ndarray, hips_guessed: np.ndarray
+) -> tuple[np.ndarray, dict]:
+    """The skeleton with the trunk and neck lines of the frames with the hips guessed, seen from the
+    ``VIEWS``, put in the sagittal plane (step 2). ``world`` (N, 33, 3) hip-centred, camera axes;
+    ``up``/``forward``/``right`` (N, 3). Returns a copy and what was done."""
+    w = np.array(world, dtype=np.float64, copy=True)
+    view = views(camera_azimuth(right, forward, up))
+    trunk = np.asarray(hips_guessed, dtype=bool) & np.isin(view, VIEWS)
+    T = trunk_line(w)
+    shift = _in_plane_depth(T, forward, up) - T[:, 2]
+    ok = trunk & np.isfinite(shift)
+    w[np.ix_(ok, UPPER_BODY, [2])] += shift[ok, None, None]
+    shoulders = (w[:, L["left_shoulder"]] + w[:, L["right_shoulder"]]) / 2.0
+    N = (w[:, L["left_ear"]] + w[:, L["right_ear"]]) / 2.0 - shoulders
+    neck_shift = _in_plane_depth(N, forward, up) - N[:, 2]
+    nok = ok & np.isfinite(neck_shift)
+    w[np.ix_(nok, FACE, [2])] += neck_shift[nok, None, None]
+    if not ok.any():
+        return w, {"method": "not used (no frame with the legs hidden is seen obliquely)", "frames": 0}
+    return w, {
+        "method": "the trunk and neck lines of the frames with the legs hidden, seen obliquely, "
+        "in the sagittal plane of the steadied facing (processor.sagittal)",
+        "frames": int(ok.sum()),
+    }
