@@ -32,7 +32,9 @@ Angles:
 - ``head_inclination_deg = atan2(N·F, N·U)``: the same line against the vertical.
 - ``upper_arm_elevation_*_deg``: 3D angle between shoulder -> elbow and the downward vertical
   (0 hanging, 90 horizontal, 180 overhead), whatever the direction (flexion or abduction).
-  The elbow's depth is MediaPipe's. Tried and dropped (2026-11-29): the upper arm's depth from its
+  The elbow's depth is MediaPipe's, except seen from the side or obliquely where the arm's picture shows
+  it lying in the sagittal plane: there its depth comes from the picture (``processor.sagittal``, 3.).
+  Tried and dropped (2026-11-29): the upper arm's depth from its
   foreshortening against the person's own arm length (a rigid bone; measured in the frames where the
   arm lies near the picture plane, fused with MediaPipe's depth as the trunk's is from behind). Near-arm
   MAE got better only in front (13.5 -> 12.9°, bodyA_front) and worse from the side (5.6 -> 8.3°) and
@@ -53,7 +55,8 @@ Angles:
   beside a trunk bent 15-60° read 23° instead of 7°). Against the shoulder width, at the arm's depth: in
   front 12.8 / 12.9 / 11.2 / 13.6°, from behind 10.9 / 7.5 / 9.5°, no gain.
 - ``upper_arm_to_trunk_*_deg``: shoulder -> elbow against the downward trunk line (−T).
-- ``elbow_flexion_*_deg``, ``knee_flexion_*_deg``: 0 = straight.
+- ``elbow_flexion_*_deg``, ``knee_flexion_*_deg``: 0 = straight. The elbow on the arm as read, before
+  ``processor.sagittal`` turns the upper arm.
 - ``head_side_bend_deg`` (NV 361 "úklon hlavy"): E = left ear -> right ear, S = the shoulder line, in the
   trunk's frontal plane (spanned by T̂ and S): ``asin(Ŝ·T̂) − asin(Ê·T̂)``, + = head tilted toward the
   subject's right (right ear down), 0 when the ear line is parallel to the shoulder line. The angle of
@@ -119,10 +122,11 @@ camera), so a camera pitched down makes an upright person look tilted. ``U`` is 
    others, so turning the vertical by the pitch moves what already leaned. Trunk MAE in front (bodyA/B/C)
    6.9 / 6.2 / 5.4° -> 7.9 / 4.4 / 7.3° (the upright frames' bias −0.4 / +5.9 / −3.8° -> −5.5 / +0.9 /
    −8.9°), from behind 4.5 / 4.1 / 3.5° -> 2.6 / 6.1 / 6.0° (bodyA_rear, bodyB/C_rear); the near arm from
-   the side 5.6 / 6.4 / 5.0° -> 8.8 / 9.8 / 8.6°, in front 13.5 / 12.8 / 10.1° -> 9.6 / 8.6 / 7.3°. No one
+   the side 5.6 / 6.4 / 5.0° -> 8.8 / 9.8 / 8.6° (with its depth from the picture, ``processor.sagittal``:
+   3.6 / 4.7 / 2.2° -> 3.7 / 5.9 / 2.7°), in front 13.5 / 12.8 / 10.1° -> 9.6 / 8.6 / 7.3°. No one
    vertical serves every segment, and a frontal picture does not show the pitch anyway. A
    ``camera_pitch_deg`` override therefore pays only for a clearly tilted camera, where 2. finds the tilt
-   too (15° up: near arm 12.0 -> 5.8°, trunk 1.9 -> 2.3°; 25° down: 18.2 -> 21.8°, 1.6 -> 1.5°).
+   too (15° up: near arm 5.9 -> 5.1°, trunk 1.9 -> 2.3°; 25° down: 3.4 -> 3.0°, 1.6 -> 1.5°).
 Only frames whose hips, knees and ankles are all seen (visibility ≥ 0.5) count as standing frames: legs
 hidden behind a bench or a machine are guessed by the network, and a guessed leg must not set the
 vertical of the whole video (the trunk and arms are still measured; the legs' confidence marks them).
@@ -138,7 +142,7 @@ from processor.model import ANGLE_COLUMNS, LANDMARKS, PoseSequence
 from processor.facing import resolve_mirror_readings
 from processor.hidden_hips import legs_guessed, steady_hidden_hips
 from processor.neck_depth import correct_neck_depth
-from processor.sagittal import sagittal_depth, steady_facing
+from processor.sagittal import arms_in_sagittal_plane, sagittal_depth, steady_facing
 from processor.trunk_depth import camera_azimuth, correct_trunk_depth, unit
 
 L = LANDMARKS
@@ -243,7 +247,7 @@ def estimate_vertical(world: np.ndarray, visibility: np.ndarray | None = None) -
 
 def compute_angles(
     pose: PoseSequence, camera_pitch_deg: float | None = None, trunk_depth: bool = True, hidden_hips: bool = True,
-    neck_depth: bool = True, sagittal: bool = True,
+    neck_depth: bool = True, sagittal: bool = True, arms_sagittal: bool = True,
 ) -> pd.DataFrame:
     """The per-frame angle table (``ANGLE_COLUMNS``); NaN where no person was found.
 
@@ -284,6 +288,7 @@ def compute_angles(
     ninfo: dict = {"method": "not corrected"}
     finfo_s: dict = {"method": "not used"}
     sinfo: dict = {"method": "not used"}
+    ainfo: dict = {"method": "not used"}
     if pose.source == "mediapipe" and sagittal:
         # the facing of the frames whose hips are guessed, steadied over time (processor.sagittal)
         R, F, finfo_s = steady_facing(R, F, U, pose.time_s, guessed)
@@ -296,6 +301,10 @@ def compute_angles(
             w, sinfo = sagittal_depth(w, U, F, R, guessed)
         if neck_depth:  # seen from behind, the neck line's depth from its foreshortening too (processor.neck_depth)
             w, ninfo = correct_neck_depth(w, U, F, R, MEDIAPIPE_NEUTRAL_OFFSETS_DEG["neck_flexion_deg"])
+    w_arms_read = w  # the elbow angle is measured on the arm as read (processor.sagittal, step 3)
+    if arms_sagittal and pose.source == "mediapipe":
+        # seen from the side or obliquely, upper arms that lie in the sagittal plane: depth from the picture
+        w, ainfo = arms_in_sagittal_plane(w, U, F, R, vis)
 
     mid_sh = _mid(w, "left_shoulder", "right_shoulder")
     mid_hip = _mid(w, "left_hip", "right_hip")
@@ -333,12 +342,13 @@ def compute_angles(
     }
     for side in ("left", "right"):
         arm = p(f"{side}_elbow") - p(f"{side}_shoulder")
-        forearm = p(f"{side}_wrist") - p(f"{side}_elbow")
         thigh = p(f"{side}_knee") - p(f"{side}_hip")
         shank = p(f"{side}_ankle") - p(f"{side}_knee")
         cols[f"upper_arm_elevation_{side}_deg"] = _angle(arm, -U)
         cols[f"upper_arm_to_trunk_{side}_deg"] = _angle(arm, -T)
-        cols[f"elbow_flexion_{side}_deg"] = _angle(arm, forearm)
+        # the bend within the arm as MediaPipe read it (processor.sagittal, step 3, turns the upper arm only)
+        read = {j: w_arms_read[:, L[f"{side}_{j}"]] for j in ("shoulder", "elbow", "wrist")}
+        cols[f"elbow_flexion_{side}_deg"] = _angle(read["elbow"] - read["shoulder"], read["wrist"] - read["elbow"])
         cols[f"knee_flexion_{side}_deg"] = _angle(thigh, shank)
         cols[f"upper_arm_extension_{side}_deg"] = _tilt_from_plane(arm, -Ft)
 
@@ -381,6 +391,7 @@ def compute_angles(
     df.attrs["neck_depth"] = ninfo
     df.attrs["hidden_hips"] = hinfo
     df.attrs["sagittal"] = {**{f"facing_{k}": v for k, v in finfo_s.items()}, **sinfo}
+    df.attrs["arms_sagittal"] = ainfo
     df.attrs["facing"] = finfo
     df.attrs["source"] = pose.source
     return df

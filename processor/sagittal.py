@@ -1,5 +1,6 @@
-"""Hips hidden, camera off to the side: the facing steadied over time, and the trunk and neck lines taken
-in the body's sagittal plane, their depth from the picture.
+"""Lines taken in the body's sagittal plane, their depth from the picture: the trunk and neck where the hips
+are hidden and the camera is off to the side (with the facing steadied over time), the upper arms seen
+from the side or obliquely where their picture shows them lying in that plane.
 
 Where the legs are hidden (a bench, a machine: ``processor.hidden_hips.legs_guessed``), MediaPipe's hips
 are guesses. Their picture position is steadied over time (``processor.hidden_hips``), but two more
@@ -43,7 +44,34 @@ video's ends, ``hidden_hips.running_median``): bodyA_bench (45°) 7.6 -> 4.0°, 
 bodyB_bench_front (in front: only the facing is steadied) and bodyC_machine_side (the side) change by
 0.1° at most; no clip with the legs seen changes.
 
-Why only where the hips are guessed. On the oblique clips with the legs seen, both lines in the plane
+3. The upper arms. MediaPipe's depth of the upper arm follows the camera's pitch for some people and
+   views and not for others (``processor.angles``, "The vertical"): with the camera 25° down it read
+   hanging arms in the picture plane, 25° off. Forward raises, hanging and reaching arms lie in the
+   sagittal plane, and seen from the side or obliquely (``ARM_VIEWS``: not in front or behind, where a
+   forward raise moves along the camera axis) their depth follows from the picture as in 2. An arm
+   raised sideways or across the body leaves that plane; from the side it points toward or away from
+   the camera and its picture is short. So an arm is taken in the plane only where its picture is at
+   least ``ARM_WHOLE_SHARE`` (cos 25°) of the picture length it would have there: the person's upper-arm
+   length in the picture (``ARM_LENGTH_PERCENTILE``, 90th percentile of its picture length over the frames
+   of these views where the arm is seen: at least that often it lies across the picture, hanging from
+   the side or reaching forward; 75th-97th gave the same figures within 0.5°) times the in-plane
+   direction's picture share. Elsewhere it keeps MediaPipe's depth. The limit: an arm out of the plane
+   by less than 25° is read as in it (20° sideways, seen from the side, reads as hanging: tested). The
+   elbow, forearm and hand move with the elbow; the elbow angle is measured on the arm as read (the step
+   turns the upper arm only, and against MediaPipe's forearm the bend read 12.1 -> 21.5° off on the
+   sideways raises at 45°).
+   Measured (2026-11-30, balanced; upper-arm elevation MAE of the arm facing the camera, then of the
+   other, before -> after): from the side bodyA/B/C_side 5.6 / 6.4 / 5.0 -> 3.6 / 4.7 / 2.2°, camera 25°
+   down 18.2 -> 3.4°, 15° up 12.0 -> 5.9°, handheld 5.7 -> 3.5°, behind the machine 6.0 -> 5.2°; at 45°
+   bodyA/B/C_45 6.5 / 7.0 / 5.3 -> 6.2 / 7.0 / 3.2° (the arm turned away 14.4 / 12.6 / 13.0 -> 7.5 / 7.8
+   / 7.2°), with the passer-by 7.2 -> 7.7° (14.8 -> 8.1°), behind the bench 9.7 -> 9.9° (11.1 -> 4.0°); at
+   150° 6.7 -> 5.6° (12.4 -> 9.1°); the turning worker 7.9 -> 6.6°. The rendered routines raise the arms
+   forward only, so two clips raise them sideways (``tests/data/make_synthetic.py``, ``ABDUCTION_KEYS``):
+   from the side 16.5 -> 16.7° (MediaPipe's own depth of an arm pointing at the camera is poor, and the
+   step leaves it), at 45° 9.9 -> 7.5° (13.5 -> 2.8°). Without the length check, from the side 16.5 ->
+   28.3°. In front and behind nothing changes.
+
+Why the trunk and neck only where the hips are guessed. On the oblique clips with the legs seen, both lines in the plane
 in every frame (30-150°) were no better overall than MediaPipe's depth: trunk MAE bodyA / B / C_45,
 passer-by 3.6 / 4.6 / 2.6 / 3.8° -> 3.4 / 3.6 / 4.0 / 3.4°, at 150° (bodyA_rear) 4.5 -> 5.1° with 2.3 -> 11.1 %
 of the time in another zone; the neck (all frames) gained (5.2 / 5.4 / 4.5 / 5.3 -> 3.9 / 2.5 / 2.5 /
@@ -57,12 +85,24 @@ from __future__ import annotations
 import numpy as np
 
 from processor.accuracy import views
-from processor.cleaning import UNMEASURED_VIEWS
+from processor.cleaning import MIN_CONFIDENCE, UNMEASURED_VIEWS
 from processor.hidden_hips import WINDOW_S, running_median
 from processor.model import LANDMARKS
 from processor.trunk_depth import UPPER_BODY, camera_azimuth, trunk_line, unit
 
 L = LANDMARKS
+# step 3, the upper arms: the views where an arm's forward part shows across the picture (not in front or
+# behind); the person's upper-arm length in the picture, a high percentile of its picture length over
+# those frames (the arm lies in the picture plane at least that often: hanging from the side, reaching
+# forward); the share of its in-plane picture length an arm must show to be taken as lying in the plane
+# (cos 25°: an arm turned further out of it, sideways or across the body, keeps MediaPipe's depth)
+ARM_VIEWS = ("oblique", "side", "rear_oblique")
+ARM_LENGTH_PERCENTILE = 90.0
+ARM_WHOLE_SHARE = 0.9
+ARM_REFERENCE_MIN_FRAMES = 5
+# the forearm and the hand move with the elbow (MediaPipe's wrist, pinky, index and thumb points)
+ARM_BELOW_ELBOW = {side: [LANDMARKS[f"{side}_wrist"], *(range(17, 23, 2) if side == "left" else range(18, 23, 2))]
+                   for side in ("left", "right")}
 # the views (processor.accuracy) where neither the trunk's nor the head's side parts are measured
 # (processor.cleaning): the oblique ones, in front and behind; there the trunk and neck lines of the frames
 # with the hips guessed are taken in the sagittal plane (from the side the picture shows the flexion whole)
@@ -150,3 +190,41 @@ def sagittal_depth(
         "in the sagittal plane of the steadied facing (processor.sagittal)",
         "frames": int(ok.sum()),
     }
+
+
+def arms_in_sagittal_plane(
+    world: np.ndarray, up: np.ndarray, forward: np.ndarray, right: np.ndarray, visibility: np.ndarray
+) -> tuple[np.ndarray, dict]:
+    """Seen from the side or obliquely, each upper arm whose picture shows it whole for the sagittal
+    plane is taken in that plane, its depth from the picture (step 3). ``world`` (N, 33, 3) hip-centred,
+    camera axes; ``up``/``forward``/``right`` (N, 3); ``visibility`` (N, 33). Returns a copy and what was done."""
+    w = np.array(world, dtype=np.float64, copy=True)
+    vis = np.asarray(visibility, dtype=np.float64)
+    use = np.isin(views(camera_azimuth(right, forward, up)), ARM_VIEWS)
+    info: dict = {}
+    for side in ("left", "right"):
+        sh, el = L[f"{side}_shoulder"], L[f"{side}_elbow"]
+        seg = w[:, el] - w[:, sh]
+        picture = np.hypot(seg[:, 0], seg[:, 1])
+        with np.errstate(invalid="ignore"):
+            seen = use & (np.minimum(vis[:, sh], vis[:, el]) >= MIN_CONFIDENCE) & np.isfinite(picture)
+        if seen.sum() < ARM_REFERENCE_MIN_FRAMES:
+            info[f"{side}_frames"] = 0
+            continue
+        length = float(np.percentile(picture[seen], ARM_LENGTH_PERCENTILE))
+        depth = _in_plane_depth(seg, forward, up)
+        in_plane = unit(np.stack([seg[:, 0], seg[:, 1], depth], axis=1))
+        with np.errstate(invalid="ignore"):
+            # the picture shows the arm as long as it would be in the plane (else it points out of it)
+            ok = use & np.isfinite(depth) & (picture >= ARM_WHOLE_SHARE * length * np.hypot(in_plane[:, 0], in_plane[:, 1]))
+        shift = depth - seg[:, 2]
+        w[np.ix_(ok, [el, *ARM_BELOW_ELBOW[side]], [2])] += shift[ok, None, None]
+        info[f"{side}_frames"] = int(ok.sum())
+        info[f"{side}_length_m"] = round(length, 4)
+    info["method"] = (
+        "each upper arm seen from the side or obliquely whose picture shows it whole for the sagittal plane "
+        "taken in that plane (processor.sagittal)"
+        if info.get("left_frames") or info.get("right_frames")
+        else "not used (no upper arm seen from the side or obliquely lies in the sagittal plane)"
+    )
+    return w, info

@@ -38,6 +38,9 @@ Scenes: the hard cases, one ``scene_*`` function each (``--scenes``; with no nam
   young man); scenes rather than base clips, so the focal length keeps his head in the picture.
 Scenes of one fixed camera and nothing else are rows of ``VIEW_SCENES``; the others are functions.
 - ``bodyA_turning`` (camera in front): the subject turns once around (0 -> 360°) during the routine.
+- ``bodyA_abduct_side`` (side), ``bodyA_abduct_45`` (45°): ``ABDUCTION_KEYS``, arms raised sideways
+  (left 30/60/90/150°, right 90°), one raised halfway between forward and sideways, and a sideways raise
+  with the trunk bent 40°: arms out of the body's sagittal plane, which every other routine keeps them in.
 - ``bodyA_pan`` (side): handheld-like camera, slow pan ±15° (0.12 Hz), pitch and roll shake ±3°
   (0.35–0.95 Hz).
 The painter sorts the faces of all meshes (subject, passer-by, the bench as 10 cm tiles) together by depth.
@@ -98,6 +101,21 @@ KEYS = [
     (16.8, N), (17.0, N),
 ]  # fmt: skip
 HANG_DEG = 42.0  # anny's rest pose is an A-pose; this adducts the arms to hang by the body
+# Sideways raises (abduction: abd_l / abd_r, deg from hanging) and raises between forward and sideways,
+# which leave the body's sagittal plane: the arm turns toward or away from a camera at the side.
+NA = {**N, "abd_l": 0, "abd_r": 0}
+ABDUCTION_KEYS = [
+    (0.0, NA), (1.0, NA),
+    (1.6, {**NA, "abd_l": 30}), (2.6, {**NA, "abd_l": 30}),
+    (3.2, {**NA, "abd_l": 60}), (4.2, {**NA, "abd_l": 60}),
+    (4.8, {**NA, "abd_l": 90}), (5.8, {**NA, "abd_l": 90}),
+    (6.6, {**NA, "abd_l": 150}), (7.6, {**NA, "abd_l": 150}),
+    (8.4, NA), (8.7, NA),
+    (9.3, {**NA, "abd_r": 90}), (10.3, {**NA, "abd_r": 90}),
+    (10.9, {**NA, "arm_l": 45, "abd_l": 45}), (11.9, {**NA, "arm_l": 45, "abd_l": 45}),
+    (12.5, {**NA, "trunk": 40, "abd_l": 60}), (13.7, {**NA, "trunk": 40, "abd_l": 60}),
+    (14.4, NA), (14.6, NA),
+]  # fmt: skip
 
 
 def pose_at(t: float, keys: list = KEYS) -> dict[str, float]:
@@ -141,8 +159,9 @@ def bone_deltas(p: dict[str, float], elbow_axes: dict[str, np.ndarray] | None = 
     # Deltas compose down the chain (world = parent @ delta): undo the spine's rotation so the arms
     # hang plumb while the trunk bends, as people's arms do, and are raised relative to gravity.
     undo = chain.T
-    d["upperarm01.L"] = undo @ rot(0, -p["arm_l"]) @ rot(1, HANG_DEG)
-    d["upperarm01.R"] = undo @ rot(0, -p["arm_r"]) @ rot(1, -HANG_DEG)
+    # optional keys abd_l / abd_r (the sideways-raise scenes): abduction, the arm raised toward its own side
+    d["upperarm01.L"] = undo @ rot(0, -p["arm_l"]) @ rot(1, HANG_DEG - p.get("abd_l", 0.0))
+    d["upperarm01.R"] = undo @ rot(0, -p["arm_r"]) @ rot(1, -HANG_DEG + p.get("abd_r", 0.0))
     for side in ("l", "r"):
         if p.get(f"elbow_{side}"):
             d[f"lowerarm01.{side.upper()}"] = axis_rot(elbow_axes[side], -p[f"elbow_{side}"])
@@ -529,6 +548,9 @@ VIEW_SCENES = {
     "bodyC_45": ("bodyC", KEYS, 45.0, "bodyC from 45° front-left"),
     "bodyC_front": ("bodyC", KEYS, 0.0, "bodyC from the front"),
     "bodyC_rear": ("bodyC", KEYS, 180.0, "bodyC from straight behind"),
+    # arms raised sideways and obliquely (out of the sagittal plane), from the side and at 45°
+    "bodyA_abduct_side": ("bodyA", ABDUCTION_KEYS, 90.0, "sideways arm raises from the side"),
+    "bodyA_abduct_45": ("bodyA", ABDUCTION_KEYS, 45.0, "sideways arm raises from 45° front-left"),
 }
 
 
