@@ -28,7 +28,9 @@ Angles:
 - ``neck_flexion_deg``: N = mid-shoulder -> mid-ear, in the trunk's sagittal plane, whose forward axis is
   ``T̂ × R`` (stays correct when the trunk is flexed past 90°, unlike a projection on F):
   ``atan2(N·(T̂×R), N·T̂)``, + head forward. An upright person reads ~7–20° here (MediaPipe's ears
-  sit in front of its shoulder points); ``remove_neutral_offsets`` shifts it so 0° is neutral.
+  sit in front of its shoulder points); ``remove_neutral_offsets`` shifts it so 0° is neutral. Seen
+  obliquely, N and T are both taken in the sagittal plane from the picture for this angle and the head
+  inclination (``processor.sagittal``, 4.).
 - ``head_inclination_deg = atan2(N·F, N·U)``: the same line against the vertical.
 - ``upper_arm_elevation_*_deg``: 3D angle between shoulder -> elbow and the downward vertical
   (0 hanging, 90 horizontal, 180 overhead), whatever the direction (flexion or abduction).
@@ -142,7 +144,7 @@ from processor.model import ANGLE_COLUMNS, LANDMARKS, PoseSequence
 from processor.facing import resolve_mirror_readings
 from processor.hidden_hips import legs_guessed, steady_hidden_hips
 from processor.neck_depth import correct_neck_depth
-from processor.sagittal import arms_in_sagittal_plane, sagittal_depth, steady_facing
+from processor.sagittal import arms_in_sagittal_plane, neck_in_sagittal_plane, sagittal_depth, steady_facing
 from processor.trunk_depth import camera_azimuth, correct_trunk_depth, unit
 
 L = LANDMARKS
@@ -247,7 +249,7 @@ def estimate_vertical(world: np.ndarray, visibility: np.ndarray | None = None) -
 
 def compute_angles(
     pose: PoseSequence, camera_pitch_deg: float | None = None, trunk_depth: bool = True, hidden_hips: bool = True,
-    neck_depth: bool = True, sagittal: bool = True, arms_sagittal: bool = True,
+    neck_depth: bool = True, sagittal: bool = True, arms_sagittal: bool = True, neck_sagittal: bool = True,
 ) -> pd.DataFrame:
     """The per-frame angle table (``ANGLE_COLUMNS``); NaN where no person was found.
 
@@ -324,6 +326,12 @@ def compute_angles(
     Ft = unit(np.cross(Th, R))
     neck = np.degrees(np.arctan2(_dot(N, Ft), _dot(N, Th)))
     head = np.degrees(np.arctan2(_dot(N, F), _dot(N, U)))
+    neck_plane_frames = 0
+    if neck_sagittal and pose.source == "mediapipe":
+        # seen obliquely, the neck against the trunk with both lines in the sagittal plane (processor.sagittal, 4.)
+        neck_s, head_s, in_plane = neck_in_sagittal_plane(w, U, F, R)
+        neck, head = np.where(in_plane, neck_s, neck), np.where(in_plane, head_s, head)
+        neck_plane_frames = int(in_plane.sum())
 
     # head against the trunk: the ear line against the shoulder line (see the module docstring)
     ear_line = p("right_ear") - p("left_ear")
@@ -392,6 +400,7 @@ def compute_angles(
     df.attrs["hidden_hips"] = hinfo
     df.attrs["sagittal"] = {**{f"facing_{k}": v for k, v in finfo_s.items()}, **sinfo}
     df.attrs["arms_sagittal"] = ainfo
+    df.attrs["neck_sagittal"] = {"frames": neck_plane_frames}
     df.attrs["facing"] = finfo
     df.attrs["source"] = pose.source
     return df

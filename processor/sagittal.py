@@ -1,6 +1,7 @@
 """Lines taken in the body's sagittal plane, their depth from the picture: the trunk and neck where the hips
 are hidden and the camera is off to the side (with the facing steadied over time), the upper arms seen
-from the side or obliquely where their picture shows them lying in that plane.
+from the side or obliquely where their picture shows them lying in that plane, and the neck against the
+trunk seen obliquely.
 
 Where the legs are hidden (a bench, a machine: ``processor.hidden_hips.legs_guessed``), MediaPipe's hips
 are guesses. Their picture position is steadied over time (``processor.hidden_hips``), but two more
@@ -71,13 +72,30 @@ bodyB_bench_front (in front: only the facing is steadied) and bodyC_machine_side
    step leaves it), at 45° 9.9 -> 7.5° (13.5 -> 2.8°). Without the length check, from the side 16.5 ->
    28.3°. In front and behind nothing changes.
 
-Why the trunk and neck only where the hips are guessed. On the oblique clips with the legs seen, both lines in the plane
+4. The neck against the trunk, seen obliquely (``NECK_VIEWS``: 30-70° from in front). The neck's flexion
+   is the neck line against the trunk line, and both lie in the sagittal plane (the head's side bend and
+   rotation, the part across it, are not measured from these views: ``UNMEASURED_VIEWS``). Their relation
+   is read with both lines taken in the plane from the picture (``neck_in_sagittal_plane``); the trunk's
+   own angles keep their depth (2. takes the trunk in the plane only with the hips guessed). Taking only
+   the neck line in the plane, against MediaPipe's trunk, lost (below): the relation needs both lines the
+   same way. Measured (2026-11-30; neck with the trunk upright and over every frame, after each clip's
+   first-second offset): bodyA/B/C_45 2.8 / 3.2 / 3.2° -> 2.4 / 1.7 / 2.2° (5.2 / 5.4 / 4.5 -> 3.9 / 2.5 /
+   2.5°), the passer-by 2.8 -> 2.8° (5.3 -> 4.1°), the turning worker 5.7 -> 3.3° (6.3 -> 4.3°), the
+   sideways raises at 45° 3.9 -> 1.5° (3.6 -> 1.4°); behind the bench 6.5 -> 6.6° (6.2 -> 6.3°). With the
+   product's one neutral offset (13°) instead of each clip's own, the 45° clips' neck over every frame
+   7.2 / 8.9 / 4.5 -> 4.0 / 2.6 / 3.6°: MediaPipe's neutral head read 8° there and 14-17° from the side
+   and in front, the picture's 13-16°. Behind-obliquely (110-150°) it measured worse (bodyA_rear with the
+   trunk upright 3.8 -> 4.7°, bodyB_rear over every frame 9.9 -> 10.9°), and from the side and in front
+   there is nothing to gain (the picture shows the neck whole, or not at all).
+
+Why the trunk only where the hips are guessed. On the oblique clips with the legs seen, both lines in the plane
 in every frame (30-150°) were no better overall than MediaPipe's depth: trunk MAE bodyA / B / C_45,
 passer-by 3.6 / 4.6 / 2.6 / 3.8° -> 3.4 / 3.6 / 4.0 / 3.4°, at 150° (bodyA_rear) 4.5 -> 5.1° with 2.3 -> 11.1 %
 of the time in another zone; the neck (all frames) gained (5.2 / 5.4 / 4.5 / 5.3 -> 3.9 / 2.5 / 2.5 /
-4.1°), but the neck line alone in the plane, against MediaPipe's trunk, lost (with the trunk upright
-2.8 / 3.2 / 3.2 / 2.8 -> 5.0 / 4.4 / 4.7 / 4.3°). Where the hips are seen, so is the depth of the trunk
-against them; with the hips guessed, the picture is the only reading left that does not rest on them.
+4.1°), which 4. keeps without moving the trunk; the neck line alone in the plane, against MediaPipe's
+trunk, lost (with the trunk upright 2.8 / 3.2 / 3.2 / 2.8 -> 5.0 / 4.4 / 4.7 / 4.3°). Where the hips are
+seen, so is the depth of the trunk against them; with the hips guessed, the picture is the only reading
+left that does not rest on them.
 """
 
 from __future__ import annotations
@@ -97,6 +115,8 @@ L = LANDMARKS
 # forward); the share of its in-plane picture length an arm must show to be taken as lying in the plane
 # (cos 25°: an arm turned further out of it, sideways or across the body, keeps MediaPipe's depth)
 ARM_VIEWS = ("oblique", "side", "rear_oblique")
+# step 4, the neck against the trunk: only the oblique views in front (not from behind, not from the side)
+NECK_VIEWS = ("oblique",)
 ARM_LENGTH_PERCENTILE = 90.0
 ARM_WHOLE_SHARE = 0.9
 ARM_REFERENCE_MIN_FRAMES = 5
@@ -228,3 +248,26 @@ def arms_in_sagittal_plane(
         else "not used (no upper arm seen from the side or obliquely lies in the sagittal plane)"
     )
     return w, info
+
+
+def neck_in_sagittal_plane(
+    world: np.ndarray, up: np.ndarray, forward: np.ndarray, right: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(neck flexion, head inclination, frames): seen obliquely (``NECK_VIEWS``), the neck line against the
+    trunk line with both taken in the sagittal plane, their depth from the picture (step 4; degrees, the
+    definitions of ``processor.angles``). The trunk's own angles keep their depth; only this relation
+    between the two lines is read from the picture."""
+    w = np.asarray(world, dtype=np.float64)
+    use = np.isin(views(camera_azimuth(right, forward, up)), NECK_VIEWS)
+    shoulders = (w[:, L["left_shoulder"]] + w[:, L["right_shoulder"]]) / 2.0
+    lines = []
+    for line in (trunk_line(w), (w[:, L["left_ear"]] + w[:, L["right_ear"]]) / 2.0 - shoulders):
+        in_plane = line.copy()
+        in_plane[:, 2] = _in_plane_depth(line, forward, up)
+        lines.append(in_plane)
+    T, N = lines
+    Th = unit(T)
+    Ft = unit(np.cross(Th, right))
+    neck = np.degrees(np.arctan2(_dot(N, Ft), _dot(N, Th)))
+    head = np.degrees(np.arctan2(_dot(N, forward), _dot(N, up)))
+    return neck, head, use & np.isfinite(neck) & np.isfinite(head)

@@ -203,3 +203,45 @@ def test_the_elbow_angle_is_the_arm_as_read():
     got = compute_angles(pose, camera_pitch_deg=25.0)["elbow_flexion_left_deg"].to_numpy()
     before = compute_angles(pose, camera_pitch_deg=25.0, arms_sagittal=False)["elbow_flexion_left_deg"].to_numpy()
     assert got == pytest.approx(before)
+
+
+# ---- step 4: the neck against the trunk, seen obliquely --------------------------------------------------
+
+NECK_ROUTINE = [(0.0, 0.0), (0.0, 20.0), (0.0, 40.0), (30.0, 0.0), (30.0, 30.0), (50.0, 20.0)]  # (trunk, neck)
+
+
+def _head_spoilt(frame: np.ndarray, dz: float) -> np.ndarray:
+    """The face (landmarks 0-10) moved ``dz`` metres in depth: MediaPipe's depth of the head, wrong."""
+    out = frame.copy()
+    out[:11, 2] += dz
+    return out
+
+
+@pytest.mark.parametrize("azimuth", [45.0, -45.0, 35.0, 65.0])
+def test_seen_obliquely_the_neck_is_read_against_the_trunk_in_the_plane(azimuth):
+    """With the trunk's and the head's depth spoilt, the neck flexion and head inclination come back from
+    the picture; the trunk's own flexion keeps the depth the other steps gave it."""
+    frames = [_head_spoilt(corrupt_depth(skeleton(flexion=f, neck=n, azimuth=azimuth), scale=0.5), dz)
+              for f, n in NECK_ROUTINE for dz in (-0.08, 0.0, 0.06)]
+    want = np.repeat([n for _, n in NECK_ROUTINE], 3)
+    pose = sequence(frames)
+    got = compute_angles(pose)
+    assert got["neck_flexion_deg"].to_numpy() == pytest.approx(want, abs=0.5)
+    incl = np.repeat([f + n for f, n in NECK_ROUTINE], 3)  # the neck line against the vertical
+    assert got["head_inclination_deg"].to_numpy() == pytest.approx(incl, abs=0.5)
+    assert got.attrs["neck_sagittal"]["frames"] == len(frames)
+    before = compute_angles(pose, neck_sagittal=False)
+    assert got["trunk_flexion_deg"].to_numpy() == pytest.approx(before["trunk_flexion_deg"].to_numpy())
+    assert np.abs(before["neck_flexion_deg"].to_numpy() - want).max() > 5.0  # what the step mends
+
+
+@pytest.mark.parametrize("azimuth", [0.0, 20.0, 90.0, -100.0, 150.0, 180.0])
+def test_from_other_views_the_neck_keeps_its_reading(azimuth):
+    """In front and behind the neck moves along the camera axis; from the side the picture shows it
+    whole; behind-obliquely it measured worse (module docstring): the other steps' reading stays."""
+    frames = [_head_spoilt(skeleton(flexion=f, neck=n, azimuth=azimuth), 0.05) for f, n in NECK_ROUTINE]
+    pose = sequence(frames)
+    got, before = compute_angles(pose), compute_angles(pose, neck_sagittal=False)
+    assert got.attrs["neck_sagittal"]["frames"] == 0
+    for col in ("neck_flexion_deg", "head_inclination_deg"):
+        assert got[col].to_numpy() == pytest.approx(before[col].to_numpy())
