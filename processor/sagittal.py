@@ -26,7 +26,7 @@ the trunk read 51-57°; 12 % of the time fell in another NV 361 trunk zone.
    times its lateral part (a side bend of 10° of an upright trunk reads as 10.0° of flexion at 45°, 5.8°
    at 60°; tested). Weak perspective, as everywhere (``processor.anchoring``).
    Applied in the oblique views of ``processor.accuracy`` (the steadied facing puts the camera 30-70° or
-   110-150° from straight in front), where neither line's side part is measured (``VIEWS``). Closer to in
+   110-150° from straight in front), where neither line's side part is measured (``TRUNK_VIEWS``). Closer to in
    front or behind, the forward part hardly shows across the picture (its share sin(azimuth) goes to 0)
    and the depth would be the picture's noise divided by it. From the side (70-110°) the picture shows the
    flexion whole and the depth's share cos(azimuth) is small: the step would only trade MediaPipe's small
@@ -109,26 +109,27 @@ from processor.model import LANDMARKS
 from processor.trunk_depth import UPPER_BODY, camera_azimuth, trunk_line, unit
 
 L = LANDMARKS
+# step 2: the views (processor.accuracy) where neither the trunk's nor the head's side parts are measured
+# (processor.cleaning): the oblique ones, in front and behind; there the trunk and neck lines of the frames
+# with the hips guessed are taken in the sagittal plane (from the side the picture shows the flexion whole)
+TRUNK_VIEWS = UNMEASURED_VIEWS["head_side_bend_deg"]
+assert set(TRUNK_VIEWS) <= set(UNMEASURED_VIEWS["trunk_side_bend_deg"])
+assert set(TRUNK_VIEWS) == set(UNMEASURED_VIEWS["head_rotation_deg"])
+FACE = np.arange(11)  # landmarks 0-10: nose, eyes, ears, mouth: they move with the neck line
 # step 3, the upper arms: the views where an arm's forward part shows across the picture (not in front or
 # behind); the person's upper-arm length in the picture, a high percentile of its picture length over
 # those frames (the arm lies in the picture plane at least that often: hanging from the side, reaching
 # forward); the share of its in-plane picture length an arm must show to be taken as lying in the plane
 # (cos 25°: an arm turned further out of it, sideways or across the body, keeps MediaPipe's depth)
 ARM_VIEWS = ("oblique", "side", "rear_oblique")
-# step 4, the neck against the trunk: only the oblique views in front (not from behind, not from the side)
-NECK_VIEWS = ("oblique",)
 ARM_LENGTH_PERCENTILE = 90.0
 ARM_WHOLE_SHARE = 0.9
 ARM_REFERENCE_MIN_FRAMES = 5
 # the forearm and the hand move with the elbow (MediaPipe's wrist, pinky, index and thumb points)
 ARM_BELOW_ELBOW = {side: [LANDMARKS[f"{side}_wrist"], *(range(17, 23, 2) if side == "left" else range(18, 23, 2))]
                    for side in ("left", "right")}
-# the views (processor.accuracy) where neither the trunk's nor the head's side parts are measured
-# (processor.cleaning): the oblique ones, in front and behind; there the trunk and neck lines of the frames
-# with the hips guessed are taken in the sagittal plane (from the side the picture shows the flexion whole)
-VIEWS = UNMEASURED_VIEWS["head_side_bend_deg"]
-assert set(VIEWS) <= set(UNMEASURED_VIEWS["trunk_side_bend_deg"]) and set(VIEWS) == set(UNMEASURED_VIEWS["head_rotation_deg"])
-FACE = np.arange(11)  # landmarks 0-10: nose, eyes, ears, mouth: they move with the neck line
+# step 4, the neck against the trunk: only the oblique views in front (not from behind, not from the side)
+NECK_VIEWS = ("oblique",)
 
 
 def _dot(a: np.ndarray, b: np.ndarray) -> np.ndarray:
@@ -189,11 +190,11 @@ def sagittal_depth(
     world: np.ndarray, up: np.ndarray, forward: np.ndarray, right: np.ndarray, hips_guessed: np.ndarray
 ) -> tuple[np.ndarray, dict]:
     """The skeleton with the trunk and neck lines of the frames with the hips guessed, seen from the
-    ``VIEWS``, put in the sagittal plane (step 2). ``world`` (N, 33, 3) hip-centred, camera axes;
+    ``TRUNK_VIEWS``, put in the sagittal plane (step 2). ``world`` (N, 33, 3) hip-centred, camera axes;
     ``up``/``forward``/``right`` (N, 3). Returns a copy and what was done."""
     w = np.array(world, dtype=np.float64, copy=True)
     view = views(camera_azimuth(right, forward, up))
-    trunk = np.asarray(hips_guessed, dtype=bool) & np.isin(view, VIEWS)
+    trunk = np.asarray(hips_guessed, dtype=bool) & np.isin(view, TRUNK_VIEWS)
     T = trunk_line(w)
     shift = _in_plane_depth(T, forward, up) - T[:, 2]
     ok = trunk & np.isfinite(shift)
