@@ -327,8 +327,9 @@ def compute_angles(
     neck = np.degrees(np.arctan2(_dot(N, Ft), _dot(N, Th)))
     head = np.degrees(np.arctan2(_dot(N, F), _dot(N, U)))
     neck_plane_frames = 0
-    if neck_sagittal and pose.source == "mediapipe":
-        # seen obliquely, the neck against the trunk with both lines in the sagittal plane (processor.sagittal, 4.)
+    if neck_sagittal:
+        # seen obliquely, the neck against the trunk with both lines in the sagittal plane (processor.sagittal,
+        # 4.): picture geometry, so a body fit's skeleton, whose x and y follow the picture too, gets it as well
         neck_s, head_s, in_plane = neck_in_sagittal_plane(w, U, F, R)
         neck, head = np.where(in_plane, neck_s, neck), np.where(in_plane, head_s, head)
         neck_plane_frames = int(in_plane.sum())

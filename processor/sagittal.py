@@ -84,7 +84,10 @@ bodyB_bench_front (in front: only the facing is steadied) and bodyC_machine_side
    sideways raises at 45° 3.9 -> 1.5° (3.6 -> 1.4°); behind the bench 6.5 -> 6.6° (6.2 -> 6.3°). With the
    product's one neutral offset (13°) instead of each clip's own, the 45° clips' neck over every frame
    7.2 / 8.9 / 4.5 -> 4.0 / 2.6 / 3.6°: MediaPipe's neutral head read 8° there and 14-17° from the side
-   and in front, the picture's 13-16°. Behind-obliquely (110-150°) it measured worse (bodyA_rear with the
+   and in front, the picture's 13-16°. It is picture geometry, so a body fit's skeleton (``processor.body_fit``),
+   whose x and y follow the picture too, gets it as well: bodyB_45's neck with the synthetic SMPL-X model
+   6.3 -> 3.5° (the landmarks' 5.1 -> 2.5°; MAE after each reading's median offset).
+   Behind-obliquely (110-150°) it measured worse (bodyA_rear with the
    trunk upright 3.8 -> 4.7°, bodyB_rear over every frame 9.9 -> 10.9°), and from the side and in front
    there is nothing to gain (the picture shows the neck whole, or not at all).
 
