@@ -17,7 +17,7 @@ angles = pytest.importorskip("processor.angles")  # h2's module: skipped only un
 pd = pytest.importorskip("pandas")
 
 from processor.body_fit import fit_body  # noqa: E402
-from processor.model import AnalysisOptions  # noqa: E402
+from tests.support.poses import balanced_pose  # noqa: E402
 from tests.support.synthetic_smplx import write_synthetic_smplx  # noqa: E402
 
 DATA = Path(__file__).resolve().parents[1] / "data" / "synthetic"
@@ -42,12 +42,10 @@ def _mae(df, truth, col, offset=False):
 def test_body_fit_angles_within_issue3_bounds(clip, model_path):
     import torch
 
-    from processor.pose import estimate_pose
-
     video = DATA / f"{clip}.mp4"
     if not video.exists():
         pytest.skip(f"{video} not committed yet (h2's synthetic clips)")
-    pose = estimate_pose(video, AnalysisOptions(quality="balanced", processes=1))
+    pose = balanced_pose(video)  # the session's one balanced pass of the clip, shared with the accuracy tests
     up, _ = angles.estimate_vertical(pose.world)
     threads = torch.get_num_threads()
     torch.set_num_threads(1)

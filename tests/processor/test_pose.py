@@ -13,6 +13,7 @@ from processor.angles import compute_angles
 from processor.model import AnalysisOptions, VideoError
 from processor.pose import estimate_pose, plan_segments
 from processor.video import probe
+from tests.support.poses import balanced_pose
 from tests.support.sample_videos import sports2d_demo_video  # noqa: F401  (fixture)
 
 SYNTH = Path(__file__).resolve().parents[1] / "data" / "synthetic"
@@ -50,7 +51,7 @@ def test_process_pool_segments_match_single_process(monkeypatch):
 
     clip = SYNTH / "bodyA_side.mp4"
     progress: list[float] = []
-    single = estimate_pose(clip, AnalysisOptions(processes=1))
+    single = balanced_pose(clip)  # estimate_pose(clip, AnalysisOptions(processes=1)), shared with other tests
     monkeypatch.setattr(pose, "MIN_SEGMENT_S", 4.0)  # a 17-s clip -> 4 segments on 2 processes
     multi = estimate_pose(clip, AnalysisOptions(processes=2), progress=progress.append)
     assert multi.meta["segments"] == 4 and multi.meta["processes"] == 2
