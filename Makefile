@@ -32,7 +32,7 @@ node-deps:
 # The embedded default end to end: a bundled clip goes into the local hot folder, one watcher cycle
 # settles it, starts a local worker, waits for the report and prints where it is. The short settle
 # time is for the demo only (a copied file does not grow); the default is 30 s.
-DEMO_CLIP ?= $(firstword $(wildcard processor/samples/*.mp4) $(wildcard tests/data/synthetic/*_side.mp4) $(wildcard tests/data/synthetic/*.mp4))
+DEMO_CLIP ?= $(firstword $(wildcard processor/samples/*.mp4) $(wildcard tests/data/synthetic/bodyA_side.mp4) $(wildcard tests/data/synthetic/*_side.mp4) $(wildcard tests/data/synthetic/*.mp4))
 demo: $(STAMP)
 	@test -n "$(DEMO_CLIP)" || { echo "make demo: no sample clip (processor/samples/*.mp4 or tests/data/synthetic/*.mp4)"; exit 1; }
 	mkdir -p hotfolder-data/inbox
