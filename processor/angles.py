@@ -145,7 +145,8 @@ from processor.facing import resolve_mirror_readings
 from processor.hidden_hips import legs_guessed, steady_hidden_hips
 from processor.neck_depth import correct_neck_depth
 from processor.sagittal import arms_in_sagittal_plane, neck_in_sagittal_plane, sagittal_depth, steady_facing
-from processor.trunk_depth import camera_azimuth, correct_trunk_depth, unit
+from processor.trunk_depth import camera_azimuth, correct_trunk_depth, neck_line, trunk_line, unit
+from processor.trunk_depth import dot as _dot
 
 L = LANDMARKS
 CAMERA_UP = np.array([0.0, -1.0, 0.0])
@@ -162,10 +163,6 @@ LEGS_SEEN_MIN = 0.5  # the visibility every leg landmark needs for a frame to he
 # on the image-anchored skeleton (processor.anchoring).
 # Without this shift an upright worker would sit near the 25° limit of the neck zones.
 MEDIAPIPE_NEUTRAL_OFFSETS_DEG = {"neck_flexion_deg": 13.0, "head_inclination_deg": 14.0}
-
-
-def _dot(a: np.ndarray, b: np.ndarray) -> np.ndarray:
-    return np.einsum("...i,...i->...", a, b)
 
 
 def _angle(a: np.ndarray, b: np.ndarray) -> np.ndarray:
@@ -308,10 +305,8 @@ def compute_angles(
         # seen from the side or obliquely, upper arms that lie in the sagittal plane: depth from the picture
         w, ainfo = arms_in_sagittal_plane(w, U, F, R, vis)
 
-    mid_sh = _mid(w, "left_shoulder", "right_shoulder")
     mid_hip = _mid(w, "left_hip", "right_hip")
-    mid_ear = _mid(w, "left_ear", "right_ear")
-    T = mid_sh - mid_hip
+    T = trunk_line(w)
     Th = unit(T)
 
     trunk_flexion = np.degrees(np.arctan2(_dot(T, F), _dot(T, U)))
@@ -322,7 +317,7 @@ def compute_angles(
     sh_h = sh_line - _dot(sh_line, U)[:, None] * U
     twist = np.degrees(np.arctan2(_dot(np.cross(R_read, sh_h), U), _dot(R_read, sh_h)))
 
-    N = mid_ear - mid_sh
+    N = neck_line(w)
     Ft = unit(np.cross(Th, R))
     neck = np.degrees(np.arctan2(_dot(N, Ft), _dot(N, Th)))
     head = np.degrees(np.arctan2(_dot(N, F), _dot(N, U)))

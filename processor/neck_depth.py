@@ -49,7 +49,7 @@ import numpy as np
 from processor.model import LANDMARKS
 from processor.trunk_depth import (
     MIN_RATIO_NOISE, REFERENCE_MAX_DEG, REFERENCE_MIN_FRAMES, _flexion, candidate_angle, fuse_out_of_plane,
-    seen_from_behind, trunk_line, unit,
+    neck_line, seen_from_behind, trunk_line, unit,
 )
 
 L = LANDMARKS
@@ -67,8 +67,7 @@ def correct_neck_depth(world: np.ndarray, up: np.ndarray, forward: np.ndarray, r
     w = np.array(world, dtype=np.float64, copy=True)
     n = len(w)
     U = np.broadcast_to(up, (n, 3))
-    mid_sh = (w[:, L["left_shoulder"]] + w[:, L["right_shoulder"]]) / 2.0
-    N = (w[:, L["left_ear"]] + w[:, L["right_ear"]]) / 2.0 - mid_sh
+    N = neck_line(w)
     T = trunk_line(w)
     Th = unit(T)
     Ft = unit(np.cross(Th, right))  # the trunk's forward axis, as the neck angle's (processor.angles)

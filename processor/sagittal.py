@@ -109,7 +109,8 @@ from processor.accuracy import views
 from processor.cleaning import MIN_CONFIDENCE, UNMEASURED_VIEWS
 from processor.hidden_hips import WINDOW_S, running_median
 from processor.model import LANDMARKS
-from processor.trunk_depth import UPPER_BODY, camera_azimuth, trunk_line, unit
+from processor.trunk_depth import UPPER_BODY, camera_azimuth, neck_line, trunk_line, unit
+from processor.trunk_depth import dot as _dot
 
 L = LANDMARKS
 # step 2: the views (processor.accuracy) where neither the trunk's nor the head's side parts are measured
@@ -133,10 +134,6 @@ ARM_BELOW_ELBOW = {side: [LANDMARKS[f"{side}_wrist"], *(range(17, 23, 2) if side
                    for side in ("left", "right")}
 # step 4, the neck against the trunk: only the oblique views in front (not from behind, not from the side)
 NECK_VIEWS = ("oblique",)
-
-
-def _dot(a: np.ndarray, b: np.ndarray) -> np.ndarray:
-    return np.einsum("ij,ij->i", a, b)
 
 
 def _horizontal_basis(up: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -202,8 +199,7 @@ def sagittal_depth(
     shift = _in_plane_depth(T, forward, up) - T[:, 2]
     ok = trunk & np.isfinite(shift)
     w[np.ix_(ok, UPPER_BODY, [2])] += shift[ok, None, None]
-    shoulders = (w[:, L["left_shoulder"]] + w[:, L["right_shoulder"]]) / 2.0
-    N = (w[:, L["left_ear"]] + w[:, L["right_ear"]]) / 2.0 - shoulders
+    N = neck_line(w)
     neck_shift = _in_plane_depth(N, forward, up) - N[:, 2]
     nok = ok & np.isfinite(neck_shift)
     w[np.ix_(nok, FACE, [2])] += neck_shift[nok, None, None]
@@ -263,9 +259,8 @@ def neck_in_sagittal_plane(
     between the two lines is read from the picture."""
     w = np.asarray(world, dtype=np.float64)
     use = np.isin(views(camera_azimuth(right, forward, up)), NECK_VIEWS)
-    shoulders = (w[:, L["left_shoulder"]] + w[:, L["right_shoulder"]]) / 2.0
     lines = []
-    for line in (trunk_line(w), (w[:, L["left_ear"]] + w[:, L["right_ear"]]) / 2.0 - shoulders):
+    for line in (trunk_line(w), neck_line(w)):
         in_plane = line.copy()
         in_plane[:, 2] = _in_plane_depth(line, forward, up)
         lines.append(in_plane)

@@ -146,6 +146,17 @@ def trunk_line(points: np.ndarray) -> np.ndarray:
     return _mid(p, "left_shoulder", "right_shoulder") - _mid(p, "left_hip", "right_hip")
 
 
+def neck_line(points: np.ndarray) -> np.ndarray:
+    """(N, d): mid-shoulder -> mid-ear of (N, 33, d) landmarks, the neck line of ``processor.angles``."""
+    p = np.asarray(points, dtype=np.float64)
+    return _mid(p, "left_ear", "right_ear") - _mid(p, "left_shoulder", "right_shoulder")
+
+
+def dot(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """Row-wise dot products of (..., 3) vectors: one home with ``unit``."""
+    return np.einsum("...i,...i->...", a, b)
+
+
 def unit(v: np.ndarray) -> np.ndarray:
     """Unit vectors along the last axis (NaN for a zero or missing vector): one home for angles and neck_depth."""
     with np.errstate(invalid="ignore", divide="ignore"):
@@ -245,9 +256,9 @@ def camera_azimuth(right: np.ndarray, forward: np.ndarray, up: np.ndarray) -> np
 
 def seen_from_behind(up: np.ndarray, forward: np.ndarray) -> np.ndarray:
     """(N,) bool: the camera stands behind the person, within ``BEHIND_MAX_DEG`` of straight behind."""
-    to_cam = np.array([0.0, 0.0, -1.0]) + up[:, 2:3] * up  # −z minus its part along U (−z·U = −U_z)
+    up = np.broadcast_to(up, np.shape(forward))
     with np.errstate(invalid="ignore"):
-        return np.einsum("ij,ij->i", unit(to_cam), forward) < -np.cos(np.radians(BEHIND_MAX_DEG))
+        return np.abs(camera_azimuth(np.cross(forward, up), forward, up)) > 180.0 - BEHIND_MAX_DEG
 
 
 def _out_of_plane_cost(phi: np.ndarray, phi_mp: np.ndarray, r: np.ndarray, sigma_r: float) -> np.ndarray:
