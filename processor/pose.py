@@ -116,6 +116,15 @@ def _new_pose(static: bool = False):
     )
 
 
+def _mirror(image: np.ndarray) -> np.ndarray:
+    """The picture flipped left-right, contiguous as MediaPipe needs it. OpenCV's flip, the same pixels:
+    numpy's copy of the reversed view went pixel by pixel, 5 % of a balanced pose pass's time in a
+    profile (2026-11-30; 2.1 ms against cv2.flip's 0.44 ms for a 640x360 frame, side by side)."""
+    import cv2
+
+    return cv2.flip(image, 1)
+
+
 _Found = tuple[np.ndarray, np.ndarray, np.ndarray]  # world (33, 3), image (33, 2), visibility (33,)
 
 
@@ -190,7 +199,7 @@ def _detect_in_crop(pose, frame: np.ndarray, box, flip: bool) -> list[_Found]:
     original = _in_crop(_found(pose.process(crop)), box, width, height)
     mirrored = None
     if flip:
-        mirrored = _in_crop(_unmirror(_found(pose.process(np.ascontiguousarray(crop[:, ::-1])))), box, width, height)
+        mirrored = _in_crop(_unmirror(_found(pose.process(_mirror(crop)))), box, width, height)
     return _merge(original, mirrored, width, height)[0]
 
 
@@ -208,7 +217,7 @@ def _run_segment(seg: _Segment, on_frame: Callable[[], None] | None = None) -> _
         for frame in iter_frames(seg.path, seg.fps, seg.max_side, max(0.0, seg.start_s - seg.warmup_s), seg.end_s):
             size = (frame.image.shape[1], frame.image.shape[0])
             res = original.process(frame.image, frame.time_s)
-            res_m = mirrored.process(np.ascontiguousarray(frame.image[:, ::-1]), frame.time_s) if mirrored else None
+            res_m = mirrored.process(_mirror(frame.image), frame.time_s) if mirrored else None
             found, disagree = _merge(_found(res), _unmirror(_found(res_m)), *size)
             warmup = frame.time_s < seg.start_s - 1e-6  # it only primes tracking (and identities)
             if not seg.follow_subject:

@@ -71,6 +71,14 @@ bodyB_bench_front (in front: only the facing is steadied) and bodyC_machine_side
    from the side 16.5 -> 16.7° (MediaPipe's own depth of an arm pointing at the camera is poor, and the
    step leaves it), at 45° 9.9 -> 7.5° (13.5 -> 2.8°). Without the length check, from the side 16.5 ->
    28.3°. In front and behind nothing changes.
+   Tried and dropped (2026-11-30): the arms the check turns away given at least the depth a rigid bone
+   of the person's length needs, ``|z| ≥ sqrt((c·ℓ)² − |t|²)`` with MediaPipe's sign (the trunk's bound
+   in ``processor.trunk_depth``, 1.). With c = 0.9 (the check's own share, so an arm the check keeps is
+   never raised) the sideways raises from the side went 16.7 -> 13.7°, but bodyA/B/C_side 3.6 / 4.7 /
+   2.2 -> 5.6 / 6.1 / 3.0°, the handheld camera 3.5 -> 5.6°, behind the machine 5.2 -> 8.6°, behind the
+   45° bench 9.9 -> 11.2°; with c = 0.8 or 0.7 nothing gained (16.5, 16.7°). The 2D elbow keypoint of
+   an arm pointing at the camera lies too far from the shoulder (its picture too long), so the bound
+   finds little to add there, and where it does bind it also lifts arms that lie in the plane.
 
 4. The neck against the trunk, seen obliquely (``NECK_VIEWS``: 30-70° from in front). The neck's flexion
    is the neck line against the trunk line, and both lie in the sagittal plane (the head's side bend and
