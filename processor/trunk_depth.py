@@ -68,7 +68,15 @@ to the test clips.
    the perspective but moves with the arms, or both; with or without a per-video perspective estimated
    from the shoulder width), trunk MAE bodyA_front 6.9 -> 6.8-9.3°, bodyB_front 6.2 -> 5.7-10.3°,
    bodyA_front_cycle 7.1 -> 6.6-7.6°, bodyA_turning 3.5 -> 3.8-4.2°: no variant helped every frontal
-   clip. From behind only: bodyB_rear 8.7 -> 6.8°, bodyA_rear_cycle 9.1 -> 8.0°, bodyA_turning 3.5 -> 3.7°
+   clip. Nor only in front where the hips are guessed (tried 2026-11-30; there MediaPipe's depth rests on
+   hips it cannot see, 4. below): bodyB_bench_front, the only such clip, 8.6 -> 7.8° and 12.3 -> 2.6 % of
+   the time in another zone against the hip width (the 42° bend read 50° instead of 59°), 8.6° and 2.6 %
+   against the trunk length in metres, 8.3° and 11.7 % against the shoulder width. Not used: for a
+   camera at the hips' height the picture gives ``r = cos φ / (1 − (L/D)·sin φ)``, so a 42° bend would
+   read 35° at the renderer's 3.4 m and 24° at 1.8 m, under the 40° border, and the clip read 50°
+   instead: its picture ratio carries errors of its own that one clip cannot separate from the
+   geometry. Reading a bend too shallow would hide the minutes the regulation is about.
+   From behind only: bodyB_rear 8.7 -> 6.8°, bodyA_rear_cycle 9.1 -> 8.0°, bodyA_turning 3.5 -> 3.7°
    (its frames behind), nothing else changes. What remains from behind is the deep bend: at 60-70° MediaPipe's 2D shoulder
    keypoints fall onto the hips (the picture trunk 0-10 px of ~95), which reads as ~90°; no depth
    rule can undo a wrong picture. Nor can time (tried 2026-11-30): in the frames whose own trunk is
