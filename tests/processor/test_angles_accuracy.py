@@ -31,9 +31,10 @@ ALL_CLIPS = sorted(p.stem for p in DATA.glob("*.mp4") if p.with_suffix(".csv").e
 # (processor.reread; the two rear sweeps now meet 5°); behind the bench seen from the front the hips are
 # hidden and MediaPipe's depth of the shoulders against them is a guess (their picture position is
 # steadied: processor.hidden_hips; the depth capped by the trunk's length: processor.trunk_depth), and the
-# picture holds no flexion there (processor.sagittal, which mends the bench seen at 45°).
+# picture holds no flexion near upright there (processor.sagittal mends the bench seen at 45°; in front the
+# trunk's foreshortening reads the bends, processor.trunk_depth 3., but upright frames read +7°).
 TRUNK_GOAL_MISSED = {"bodyA_front": 6.9, "bodyB_front": 6.2, "bodyC_front": 5.4, "bodyA_front_cycle": 7.1,
-                     "bodyA_rear_cycle": 6.9, "bodyB_bench_front": 8.6}
+                     "bodyA_rear_cycle": 6.9, "bodyB_bench_front": 6.4}
 pytestmark = pytest.mark.slow
 
 _cache: dict[str, pd.DataFrame] = {}
@@ -274,6 +275,21 @@ def test_behind_the_bench_seen_obliquely_the_trunk_is_read_from_the_picture():
     record("bodyA_bench", "trunk_zone_time_pct_without_sagittal", _zone_time(without) * 100)
     assert mae(m, "trunk_flexion_deg") <= 5.0 and _zone_time(m) <= 0.05
     assert _zone_time(without) > 0.08
+
+
+@pytest.mark.skipif("bodyB_bench_front" not in ALL_CLIPS, reason="bodyB_bench_front not rendered")
+def test_behind_the_bench_seen_from_the_front_the_foreshortening_keeps_the_zones():
+    """Legs and hips hidden, camera in front (issue 13): the trunk's foreshortening against the person's
+    upright proportion, fused with MediaPipe's depth (processor.trunk_depth, 3.), keeps the time in another
+    NV 361 trunk zone within 5 %; MediaPipe's depth against the guessed hips read the 42° bend as 59°
+    (12.3 % of the time in another zone). The MAE stays over 5° (TRUNK_GOAL_MISSED): near upright the
+    picture holds no flexion."""
+    m = analysed("bodyB_bench_front")
+    record("bodyB_bench_front", "trunk_zone_time_pct", _zone_time(m) * 100)
+    bend = m["trunk_flexion_deg_t"].between(30.0, 45.0)
+    record("bodyB_bench_front", "trunk_bend_30_45_mean_read", float(m.loc[bend, "trunk_flexion_deg"].mean()))
+    assert _zone_time(m) <= 0.05
+    assert float(m.loc[bend, "trunk_flexion_deg"].mean()) < 55.0
 
 
 # Clips whose legs are hidden (a bench or a machine between the subject and the camera), with the arm
