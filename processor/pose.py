@@ -62,6 +62,7 @@ MIN_SEGMENT_S = 15.0  # shorter segments waste more on warm-up and process start
 SEGMENTS_PER_PROCESS = 2  # a little more segments than processes evens out uneven segments
 REREAD_GAP_S = 2.0  # short-trunk frames closer than this are decoded again in one stretch (processor.reread)
 REREAD_JOB_FRAMES = 40  # frames per re-reading job for the pool: ~4 s of work, and progress at each job's end
+REREAD_MIN_JOB_FRAMES = 5  # fewer are read in this process: a job opens the video and a pose graph (~0.2 s)
 
 Progress = Callable[[float], None]
 
@@ -384,14 +385,24 @@ def _read_again(path: str, fps: float, max_side: int, flip: bool, times: np.ndar
     return out
 
 
-def _read_again_shared(pool: ProcessPoolExecutor | None, path: str, fps: float, max_side: int, flip: bool,
-                       times: np.ndarray, frames: np.ndarray, progress: Progress | None) -> dict[int, _Found]:
-    """``_read_again``, in jobs of ``REREAD_JOB_FRAMES`` frames shared among the ``pool``'s processes (one
+def reread_jobs(frames: np.ndarray, workers: int) -> list[np.ndarray]:
+    """The re-reading's frames cut into contiguous jobs of near-equal size, a multiple of ``workers`` of them
+    (each at most ``REREAD_JOB_FRAMES``, at least ``REREAD_MIN_JOB_FRAMES``), so that the pool's processes
+    finish together: fixed jobs of 40 left one process reading 40 of 52 frames while the other read 12."""
+    n, workers = len(frames), max(1, workers)
+    k = workers * -(-n // (workers * REREAD_JOB_FRAMES))  # rounds of one job per process
+    k = min(k, n // REREAD_MIN_JOB_FRAMES)
+    return [job for job in np.array_split(np.asarray(frames), max(k, 1)) if len(job)]
+
+
+def _read_again_shared(pool: ProcessPoolExecutor | None, workers: int, path: str, fps: float, max_side: int,
+                       flip: bool, times: np.ndarray, frames: np.ndarray, progress: Progress | None) -> dict[int, _Found]:
+    """``_read_again``, in ``reread_jobs`` shared among the ``pool``'s ``workers`` processes (one
     re-reading of a 60-s rear-view clip's 81 deep-bend frames took 8.9 s in one process: one static
     reading, and its mirror, per frame); in this process without a pool or for one job's worth."""
-    if pool is None or len(frames) <= REREAD_JOB_FRAMES:
+    jobs = reread_jobs(frames, workers)
+    if pool is None or len(jobs) <= 1:
         return _read_again(path, fps, max_side, flip, times, frames, progress)
-    jobs = [frames[i:i + REREAD_JOB_FRAMES] for i in range(0, len(frames), REREAD_JOB_FRAMES)]
     futures = {pool.submit(_read_again, path, fps, max_side, flip, times, job): len(job) for job in jobs}
     out: dict[int, _Found] = {}
     done = 0
@@ -408,21 +419,21 @@ def _read_again_shared(pool: ProcessPoolExecutor | None, path: str, fps: float, 
 
 def _reread_short_trunks(path: str, info: VideoInfo, fps: float, max_side: int, flip: bool, times: np.ndarray,
                          world: np.ndarray, image: np.ndarray, visibility: np.ndarray,
-                         progress: Progress | None = None,
-                         pool: ProcessPoolExecutor | None = None) -> tuple[np.ndarray, dict]:
+                         progress: Progress | None = None, pool: ProcessPoolExecutor | None = None,
+                         workers: int = 1) -> tuple[np.ndarray, dict]:
     """The anchored skeleton, with the frames seen from behind whose trunk is impossibly short read again
     where the fresh reading is the same person with a possible trunk (``processor.reread``). ``image`` and
     ``visibility`` are updated in place; returns the anchored world and what was done.
 
     The first pass reports progress up to 0.99; this step moves it on toward 1 by the share of its frames
     done, so a long re-reading is not taken for a stall (``processor.runtime.heartbeat``). With the first
-    pass's ``pool`` the frames are shared among its processes in jobs of ``REREAD_JOB_FRAMES``."""
+    pass's ``pool`` the frames are shared among its ``workers`` processes (``reread_jobs``)."""
     anchored = anchor_to_image(world, image, visibility, info.width, info.height)
     short = short_trunks(anchored, visibility, times)
     meta = {"short_trunk_frames": int(len(short.frames)), "short_trunk_frames_read_again": 0}
     tail = None if progress is None else (lambda share: progress(0.99 + 0.0099 * share))
     try:
-        fresh = _read_again_shared(pool, str(path), fps, max_side, flip, times, short.frames, tail)
+        fresh = _read_again_shared(pool, workers, str(path), fps, max_side, flip, times, short.frames, tail)
     except VideoError:  # it decoded once already: keep the tracked readings rather than lose the video
         return anchored, meta
     idx = np.array([i for i in short.frames.tolist() if i in fresh], np.int64)
@@ -576,7 +587,7 @@ def estimate_pose(
         if anchor:
             # frames whose tracked trunk is impossibly short are read again afresh (processor.reread)
             world, reread_meta = _reread_short_trunks(path, info, fps, p.max_side, flip, times, world, image,
-                                                      visibility, progress, pool)
+                                                      visibility, progress, pool, min(processes, len(segments)))
     except BaseException:
         if pool is not None:
             _abandon(pool)

@@ -182,10 +182,28 @@ def test_many_short_frames_are_shared_among_the_pool_in_jobs(monkeypatch):
     frames = np.arange(0, 2 * pose.REREAD_JOB_FRAMES + 5)
     seen: list[float] = []
     with ThreadPoolExecutor(2) as pool:
-        out = pose._read_again_shared(pool, "clip.mp4", 10.0, 640, True, frames / 10.0, frames, seen.append)
+        out = pose._read_again_shared(pool, 2, "clip.mp4", 10.0, 640, True, frames / 10.0, frames, seen.append)
     assert sorted(out) == frames.tolist()
-    assert sorted(len(j) for j in jobs) == [5, pose.REREAD_JOB_FRAMES, pose.REREAD_JOB_FRAMES]
+    assert sorted(len(j) for j in jobs) == [21, 21, 21, 22]  # 85 frames: two rounds of one job per process
     assert seen == sorted(seen) and seen[-1] == pytest.approx(1.0)
     jobs.clear()
-    assert pose._read_again_shared(None, "clip.mp4", 10.0, 640, True, frames / 10.0, frames, None).keys() == out.keys()
+    assert pose._read_again_shared(None, 2, "clip.mp4", 10.0, 640, True, frames / 10.0, frames, None).keys() == out.keys()
     assert len(jobs) == 1  # without a pool: one pass in this process
+
+
+@pytest.mark.parametrize("n, workers, sizes", [
+    (52, 2, [26, 26]),  # fixed jobs of 40 left one process 40 frames and the other 12
+    (81, 2, [20, 20, 20, 21]),
+    (30, 2, [15, 15]),  # under one job's worth: still shared
+    (9, 2, [9]),  # too few for two jobs of REREAD_MIN_JOB_FRAMES: read in this process
+    (12, 4, [6, 6]),
+    (100, 1, [33, 33, 34]),  # one process: jobs of at most REREAD_JOB_FRAMES, for progress
+    (0, 2, []),
+])
+def test_reread_jobs_are_contiguous_near_equal_and_a_multiple_of_the_processes(n, workers, sizes):
+    from processor.pose import reread_jobs
+
+    frames = np.arange(100, 100 + n)
+    jobs = reread_jobs(frames, workers)
+    assert sorted(len(j) for j in jobs) == sizes
+    assert np.array_equal(np.concatenate(jobs) if jobs else np.zeros(0, int), frames)  # contiguous, in order
