@@ -146,7 +146,7 @@ from processor.facing import resolve_mirror_readings
 from processor.hidden_hips import legs_guessed, steady_hidden_hips
 from processor.neck_depth import correct_neck_depth
 from processor.sagittal import arms_in_sagittal_plane, neck_in_sagittal_plane, sagittal_depth, steady_facing
-from processor.trunk_depth import camera_azimuth, correct_trunk_depth, neck_line, trunk_line, unit
+from processor.trunk_depth import camera_azimuth, correct_trunk_depth, midpoint, neck_line, trunk_line, unit
 from processor.trunk_depth import dot as _dot
 
 L = LANDMARKS
@@ -186,10 +186,6 @@ def _signed_about(a: np.ndarray, b: np.ndarray, axis: np.ndarray) -> np.ndarray:
     return np.degrees(np.arctan2(_dot(np.cross(a, b), axis), _dot(a, b)))
 
 
-def _mid(w: np.ndarray, a: str, b: str) -> np.ndarray:
-    return (w[:, L[a]] + w[:, L[b]]) / 2.0
-
-
 def pelvis_axes(world: np.ndarray, up: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """(R, F), each (N, 3): the subject's right (the left -> right hip line's part across the vertical
     ``up``, unit) and forward ``F = U × R``."""
@@ -211,8 +207,8 @@ def estimate_vertical(world: np.ndarray, visibility: np.ndarray | None = None) -
     ``LEGS_SEEN_MIN``) count as standing frames: legs hidden behind a bench are guessed by the pose
     network, and a guessed leg must not set the vertical for the whole video."""
     w = world.astype(np.float64)
-    legs = _mid(w, "left_hip", "right_hip") - _mid(w, "left_ankle", "right_ankle")
-    trunk = _mid(w, "left_shoulder", "right_shoulder") - _mid(w, "left_hip", "right_hip")
+    legs = midpoint(w, "left_hip", "right_hip") - midpoint(w, "left_ankle", "right_ankle")
+    trunk = trunk_line(w)
     knee_l = _angle(w[:, L["left_knee"]] - w[:, L["left_hip"]], w[:, L["left_ankle"]] - w[:, L["left_knee"]])
     knee_r = _angle(w[:, L["right_knee"]] - w[:, L["right_hip"]], w[:, L["right_ankle"]] - w[:, L["right_knee"]])
     with np.errstate(invalid="ignore"):
@@ -306,7 +302,7 @@ def compute_angles(
         # seen from the side or obliquely, upper arms that lie in the sagittal plane: depth from the picture
         w, ainfo = arms_in_sagittal_plane(w, U, F, R, vis)
 
-    mid_hip = _mid(w, "left_hip", "right_hip")
+    mid_hip = midpoint(w, "left_hip", "right_hip")
     T = trunk_line(w)
     Th = unit(T)
 

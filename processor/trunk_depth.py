@@ -44,7 +44,7 @@ foreshortening correct it; nothing is fitted to the test clips.
    MediaPipe's depth. Extension within the range keeps MediaPipe's sign (from behind, a small forward
    lean can still read as a small backward one).
 
-3. Foreshortening from behind (``foreshortening_from_behind``). Seen from behind, within
+3. Foreshortening from behind (``foreshortening``). Seen from behind, within
    ``BEHIND_MAX_DEG`` of straight behind, the hip line lies in the picture plane, so its length in the
    picture is the pelvis's width whatever the trunk does, and the ratio ρ = |t| / |hip line in the
    picture| needs no scale (no metres, no focal length). A trunk at angle φ out of the picture plane
@@ -156,20 +156,21 @@ TIE_FORWARD = 1e-6  # per degree: breaks exact ties between capped costs toward 
 MAX_CHORD_STRETCH = 0.15  # guessed hips: the trunk chord at most this much longer than L (perspective, noise)
 
 
-def _mid(w: np.ndarray, a: str, b: str) -> np.ndarray:
+def midpoint(w: np.ndarray, a: str, b: str) -> np.ndarray:
+    """(N, d): the midpoint of two named landmarks of (N, 33, d) points: one home for the skeleton's lines."""
     return (w[:, L[a]] + w[:, L[b]]) / 2.0
 
 
 def trunk_line(points: np.ndarray) -> np.ndarray:
     """(N, d): mid-hip -> mid-shoulder of (N, 33, d) landmarks (3D skeleton or picture positions)."""
     p = np.asarray(points, dtype=np.float64)
-    return _mid(p, "left_shoulder", "right_shoulder") - _mid(p, "left_hip", "right_hip")
+    return midpoint(p, "left_shoulder", "right_shoulder") - midpoint(p, "left_hip", "right_hip")
 
 
 def neck_line(points: np.ndarray) -> np.ndarray:
     """(N, d): mid-shoulder -> mid-ear of (N, 33, d) landmarks, the neck line of ``processor.angles``."""
     p = np.asarray(points, dtype=np.float64)
-    return _mid(p, "left_ear", "right_ear") - _mid(p, "left_shoulder", "right_shoulder")
+    return midpoint(p, "left_ear", "right_ear") - midpoint(p, "left_shoulder", "right_shoulder")
 
 
 def dot(a: np.ndarray, b: np.ndarray) -> np.ndarray:
@@ -260,8 +261,8 @@ def correct_trunk_depth(world: np.ndarray, up: np.ndarray, forward: np.ndarray,
         frames_depth_capped=int((capped & ok).sum()),
         frames_sign_flipped=int((flip & ok).sum()),
     )
-    w, finfo = foreshortening_from_behind(w, up, forward, hips_guessed)
-    info["from_behind"] = finfo
+    w, finfo = foreshortening(w, up, forward, hips_guessed)
+    info.update(finfo)
     info["frames_in_front_from_foreshortening"] = finfo["in_front_hips_guessed"].get("frames_changed", 0)
     return w, info
 
@@ -280,6 +281,13 @@ def seen_from_behind(up: np.ndarray, forward: np.ndarray) -> np.ndarray:
     up = np.broadcast_to(up, np.shape(forward))
     with np.errstate(invalid="ignore"):
         return np.abs(camera_azimuth(np.cross(forward, up), forward, up)) > 180.0 - BEHIND_MAX_DEG
+
+
+def seen_from_front(up: np.ndarray, forward: np.ndarray) -> np.ndarray:
+    """(N,) bool: the camera stands in front of the person, within ``BEHIND_MAX_DEG`` of straight in front."""
+    up = np.broadcast_to(up, np.shape(forward))
+    with np.errstate(invalid="ignore"):
+        return np.abs(camera_azimuth(np.cross(forward, up), forward, up)) < BEHIND_MAX_DEG
 
 
 def _out_of_plane_cost(phi: np.ndarray, phi_mp: np.ndarray, r: np.ndarray, sigma_r: float) -> np.ndarray:
@@ -340,14 +348,14 @@ def fuse_out_of_plane(
     return np.where(turned, -phi, phi), turned
 
 
-def foreshortening_from_behind(
+def foreshortening(
     world: np.ndarray, up: np.ndarray, forward: np.ndarray, hips_guessed: np.ndarray | None = None
 ) -> tuple[np.ndarray, dict]:
     """Frames seen from behind, and in front where the hips are guessed: the trunk's out-of-plane angle
     from its foreshortening, fused with MediaPipe's.
 
-    See "3. Foreshortening from behind" in the module docstring. Returns a copy and what was done: the
-    frames from behind, then (``"in_front_hips_guessed"``) those in front with the hips guessed.
+    See "3. Foreshortening from behind" in the module docstring. Returns a copy and what was done in each
+    group: ``"from_behind"`` and ``"in_front_hips_guessed"``.
     """
     w = np.array(world, dtype=np.float64, copy=True)
     n = len(w)
@@ -363,11 +371,11 @@ def foreshortening_from_behind(
         behind = seen_from_behind(U, forward) & usable
         # in front the hip line lies in the picture plane too; there only where MediaPipe's depth rests on
         # hips it does not see (4. below): with the hips seen its depth is the better reading in front
-        front = seen_from_behind(U, -forward) & guessed & usable  # facing the other way: the camera in front
-    info = _fuse_frames(w, U, forward, T, t, z, rho, behind)
-    info["frames_behind"] = info.pop("frames")
-    info["in_front_hips_guessed"] = _fuse_frames(w, U, forward, T, t, z, rho, front, only_nearer=True)
-    return w, info
+        front = seen_from_front(U, forward) & guessed & usable
+    return w, {
+        "from_behind": _fuse_frames(w, U, forward, T, t, z, rho, behind),
+        "in_front_hips_guessed": _fuse_frames(w, U, forward, T, t, z, rho, front, only_nearer=True),
+    }
 
 
 def _fuse_frames(w: np.ndarray, U: np.ndarray, forward: np.ndarray, T: np.ndarray, t: np.ndarray, z: np.ndarray,

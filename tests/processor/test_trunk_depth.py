@@ -161,9 +161,9 @@ def test_foreshortening_step_only_from_behind(az):
     w = sequence(spoilt).world.astype(float)
     up = np.broadcast_to([0.0, -1.0, 0.0], (len(w), 3))
     df = compute_angles(sequence(spoilt), camera_pitch_deg=0)
-    assert df.attrs["trunk_depth"]["from_behind"]["frames_behind"] == 0
-    out, info = td.foreshortening_from_behind(w, up, np.broadcast_to([0.0, 0.0, -1.0], (len(w), 3)) if az == 0 else up * 0 + [1.0, 0.0, 0.0])
-    assert info["frames_behind"] == 0 and np.array_equal(out, w)
+    assert df.attrs["trunk_depth"]["from_behind"]["frames"] == 0
+    out, info = td.foreshortening(w, up, np.broadcast_to([0.0, 0.0, -1.0], (len(w), 3)) if az == 0 else up * 0 + [1.0, 0.0, 0.0])
+    assert info["from_behind"]["frames"] == 0 and np.array_equal(out, w)
 
 
 def _legs_hidden(seq):
@@ -224,7 +224,7 @@ def test_the_foreshortening_in_front_is_only_in_front(az):
     """Hips guessed seen obliquely, from the side or from behind: the in-front step stands aside."""
     spoilt = [corrupt_depth(skeleton(flexion=f, azimuth=az), scale=2.0) for f in BEHIND]
     got = compute_angles(_legs_hidden(sequence(spoilt)), camera_pitch_deg=0)
-    assert got.attrs["trunk_depth"]["from_behind"]["in_front_hips_guessed"]["frames"] == 0
+    assert got.attrs["trunk_depth"]["in_front_hips_guessed"]["frames"] == 0
 
 
 def test_in_front_with_the_hips_guessed_the_picture_only_brings_the_trunk_nearer_the_picture_plane():
@@ -235,7 +235,7 @@ def test_in_front_with_the_hips_guessed_the_picture_only_brings_the_trunk_nearer
     shrunk = [corrupt_depth(skeleton(flexion=f, azimuth=0), scale=0.3) for f in BEHIND]
     got = compute_angles(_legs_hidden(sequence(shrunk)), camera_pitch_deg=0)
     assert got.attrs["trunk_depth"]["frames_in_front_from_foreshortening"] == 0
-    assert got.attrs["trunk_depth"]["from_behind"]["in_front_hips_guessed"]["reference_frames"] >= 8
+    assert got.attrs["trunk_depth"]["in_front_hips_guessed"]["reference_frames"] >= 8
     exact = [skeleton(flexion=0, azimuth=0) for _ in BEHIND]
     seq = _legs_hidden(sequence(exact))
     trunk = float(np.linalg.norm(td.trunk_line(seq.world[-1:])))
