@@ -5,9 +5,9 @@ Axes (all unit vectors, per frame):
 - ``R`` the subject's right: the horizontal component of left hip -> right hip;
 - ``F = U × R`` forward, horizontal, the way the pelvis faces;
 - ``T`` the trunk line, mid-hip -> mid-shoulder; for MediaPipe landmarks its depth is first bounded by the
-  person's trunk length and the trunk's extension range, and seen from behind (and in front where the hips
-  are guessed) fused with the picture's foreshortening against the person's upright proportion
-  (``processor.trunk_depth``). Where the legs are
+  person's trunk length and the trunk's extension range, and seen from behind (in front only where it
+  brings the trunk nearer the picture plane) fused with the picture's foreshortening against the person's
+  upright proportion (``processor.trunk_depth``). Where the legs are
   hidden (a bench), the guessed mid-hip's picture position is steadied over time first
   (``processor.hidden_hips``), and so is the facing (R, F) that rests on the guessed hip line; seen
   obliquely, those frames' trunk and neck lines are then taken in the sagittal plane, their depth from

@@ -8,8 +8,8 @@ along the camera axis and T_z carries it. On rendered people seen from behind (a
 MediaPipe's T_z had the wrong sign at 48° flexion (the trunk read as leaning back 60°) and shrank to a
 tenth of the truth at 22°; seen from in front it shrank to half at 73°.
 
-Two physical bounds and, seen from behind (and in front where the hips are guessed), the picture's
-foreshortening correct it; nothing is fitted to the test clips.
+Two physical bounds and, seen from behind (and in front, one way), the picture's foreshortening correct
+it; nothing is fitted to the test clips.
 
 1. Length (foreshortening). A segment of 3D length ``ℓ`` whose picture is ``|t|`` long has
    ``|T_z| = sqrt(ℓ² − |t|²)`` (weak perspective, the scale of ``processor.anchoring``). The person's
@@ -70,26 +70,44 @@ foreshortening correct it; nothing is fitted to the test clips.
    bodyA_front_cycle 7.1 -> 6.6-7.6°, bodyA_turning 3.5 -> 3.8-4.2°: no variant helped every frontal
    clip. From behind: bodyB_rear 8.7 -> 6.8°, bodyA_rear_cycle 9.1 -> 8.0°, bodyA_turning 3.5 -> 3.7°
    (its frames behind), nothing else changes.
-   In front where the hips are guessed (legs hidden, 4. below; within ``BEHIND_MAX_DEG`` of straight in
-   front), the same fusion, with the proportion from those frames' own upright ones: there MediaPipe's
-   depth rests on hips it cannot see, and behind the rendered benches it made the trunk 1.2-1.3 times
-   the person's length, too far out of the picture plane, never too near it. So there the fused angle
-   is taken only where it brings the trunk nearer the picture plane than MediaPipe's depth put it.
-   Measured (2026-11-30, trunk MAE, time in another NV 361 zone, neck with the trunk upright and over
-   every frame): bodyB_bench_front, the only such committed clip, 8.6 -> 6.4°, 12.3 -> 2.6 %, 4.5 -> 3.5°,
-   7.0 -> 5.5° (its 42° bend read 59 -> 50°, the upright frames +8.4 -> +6.8°); the same scene rendered
-   with the camera 1.8 m away (a 70° lens, not committed) 11.8 -> 8.7°, 14.4 -> 7.2 %, 7.0 -> 6.8°, 9.5
-   -> 8.3° (the 42° bend 64 -> 57°); no committed clip with the hips seen changes. The fusion taken
-   either way, as from behind: 7.8° and 2.6 %, and at 1.8 m 9.9° with the neck 7.0 -> 9.4°; and a frame
-   whose steadied hips lag the whole body's dip (a squat behind the bench, ``processor.hidden_hips``:
-   the upright trunk 16 % short in the picture for a frame) read 33° bent, where MediaPipe's depth has
-   it upright. Against the trunk length in metres 8.6° and 2.6 %, against the shoulder width 8.3° and
-   11.7 % (the shoulders come nearer and wider). The caveat is perspective: for a camera at the hips'
-   height an exact picture gives ``r = cos φ / (1 − (L/D)·sin φ)``, so an exact 42° bend would read as
-   35° at 3.4 m and 24° at 1.8 m; MediaPipe's 2D shoulders in a bend sit low enough that both rendered
-   distances still read the bend too deep, not too shallow, but a better 2D model would call for the
-   perspective (and so the focal length) here. Near upright the picture is blind and MediaPipe's depth
-   mostly stands. What remains from behind is the deep bend: at 60-70° MediaPipe's 2D shoulder
+   In front, one way only (within ``FRONT_MAX_DEG`` of straight in front, the proportion from the upright
+   frames seen from there). Taken either way the fusion lost there (above), but MediaPipe's frontal errors
+   have a direction: against the person's own upright reading, its trunk lay farther from upright than
+   the truth in 82-100 % of the frames of every frontal clip (the frames up to 60°; by more than 3° in
+   29-68 %, nearer by more than 3° in 0-14 %): a bowed head or a side bend moved the upright trunk 8-14°
+   forward in depth, raised arms 5-14° back, the deep bends overshot (73° read 91°), and where the hips
+   are guessed (legs hidden, 4. below) MediaPipe's depth rests on hips it cannot see: behind the rendered
+   benches it made the trunk 1.2-1.3 times the person's length. So in front the fused angle is taken only
+   where it brings the trunk nearer the picture plane than MediaPipe's depth put it; where the picture
+   would take it farther, MediaPipe's depth stands. Why 15° and not 30° as behind: the hip line's picture
+   is its width × cos(azimuth), 3.4 % short at 15° and 13 % at 30°, and a short hip line reads as a trunk
+   nearer the plane, the one way this rule takes (an exact 50° bend at 30°, against upright frames at
+   0-28°, read 40.5°); within 15° every clip reads as within 30° (bodyA_turning 3.67 -> 3.68°).
+   Measured (2026-11-30, balanced; trunk MAE, time in another NV 361 trunk zone, neck with the trunk
+   upright and over every frame; before -> after): bodyA/B/C_front 6.9 / 6.2 / 5.4 -> 7.0 / 4.8 / 4.9°,
+   neck 4.7 / 3.0 / 2.8 -> 3.1 / 1.8 / 2.8° (5.2 / 4.4 / 5.8 -> 3.8 / 3.2 / 5.7°); bodyA_front_cycle 7.1
+   -> 6.8°, 3.6 -> 2.8 %, neck 4.6 -> 4.9° (6.3 -> 6.1°); bodyA_turning 3.7 -> 3.7°; with the camera 1.8 m
+   in front (bodyA/B_front_near, a wide lens) 7.2 / 11.0 -> 4.8 / 6.9°, 11.7 / 2.3 -> 0.6 / 1.8 %, neck
+   5.9 / 4.9 -> 4.2 / 3.7°; no other clip changes. Behind the frontal bench (hips guessed; this rule
+   first came for it, within 30° and from the guessed frames' upright ones alone) 8.6 -> 6.4°, 12.3 ->
+   2.0 %, neck 4.5 -> 3.5° (7.0 -> 5.4°), its 42° bend read 59 -> 50°, the upright frames +8.4 -> +6.8°;
+   the same scene rendered with the camera 1.8 m away (not committed) 11.8 -> 8.7°, 14.4 -> 7.2 %.
+   Tried and dropped: the fusion taken either way with the hips guessed, 7.8° and 2.6 %, at 1.8 m 9.9°
+   with the neck 7.0 -> 9.4°, and a frame whose steadied hips lag the whole body's dip (a squat behind
+   the bench, ``processor.hidden_hips``: the upright trunk 16 % short in the picture for a frame) read 33°
+   bent, where MediaPipe's depth has it upright; with the hips seen, either way, bodyA/B/C_front 7.6 / 5.5
+   / 5.8°, the bench 7.5°. Against the trunk length in metres (hips guessed) 8.6° and 2.6 %, against the
+   shoulder width 8.3° and 11.7 % (the shoulders come nearer and wider). The 3D hip width (MediaPipe's
+   depth of the hips, which would undo the cos(azimuth)) instead of the picture's: bodyC_front 4.9 ->
+   5.0°, bodyA_turning 3.7 -> 3.9°.
+   The caveat is perspective, and the price: for a camera at the hips' height an exact picture gives
+   ``r = cos φ / (1 − (L/D)·sin φ)``, so an exact 42° bend would read as 35° at 3.4 m and 24° at 1.8 m,
+   and bodyA_front's 22° bend now reads 14° instead of 22° (no NV 361 trunk border lies there).
+   Modelled (the same ``r`` in the picture's term, L/D estimated per video from the shoulders' widening
+   against the hips in the bends, 0.09-0.26, or the true 0.18): bodyA/C_front 7.0 / 4.9 -> 6.5 / 3.7°
+   but bodyB_front 4.8 -> 5.8° (its neck 1.8 -> 7.1°) and the frontal bench 6.4 -> 7.4-7.7°: MediaPipe's
+   2D shoulders sit low in a bend, which works the other way, so the picture is taken as it is. Near
+   upright the picture is blind (cos φ is flat there) and MediaPipe's depth mostly stands. What remains from behind is the deep bend: at 60-70° MediaPipe's 2D shoulder
    keypoints fall onto the hips (the picture trunk 0-10 px of ~95), which reads as ~90°; no depth
    rule can undo a wrong picture. Nor can time (tried 2026-11-30): in the frames whose own trunk is
    shorter than a curled one (only true bends of 62-73° on the rendered clips, read 8-28° too deep in
@@ -149,6 +167,10 @@ MAX_CHORD_SHORTENING = 0.25  # the hip -> shoulder chord of a fully curled spine
 MAX_EXTENSION_DEG = 30.0  # backward lean of the trunk beyond which the other depth sign is taken
 UPPER_BODY = np.arange(23)  # landmarks 0-22: face, shoulders, arms, hands (hips and legs stay)
 BEHIND_MAX_DEG = 30.0  # the foreshortening step: camera within this of straight behind the person
+# ... and of straight in front, where the picture is taken only to bring the trunk nearer the picture plane:
+# the hip line's picture shows its width × cos(azimuth), short by at most 3.4 % within 15° (13 % at 30°),
+# which reads as a trunk nearer the plane, the one way that rule takes
+FRONT_MAX_DEG = 15.0
 SIGMA_MEDIAPIPE_RAD = 0.2  # MediaPipe's out-of-plane trunk angle error (10–30 % of the trunk length in depth)
 MIN_RATIO_NOISE = 0.01  # the trunk/hip-width ratio's noise floor: a pixel on a 100-pixel trunk
 OUTLIER_SIGMAS = 3.0  # beyond this many noise widths a term is taken as a gross error (robust loss)
@@ -261,9 +283,9 @@ def correct_trunk_depth(world: np.ndarray, up: np.ndarray, forward: np.ndarray,
         frames_depth_capped=int((capped & ok).sum()),
         frames_sign_flipped=int((flip & ok).sum()),
     )
-    w, finfo = foreshortening(w, up, forward, hips_guessed)
+    w, finfo = foreshortening(w, up, forward)
     info.update(finfo)
-    info["frames_in_front_from_foreshortening"] = finfo["in_front_hips_guessed"].get("frames_changed", 0)
+    info["frames_in_front_from_foreshortening"] = finfo["in_front"].get("frames_changed", 0)
     return w, info
 
 
@@ -284,10 +306,10 @@ def seen_from_behind(up: np.ndarray, forward: np.ndarray) -> np.ndarray:
 
 
 def seen_from_front(up: np.ndarray, forward: np.ndarray) -> np.ndarray:
-    """(N,) bool: the camera stands in front of the person, within ``BEHIND_MAX_DEG`` of straight in front."""
+    """(N,) bool: the camera stands in front of the person, within ``FRONT_MAX_DEG`` of straight in front."""
     up = np.broadcast_to(up, np.shape(forward))
     with np.errstate(invalid="ignore"):
-        return np.abs(camera_azimuth(np.cross(forward, up), forward, up)) < BEHIND_MAX_DEG
+        return np.abs(camera_azimuth(np.cross(forward, up), forward, up)) < FRONT_MAX_DEG
 
 
 def _out_of_plane_cost(phi: np.ndarray, phi_mp: np.ndarray, r: np.ndarray, sigma_r: float) -> np.ndarray:
@@ -348,14 +370,12 @@ def fuse_out_of_plane(
     return np.where(turned, -phi, phi), turned
 
 
-def foreshortening(
-    world: np.ndarray, up: np.ndarray, forward: np.ndarray, hips_guessed: np.ndarray | None = None
-) -> tuple[np.ndarray, dict]:
-    """Frames seen from behind, and in front where the hips are guessed: the trunk's out-of-plane angle
-    from its foreshortening, fused with MediaPipe's.
+def foreshortening(world: np.ndarray, up: np.ndarray, forward: np.ndarray) -> tuple[np.ndarray, dict]:
+    """Frames seen from behind, and in front: the trunk's out-of-plane angle from its foreshortening, fused
+    with MediaPipe's (in front taken only where it brings the trunk nearer the picture plane).
 
     See "3. Foreshortening from behind" in the module docstring. Returns a copy and what was done in each
-    group: ``"from_behind"`` and ``"in_front_hips_guessed"``.
+    group: ``"from_behind"`` and ``"in_front"``.
     """
     w = np.array(world, dtype=np.float64, copy=True)
     n = len(w)
@@ -364,17 +384,16 @@ def foreshortening(
     hips = w[:, L["right_hip"]] - w[:, L["left_hip"]]
     t = np.hypot(T[:, 0], T[:, 1])
     z = T[:, 2]
-    guessed = np.zeros(n, bool) if hips_guessed is None else np.asarray(hips_guessed, dtype=bool)
     with np.errstate(invalid="ignore", divide="ignore"):
         rho = t / np.hypot(hips[:, 0], hips[:, 1])  # trunk over hip width, both in the picture: no scale
         usable = np.isfinite(rho) & np.isfinite(z)
         behind = seen_from_behind(U, forward) & usable
-        # in front the hip line lies in the picture plane too; there only where MediaPipe's depth rests on
-        # hips it does not see (4. below): with the hips seen its depth is the better reading in front
-        front = seen_from_front(U, forward) & guessed & usable
+        # in front the hip line lies in the picture plane too; there MediaPipe's depth errs long (away from
+        # the picture plane), so the picture may only bring the trunk nearer it
+        front = seen_from_front(U, forward) & usable
     return w, {
         "from_behind": _fuse_frames(w, U, forward, T, t, z, rho, behind),
-        "in_front_hips_guessed": _fuse_frames(w, U, forward, T, t, z, rho, front, only_nearer=True),
+        "in_front": _fuse_frames(w, U, forward, T, t, z, rho, front, only_nearer=True),
     }
 
 
@@ -382,7 +401,7 @@ def _fuse_frames(w: np.ndarray, U: np.ndarray, forward: np.ndarray, T: np.ndarra
                  rho: np.ndarray, frames: np.ndarray, only_nearer: bool = False) -> dict:
     """Fuse the selected ``frames`` of ``w`` in place (3.): their own upright frames give the proportion.
     ``only_nearer``: the fused angle is taken only where it brings the trunk nearer the picture plane
-    than MediaPipe's depth put it (guessed hips: that depth errs long, 4.)."""
+    than MediaPipe's depth put it (in front, where that depth errs long: 3.)."""
     with np.errstate(invalid="ignore"):
         upright = frames & (np.abs(_flexion(T, forward, U)) < REFERENCE_MAX_DEG)
     info: dict = {"frames": int(frames.sum()), "reference_frames": int(upright.sum())}
@@ -401,11 +420,10 @@ def _fuse_frames(w: np.ndarray, U: np.ndarray, forward: np.ndarray, T: np.ndarra
 
     # the extension range bounds the search: the other sign is taken where MediaPipe's leans back too far
     phi, unsure = fuse_out_of_plane(phi_mp, r, sigma_r, candidate_angle(Ti, ti, Ui, F), lowest_deg=-MAX_EXTENSION_DEG)
-    if only_nearer:
-        keep = ~(np.abs(phi) < np.abs(phi_mp))
-        phi, unsure = np.where(keep, phi_mp, phi), unsure & ~keep
     shift = ti * np.tan(phi) - z[idx]
     ok = np.isfinite(shift)
+    if only_nearer:  # the other frames keep MediaPipe's depth exactly
+        ok &= np.abs(phi) < np.abs(phi_mp)
     w[np.ix_(idx[ok], UPPER_BODY, [2])] += shift[ok, None, None]
     info.update(
         method="out-of-plane angle from the trunk's length over the hip width against the person's upright "

@@ -43,6 +43,9 @@ Scenes of one fixed camera and nothing else are rows of ``VIEW_SCENES``; the oth
   with the trunk bent 40°: arms out of the body's sagittal plane, which every other routine keeps them in.
 - ``bodyA_pan`` (side): handheld-like camera, slow pan ±15° (0.12 Hz), pitch and roll shake ±3°
   (0.35–0.95 Hz).
+- ``bodyA_front_near``, ``bodyB_front_near`` (0°): the routine from the front with the camera 1.8 m away
+  (``NEAR_DIST``, a cramped workplace) instead of 3.4 m, through the wider lens that keeps them whole:
+  the nearer parts of the body look larger (perspective), which the 3.4-m clips hardly show.
 The painter sorts the faces of all meshes (subject, passer-by, the bench as 10 cm tiles) together by depth.
 The focal length is the base clips' unless the subject would leave the picture (``fit_focal``).
 A scene's truth is taken in a level frame at the camera facing the subject: against gravity whatever
@@ -630,6 +633,24 @@ def scene_bodyA_pan() -> Scene:
     return Scene("bodyA_pan", "bodyA", KEYS, view)
 
 
+NEAR_DIST = 1.8  # a cramped workplace: about the nearest a phone shows a standing person whole
+
+
+def _front_near(subject: str) -> Scene:
+    """The routine from the front with the camera 1.8 m away, aimed at the subject's middle as the base
+    clips' (eye 1.15 m); ``fit_focal`` widens the lens to keep them in the picture (f ≈ 290-350 px on 640 px)."""
+    pitch = math.degrees(math.atan2(1.15 - 0.85, NEAR_DIST))
+    return Scene(f"{subject}_front_near", subject, KEYS, lambda t: View(0.0, dist=NEAR_DIST, pitch=pitch))
+
+
+def scene_bodyA_front_near() -> Scene:
+    return _front_near("bodyA")
+
+
+def scene_bodyB_front_near() -> Scene:
+    return _front_near("bodyB")
+
+
 SCENES = {
     **{name: (lambda name=name: view_scene(name)) for name in VIEW_SCENES},
     **{
@@ -637,6 +658,7 @@ SCENES = {
         for fn in (
             scene_bodyA_tilt_down, scene_bodyA_tilt_up, scene_bodyA_passerby, scene_bodyA_bench,
             scene_bodyA_turning, scene_bodyA_pan, scene_bodyB_bench_front, scene_bodyC_machine_side,
+            scene_bodyA_front_near, scene_bodyB_front_near,
         )
     },
 }  # fmt: skip

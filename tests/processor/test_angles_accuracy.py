@@ -14,6 +14,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from processor import trunk_depth
 from processor.angles import compute_angles
 from processor.cleaning import clean_angles
 from tests.support.poses import balanced_pose
@@ -25,16 +26,19 @@ CLIPS = [f"{b}_{v}" for b in ("bodyA", "bodyB") for v in ("side", "45", "front")
 ALL_CLIPS = sorted(p.stem for p in DATA.glob("*.mp4") if p.with_suffix(".csv").exists())
 # The clips that still miss the 5° trunk goal (issue 13), with the MAE measured by bench/skeleton_accuracy.py
 # (balanced preset, 2026-11-30, one run with the README's table): in front MediaPipe's depth near upright
-# (a raised arm, a bowed head or a side bend move the trunk 8-14° in depth; the true camera pitch does not
-# help: processor.angles, "The vertical"); the rear work cycle's deep bends, where MediaPipe's 2D shoulders
+# (a raised arm, a bowed head or a side bend move the trunk 8-14° in depth, which the picture, blind near
+# the picture plane, only partly takes back: processor.trunk_depth, 3.; the true camera pitch does not
+# help: processor.angles, "The vertical"), and bodyA_front's 22° bend, which the picture reads as 14°
+# (perspective); the rear work cycle's deep bends, where MediaPipe's 2D shoulders
 # fall onto the hips (read ~90° for 60-70°) and the fresh reading of 28 of its 45 short frames is no better
 # (processor.reread; the two rear sweeps now meet 5°); behind the bench seen from the front the hips are
 # hidden and MediaPipe's depth of the shoulders against them is a guess (their picture position is
 # steadied: processor.hidden_hips; the depth capped by the trunk's length: processor.trunk_depth), and the
 # picture holds no flexion near upright there (processor.sagittal mends the bench seen at 45°; in front the
-# trunk's foreshortening reads the bends, processor.trunk_depth 3., but upright frames read +7°).
-TRUNK_GOAL_MISSED = {"bodyA_front": 6.9, "bodyB_front": 6.2, "bodyC_front": 5.4, "bodyA_front_cycle": 7.1,
-                     "bodyA_rear_cycle": 6.9, "bodyB_bench_front": 6.4}
+# trunk's foreshortening reads the bends, processor.trunk_depth 3., but upright frames read +7°); with the
+# camera 1.8 m in front of bodyB, MediaPipe's depth read the trunk 14° off before any correction.
+TRUNK_GOAL_MISSED = {"bodyA_front": 7.0, "bodyA_front_cycle": 6.8, "bodyA_rear_cycle": 6.9, "bodyB_bench_front": 6.4,
+                     "bodyB_front_near": 6.9}
 pytestmark = pytest.mark.slow
 
 _cache: dict[str, pd.DataFrame] = {}
@@ -265,6 +269,36 @@ def _zone_time(m: pd.DataFrame) -> float:
     return float((got != want).mean())
 
 
+@pytest.mark.parametrize("clip", ALL_CLIPS)
+def test_trunk_zone_time_every_clip(clip):
+    """Issue 13: the trunk within 5 % of the time in the NV 361 zone the truth is in, on every clip."""
+    m = analysed(clip)
+    record(clip, "trunk_zone_time_pct", _zone_time(m) * 100)
+    assert _zone_time(m) <= 0.05
+
+
+# The frontal clips where MediaPipe's trunk lay farthest from upright (processor.trunk_depth, 3., 2026-11-30):
+# trunk MAE without -> with the picture taken in front to bring the trunk nearer the picture plane
+FRONT_GAINS = {"bodyB_front": (6.2, 4.8), "bodyC_front": (5.4, 4.9), "bodyA_front_near": (7.2, 4.8),
+               "bodyB_front_near": (11.0, 6.9)}
+
+
+@pytest.mark.parametrize("clip", [c for c in FRONT_GAINS if c in ALL_CLIPS])
+def test_in_front_the_picture_brings_the_trunk_nearer_upright(clip, monkeypatch):
+    """In front MediaPipe's trunk lies farther from upright than the truth in most frames, and the picture's
+    foreshortening, taken only where it brings the trunk nearer the picture plane, takes part of that
+    back (processor.trunk_depth, 3.); with the camera 1.8 m away, where MediaPipe's depth is worse, too."""
+    with_step = mae(analysed(clip), "trunk_flexion_deg")
+    monkeypatch.setattr(trunk_depth, "FRONT_MAX_DEG", -1.0)  # no frame counts as seen from in front
+    pose = balanced_pose(DATA / f"{clip}.mp4")
+    cleaned = clean_angles(compute_angles(pose), pose.video.duration_s).df
+    m = pd.merge_asof(cleaned, pd.read_csv(DATA / f"{clip}.csv"), on="time_s", suffixes=("", "_t"),
+                      tolerance=0.03, direction="nearest")
+    without = mae(m, "trunk_flexion_deg")
+    record(clip, "trunk_flexion_mae_deg_without_front_foreshortening", without)
+    assert with_step <= without - 0.4
+
+
 @pytest.mark.skipif("bodyA_bench" not in ALL_CLIPS, reason="bodyA_bench not rendered")
 def test_behind_the_bench_seen_obliquely_the_trunk_is_read_from_the_picture():
     """Legs and hips hidden, camera at 45° (issue 13): with the facing steadied and the trunk in the
@@ -281,8 +315,8 @@ def test_behind_the_bench_seen_obliquely_the_trunk_is_read_from_the_picture():
 def test_behind_the_bench_seen_from_the_front_the_foreshortening_keeps_the_zones():
     """Legs and hips hidden, camera in front (issue 13): the trunk's foreshortening against the person's
     upright proportion, fused with MediaPipe's depth (processor.trunk_depth, 3.), keeps the time in another
-    NV 361 trunk zone within 5 %; MediaPipe's depth against the guessed hips read the 42° bend as 59°
-    (12.3 % of the time in another zone). The MAE stays over 5° (TRUNK_GOAL_MISSED): near upright the
+    NV 361 trunk zone within 5 % (1.95 %); MediaPipe's depth against the guessed hips read the 42° bend as
+    59° (12.3 % of the time in another zone). The MAE stays over 5° (TRUNK_GOAL_MISSED): near upright the
     picture holds no flexion."""
     m = analysed("bodyB_bench_front")
     record("bodyB_bench_front", "trunk_zone_time_pct", _zone_time(m) * 100)
