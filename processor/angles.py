@@ -123,8 +123,9 @@ camera), so a camera pitched down makes an upright person look tilted. ``U`` is 
    (``bench/skeleton_accuracy.py``, "pitch given", 2026-11-30; the rendered clips, camera 5° down):
    MediaPipe's depth leans with the camera's pitch for some segments, people and views and not for
    others, so turning the vertical by the pitch moves what already leaned. Trunk MAE in front (bodyA/B/C)
-   6.9 / 6.2 / 5.4° -> 7.9 / 4.4 / 7.3° (the upright frames' bias −0.4 / +5.9 / −3.8° -> −5.5 / +0.9 /
-   −8.9°), from behind 4.5 / 4.1 / 3.5° -> 2.6 / 6.1 / 6.0° (bodyA_rear, bodyB/C_rear); the near arm from
+   7.0 / 4.8 / 4.9° -> 8.8 / 4.1 / 7.6° (the upright frames' bias −1.4 / +5.1 / −3.5° -> −6.5 / +0.2 /
+   −8.7°; before the trunk's one-way foreshortening in front, ``processor.trunk_depth`` 3., 6.9 / 6.2 /
+   5.4° -> 7.9 / 4.4 / 7.3°), from behind 4.5 / 4.1 / 3.5° -> 2.6 / 6.1 / 6.0° (bodyA_rear, bodyB/C_rear); the near arm from
    the side 5.6 / 6.4 / 5.0° -> 8.8 / 9.8 / 8.6° (with its depth from the picture, ``processor.sagittal``:
    3.6 / 4.7 / 2.2° -> 3.7 / 5.9 / 2.7°), in front 13.5 / 12.8 / 10.1° -> 9.6 / 8.6 / 7.3°. No one
    vertical serves every segment, and a frontal picture does not show the pitch anyway. A

@@ -119,7 +119,7 @@ it; nothing is fitted to the test clips.
    in between. The overshoot keeps those frames past 60°, where one zone holds every angle. In front, what remains is MediaPipe's depth near upright (a raised
    arm, a bowed head or a side bend moved the trunk 8-14° in depth, and the upright trunk leaned −4 to
    +6° by the person). The camera's pitch, which a frontal picture does not show, is not what is missing:
-   given the true 5°, the frontal clips read 6.9 / 6.2 / 5.4 -> 7.9 / 4.4 / 7.3° (``processor.angles``,
+   given the true 5°, the frontal clips read 7.0 / 4.8 / 4.9 -> 8.8 / 4.1 / 7.6° (``processor.angles``,
    "The vertical"). The same fusion
    (``fuse_out_of_plane``) serves the neck line seen from behind (``processor.neck_depth``).
 
