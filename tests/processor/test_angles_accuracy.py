@@ -55,11 +55,16 @@ def analysed(clip: str, trunk_depth: bool = True, neck_depth: bool = True, sagit
         angles = compute_angles(pose, trunk_depth=trunk_depth, neck_depth=neck_depth, sagittal=sagittal,
                                 arms_sagittal=arms_sagittal)
         cleaned = clean_angles(angles, pose.video.duration_s)
-        truth = pd.read_csv(DATA / f"{clip}.csv")
-        m = pd.merge_asof(cleaned.df, truth, on="time_s", suffixes=("", "_t"), tolerance=0.03, direction="nearest")
+        m = with_truth(clip, cleaned.df)
         m.attrs["analysed_share"] = cleaned.analysed_share
         _cache[key] = m
     return _cache[key]
+
+
+def with_truth(clip: str, cleaned: pd.DataFrame) -> pd.DataFrame:
+    """Cleaned angles merged with the clip's truth (truth columns suffixed _t)."""
+    truth = pd.read_csv(DATA / f"{clip}.csv")
+    return pd.merge_asof(cleaned, truth, on="time_s", suffixes=("", "_t"), tolerance=0.03, direction="nearest")
 
 
 def holds(m: pd.DataFrame) -> pd.Series:
@@ -291,10 +296,7 @@ def test_in_front_the_picture_brings_the_trunk_nearer_upright(clip, monkeypatch)
     with_step = mae(analysed(clip), "trunk_flexion_deg")
     monkeypatch.setattr(trunk_depth, "FRONT_MAX_DEG", -1.0)  # no frame counts as seen from in front
     pose = balanced_pose(DATA / f"{clip}.mp4")
-    cleaned = clean_angles(compute_angles(pose), pose.video.duration_s).df
-    m = pd.merge_asof(cleaned, pd.read_csv(DATA / f"{clip}.csv"), on="time_s", suffixes=("", "_t"),
-                      tolerance=0.03, direction="nearest")
-    without = mae(m, "trunk_flexion_deg")
+    without = mae(with_truth(clip, clean_angles(compute_angles(pose), pose.video.duration_s).df), "trunk_flexion_deg")
     record(clip, "trunk_flexion_mae_deg_without_front_foreshortening", without)
     assert with_step <= without - 0.4
 
