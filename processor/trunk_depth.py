@@ -44,7 +44,7 @@ it; nothing is fitted to the test clips.
    MediaPipe's depth. Extension within the range keeps MediaPipe's sign (from behind, a small forward
    lean can still read as a small backward one).
 
-3. Foreshortening from behind (``foreshortening``). Seen from behind, within
+3. Foreshortening from behind, and one way in front (``foreshortening``). Seen from behind, within
    ``BEHIND_MAX_DEG`` of straight behind, the hip line lies in the picture plane, so its length in the
    picture is the pelvis's width whatever the trunk does, and the ratio ρ = |t| / |hip line in the
    picture| needs no scale (no metres, no focal length). A trunk at angle φ out of the picture plane
@@ -59,7 +59,7 @@ it; nothing is fitted to the test clips.
    extension limit of 2. kept. Both signs of φ give the same picture: MediaPipe's sign stands unless its
    angle lies within its own noise while the picture shows the trunk clearly out of the plane and
    MediaPipe's sign makes the trunk lean back where the other makes it lean forward; then forward.
-   Why only from behind: MediaPipe's depth there carried almost nothing at moderate flexion (the
+   Why either way only from behind: MediaPipe's depth there carried almost nothing at moderate flexion (the
    22° above, and 16-33° read as 4-23° on the rear work cycle), while in front its mid-range depth was
    within 1-3° (bodyA_front, 12-55°) and the picture ratio is disturbed by perspective: the shoulders
    coming toward the camera look larger by D/(D − Δ) (≈ 7 % at 30° for a 0.5 m trunk 3.4 m away)
@@ -107,7 +107,8 @@ it; nothing is fitted to the test clips.
    against the hips in the bends, 0.09-0.26, or the true 0.18): bodyA/C_front 7.0 / 4.9 -> 6.5 / 3.7°
    but bodyB_front 4.8 -> 5.8° (its neck 1.8 -> 7.1°) and the frontal bench 6.4 -> 7.4-7.7°: MediaPipe's
    2D shoulders sit low in a bend, which works the other way, so the picture is taken as it is. Near
-   upright the picture is blind (cos φ is flat there) and MediaPipe's depth mostly stands. What remains from behind is the deep bend: at 60-70° MediaPipe's 2D shoulder
+   upright the picture is blind (cos φ is flat there) and MediaPipe's depth mostly stands.
+   What remains from behind is the deep bend: at 60-70° MediaPipe's 2D shoulder
    keypoints fall onto the hips (the picture trunk 0-10 px of ~95), which reads as ~90°; no depth
    rule can undo a wrong picture. Nor can time (tried 2026-11-30): in the frames whose own trunk is
    shorter than a curled one (only true bends of 62-73° on the rendered clips, read 8-28° too deep in
@@ -117,8 +118,9 @@ it; nothing is fitted to the test clips.
    in another NV 361 zone (bodyA_front_cycle 3.6 -> 6.4 % of the time): the readings around such a
    stretch are on the way down and up, a lower bound only, and the trunk may go deeper than any of them
    in between. The overshoot keeps those frames past 60°, where one zone holds every angle. In front, what remains is MediaPipe's depth near upright (a raised
-   arm, a bowed head or a side bend moved the trunk 8-14° in depth, and the upright trunk leaned −4 to
-   +6° by the person). The camera's pitch, which a frontal picture does not show, is not what is missing:
+   arm, a bowed head or a side bend moved the trunk 8-14° in depth, of which the picture takes back only
+   part, and the upright trunk leaned −4 to +5° by the person; a side bend also curls the spine, and the
+   chord 4-5 % short reads as the 14-18° MediaPipe gave it). The camera's pitch, which a frontal picture does not show, is not what is missing:
    given the true 5°, the frontal clips read 7.0 / 4.8 / 4.9 -> 8.8 / 4.1 / 7.6° (``processor.angles``,
    "The vertical"). The same fusion
    (``fuse_out_of_plane``) serves the neck line seen from behind (``processor.neck_depth``).
@@ -374,7 +376,7 @@ def foreshortening(world: np.ndarray, up: np.ndarray, forward: np.ndarray) -> tu
     """Frames seen from behind, and in front: the trunk's out-of-plane angle from its foreshortening, fused
     with MediaPipe's (in front taken only where it brings the trunk nearer the picture plane).
 
-    See "3. Foreshortening from behind" in the module docstring. Returns a copy and what was done in each
+    See "3. Foreshortening from behind, and one way in front" in the module docstring. Returns a copy and what was done in each
     group: ``"from_behind"`` and ``"in_front"``.
     """
     w = np.array(world, dtype=np.float64, copy=True)
