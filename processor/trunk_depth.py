@@ -376,8 +376,8 @@ def foreshortening(world: np.ndarray, up: np.ndarray, forward: np.ndarray) -> tu
     """Frames seen from behind, and in front: the trunk's out-of-plane angle from its foreshortening, fused
     with MediaPipe's (in front taken only where it brings the trunk nearer the picture plane).
 
-    See "3. Foreshortening from behind, and one way in front" in the module docstring. Returns a copy and what was done in each
-    group: ``"from_behind"`` and ``"in_front"``.
+    See "3. Foreshortening from behind, and one way in front" in the module docstring. Returns a copy
+    and what was done in each group: ``"from_behind"`` and ``"in_front"``.
     """
     w = np.array(world, dtype=np.float64, copy=True)
     n = len(w)
