@@ -24,7 +24,7 @@ VIEWS = (("front", 30.0), ("oblique", 70.0), ("side", 110.0), ("rear_oblique", 1
 # nearer the picture plane, processor.trunk_depth, 3.; the README's table): front = bodyA/B/C_front,
 # bodyA_front_cycle (camera 3.4 m away: the frontal clips 1.8 m away, bodyA/B_front_near, are not in the
 # table, which is for a camera 3 m or more away, as the README advises; there the trunk read 4.8 / 6.9°
-# and the head 12.9 / 9.8°); oblique =
+# and the head 6.3 / 7.2°); oblique =
 # bodyA/B/C_45, bodyA_passerby, bodyA_abduct_45; side = bodyA/B/C_side, bodyA_tilt_down/_up, bodyA_pan,
 # bodyA_abduct_side (the arm raised sideways toward the camera: 16.7°); rear_oblique = bodyA_rear (150°);
 # rear = bodyB/C_rear (180°), bodyA_rear_cycle. Upper arm: the worse of the two arms where measured (the

@@ -19,6 +19,16 @@ Steps, per body part (trunk, neck, left arm, right arm, legs):
    camera axis), and no rendered clip has a true twist to tell the views apart. The head's side bend and
    rotation are left empty the same way in the oblique views, where one ear is hidden
    (``processor.nv361.signals``, head): ``UNMEASURED_VIEWS`` holds both rules.
+   **Anatomical range.** A neck flexion beyond ``NECK_FLEXION_LIMIT_DEG`` (90°) either way is no reading of
+   a head: the cervical spine flexes about 50-60° and extends about 60-75°. The neck part's angles are
+   left empty in such a frame, as for a low confidence (MediaPipe's own confidence was 1.0 there). On the
+   rendered clips only deep bends seen close from the front or from behind read so (73° bent 1.8 m in
+   front of the camera: 13 frames of bodyA_front_near read the neck 126-163° for a true 39°, its head
+   inclination −150° for a true 112°, which would have counted as the head bent back; one frame of
+   bodyB_rear 122° for 43°). ``neck_out_of_range_frames`` counts them. Neck MAE over every frame
+   (2026-11-30): bodyA/B_front_near 12.9 / 9.8 -> 6.3 / 7.2°; bodyB_rear 9.9 -> 10.5°, because the
+   smoothing had spread its 122° frame over the neighbours, which read the hanging head ~12° for 43° (the
+   head behind a deeply bent back: ``processor.neck_depth``); no other clip changes.
 2. **Short gaps.** Gaps of at most ``max_gap_s`` (default 0.5 s) between two measured frames are filled
    by linear interpolation in time (a blink of occlusion, a missed detection). Longer gaps stay empty.
 3. **Smoothing.** Savitzky–Golay filter, polynomial order 2, window ``smooth_window_s`` (default 0.5 s,
@@ -74,6 +84,9 @@ TRUNK_DEPENDENT = (
 
 
 MIN_CONFIDENCE = 0.5  # a part's confidence below this leaves its angles empty (step 1)
+# step 1, "Anatomical range": a neck flexion (against the trunk, 0 = neutral) beyond this either way is no
+# reading of a head: the cervical spine flexes ~50-60° and extends ~60-75° (active range, adults)
+NECK_FLEXION_LIMIT_DEG = 90.0
 # views (processor.accuracy) where a column is not measured (step 1, "Views"): the trunk's side bend turns
 # about an axis in the picture there; an oblique view hides one ear (processor.nv361.signals, head)
 TRUNK_BEND_UNMEASURED_VIEWS = ("oblique", "side", "rear_oblique")
@@ -94,6 +107,7 @@ class CleanedAngles:
     smooth_window_s: float = 0.5
     smooth_polyorder: int = 2
     smooth_window_frames: int = 0  # as applied at this video's analysis rate (0: no smoothing)
+    neck_out_of_range_frames: int = 0  # frames whose neck reading lay beyond the anatomical range (step 1)
 
     def parameters(self) -> dict[str, float | int | str]:
         return {
@@ -121,6 +135,22 @@ def blank_unmeasured_views(df: pd.DataFrame) -> pd.DataFrame:
             y[np.isin(seen_from, unmeasured)] = np.nan
             out[col] = y
     return out
+
+
+def blank_impossible_necks(df: pd.DataFrame) -> tuple[pd.DataFrame, int]:
+    """(copy, frames): the neck part's angles empty in the frames whose neck flexion lies beyond
+    ``NECK_FLEXION_LIMIT_DEG`` either way (step 1, "Anatomical range")."""
+    out = df.copy()
+    if "neck_flexion_deg" not in out.columns:
+        return out, 0
+    with np.errstate(invalid="ignore"):
+        bad = np.abs(out["neck_flexion_deg"].to_numpy(dtype=float)) > NECK_FLEXION_LIMIT_DEG
+    for col in PARTS["neck"][1]:
+        if col in out.columns:
+            y = out[col].to_numpy(dtype=float).copy()
+            y[bad] = np.nan
+            out[col] = y
+    return out, int(bad.sum())
 
 
 def _runs(mask: np.ndarray) -> list[tuple[int, int]]:
@@ -191,6 +221,7 @@ def clean_angles(
             y[bad] = np.nan
             out[col] = y
     out = blank_unmeasured_views(out)
+    out, neck_out_of_range = blank_impossible_necks(out)
     trunk_bad = np.isnan(out["trunk_flexion_deg"].to_numpy(dtype=float))
     for col in TRUNK_DEPENDENT:
         y = out[col].to_numpy(dtype=float).copy()
@@ -219,4 +250,5 @@ def clean_angles(
         smooth_window_s=smooth_window_s,
         smooth_polyorder=smooth_polyorder,
         smooth_window_frames=window,
+        neck_out_of_range_frames=neck_out_of_range,
     )

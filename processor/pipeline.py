@@ -111,6 +111,7 @@ def analyze_video(path: str | Path, out_dir: str | Path, options: AnalysisOption
         angles = cleaned.df
         measured_share = dict(cleaned.part_share)
         meta["cleaning_analysed_share"] = round(float(cleaned.analysed_share), 4)
+        meta["cleaning_neck_out_of_range_frames"] = cleaned.neck_out_of_range_frames
         meta.update(_flat("angles", angles.attrs))  # e.g. how the vertical was found
     else:
         angles = _empty_angles(pose)

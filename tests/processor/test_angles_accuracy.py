@@ -328,6 +328,18 @@ def test_behind_the_bench_seen_from_the_front_the_foreshortening_keeps_the_zones
     assert float(m.loc[bend, "trunk_flexion_deg"].mean()) < 55.0
 
 
+@pytest.mark.skipif("bodyA_front_near" not in ALL_CLIPS, reason="bodyA_front_near not rendered")
+def test_a_head_read_beyond_the_necks_range_is_left_empty_not_bent_back():
+    """1.8 m in front, MediaPipe read the 73° bend's neck as 126-163° (truth 39°) and the head's inclination
+    as −150° (truth 112°), which would count as the head bent back: beyond the neck's anatomical range the
+    head is left empty (processor.cleaning), never read as extension."""
+    m = analysed("bodyA_front_near")
+    deep = (m["trunk_flexion_deg_t"] > 65).to_numpy()
+    assert deep.sum() > 10
+    assert m.loc[deep, "neck_flexion_deg"].isna().sum() >= 10
+    assert (m.loc[deep, "head_inclination_deg"].dropna() > 0).all()
+
+
 # Clips whose legs are hidden (a bench or a machine between the subject and the camera), with the arm
 # facing the camera
 OCCLUDED = {"bodyA_bench": "left", "bodyB_bench_front": "left", "bodyC_machine_side": "left"}

@@ -101,3 +101,31 @@ def test_head_side_bend_and_rotation_empty_in_oblique_views_and_a_csv_reads_the_
         read = read_angles_csv(path)
     for col in ("head_side_bend_deg", "trunk_side_bend_deg"):
         assert read[col][:20].notna().all() and read[col][20:].isna().all()
+
+
+def test_a_neck_beyond_its_anatomical_range_is_left_empty_and_a_csv_reads_the_same(tmp_path):
+    """A neck flexion beyond 90° either way is no reading of a head (the cervical spine flexes ~50-60°,
+    extends ~60-75°): the neck part is left empty there, a single such frame is bridged from its
+    neighbours like any short gap, a run of them stays empty; the count is reported; re-evaluating a
+    per-frame CSV written before the rule applies it too."""
+    from processor.evaluate_cli import read_angles_csv
+
+    df = table(n=60)
+    df.loc[10, "neck_flexion_deg"] = 135.0  # one frame
+    df.loc[30:42, "neck_flexion_deg"] = 140.0  # 1.3 s, as a deep bend 1.8 m in front read
+    df.loc[30:42, "head_inclination_deg"] = -150.0  # which would count as the head bent back
+    df.loc[50, "neck_flexion_deg"] = -95.0  # and beyond the extension range
+    df.loc[20, "neck_flexion_deg"] = 89.0  # within it: a reading like any other
+    c = clean_angles(df, duration_s=6.0)
+    assert c.neck_out_of_range_frames == 15
+    assert c.df.loc[10, "neck_flexion_deg"] == pytest.approx(30.0, abs=1e-6)  # bridged, not 135°
+    for col in ("neck_flexion_deg", "head_inclination_deg", "head_side_bend_deg", "head_rotation_deg"):
+        assert c.df.loc[30:42, col].isna().all()
+    assert c.df.loc[18:22, "neck_flexion_deg"].max() > 40.0  # the 89° frame was kept (then smoothed)
+    assert c.df["trunk_flexion_deg"].notna().all() and c.df["upper_arm_elevation_left_deg"].notna().all()
+    assert c.part_share["neck"] == pytest.approx(1.0 - 1.3 / 6.0)
+    path = tmp_path / "old - angles.csv"
+    df.to_csv(path, index=False)  # unblanked, as an older version wrote it
+    read = read_angles_csv(path)
+    assert read.loc[30:42, "head_inclination_deg"].isna().all() and read.loc[10, "neck_flexion_deg"] != 135.0
+    assert read.loc[20, "neck_flexion_deg"] == 89.0
