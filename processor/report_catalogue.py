@@ -21,6 +21,7 @@ from openpyxl.utils import get_column_letter, quote_sheetname
 from processor import episodes as rules
 from processor import sufficiency as suf
 from processor.accuracy import LEGS_HIDDEN_STATED, legs_hidden_error_table, legs_hidden_share, side_view_trunk_error, view_error_table
+from processor.cleaning import NECK_FLEXION_LIMIT_DEG
 from processor.model import AnalysisOptions, VideoInfo
 from processor.nv361 import SOURCE, SOURCE_URL, TITLE
 from processor.nv361 import signals as sig
@@ -565,7 +566,7 @@ def _method(ws, data: CatalogueReportData, lang: str) -> None:
     row(label(lang, "uncertainty"), label(lang, "uncertainty_text"))
     section("method_angles")
     row(label(lang, "angle_source"), data.angle_source)
-    row(label(lang, "not_analysed"), label(lang, "nan_text"))
+    row(label(lang, "not_analysed"), label(lang, "nan_text", neck_limit=NECK_FLEXION_LIMIT_DEG))
     section("method_record")
     record(sheet, lang, data.meta)
     section("method_limits")

@@ -24,6 +24,7 @@ from openpyxl.chart.legend import LegendEntry
 from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
 
+from processor.cleaning import NECK_FLEXION_LIMIT_DEG
 from processor.model import ANGLE_COLUMNS
 from processor.report_data import ReportData
 from processor.report_labels import label, meta_label, part_label, reason_text, record_value, zone_label
@@ -455,7 +456,7 @@ def _method(ws, data: ReportData, lang: str) -> None:
     row(label(lang, "angle_source"), data.angle_source)
     record(sheet, lang, data.meta)
     row(label(lang, "extrapolation"), label(lang, "extrapolation_text"))
-    row(label(lang, "not_analysed"), label(lang, "nan_text"))
+    row(label(lang, "not_analysed"), label(lang, "nan_text", neck_limit=NECK_FLEXION_LIMIT_DEG))
     section("method_not_assessed")
     for note in (std.not_assessed_cs if lang == "cs" and std.not_assessed_cs else std.not_assessed):
         row("", note)

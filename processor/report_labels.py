@@ -42,7 +42,8 @@ LABELS: dict[str, dict[str, str]] = {
         "extrapolation_text": "The video is treated as a sample of the shift: each zone's share of the analysed time is "
                               "scaled to the shift length and compared with the standard's per-shift limits.",
         "nan_text": "Frames where a body part could not be measured are left empty and counted as not analysed, never as neutral; "
-                    "an arm counts as measured only where both its shoulder and its elbow are seen.",
+                    "an arm counts as measured only where both its shoulder and its elbow are seen; the head is left empty "
+                    "where the neck reads beyond its anatomical range ({neck_limit:g}° either way).",
         "limit_mono": "Angles come from a single camera; postures seen end-on (e.g. trunk twist, arm elevation toward the camera) are less accurate.",
         "limit_support": "Support of the trunk, head or arms and the forces exerted are not visible on video and are not assessed.",
         "limit_vertical": "The vertical is estimated from the video unless a camera pitch is given; a moving or tilted camera adds error.",
@@ -104,7 +105,8 @@ LABELS: dict[str, dict[str, str]] = {
         "extrapolation_text": "Video se bere jako vzorek směny: podíl každého pásma na vyhodnoceném čase se přepočte "
                               "na délku směny a porovná s limity předpisu za směnu.",
         "nan_text": "Snímky, na kterých část těla nešlo změřit, zůstávají prázdné a počítají se jako nevyhodnocené, nikdy jako neutrální; "
-                    "paže se počítá jako změřená jen tam, kde je vidět rameno i loket.",
+                    "paže se počítá jako změřená jen tam, kde je vidět rameno i loket; hlava zůstává prázdná tam, kde krk "
+                    "vychází mimo svůj anatomický rozsah ({neck_limit:g}° na obě strany).",
         "limit_mono": "Úhly pocházejí z jedné kamery; polohy ve směru osy kamery (např. rotace trupu, zvednutí paže ke kameře) jsou méně přesné.",
         "limit_support": "Opora trupu, hlavy či paží a vynakládaná síla nejsou na videu spolehlivě vidět a nehodnotí se.",
         "limit_vertical": "Svislice se odhaduje z videa, pokud není zadán sklon kamery; pohyblivá nebo nakloněná kamera přidává chybu.",
