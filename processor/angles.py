@@ -36,7 +36,9 @@ Angles:
 - ``upper_arm_elevation_*_deg``: 3D angle between shoulder -> elbow and the downward vertical
   (0 hanging, 90 horizontal, 180 overhead), whatever the direction (flexion or abduction).
   The elbow's depth is MediaPipe's, except seen from the side or obliquely where the arm's picture shows
-  it lying in the sagittal plane: there its depth comes from the picture (``processor.sagittal``, 3.).
+  it lying in the sagittal plane: there its depth comes from the picture (``processor.sagittal``, 3.);
+  seen from in front, from its foreshortening against the person's hanging arm where that brings it
+  nearer the picture plane (``processor.arm_depth``).
   Tried and dropped (2026-11-29): the upper arm's depth from its
   foreshortening against the person's own arm length (a rigid bone; measured in the frames where the
   arm lies near the picture plane, fused with MediaPipe's depth as the trunk's is from behind). Near-arm
@@ -143,6 +145,7 @@ import numpy as np
 import pandas as pd
 
 from processor.model import ANGLE_COLUMNS, LANDMARKS, PoseSequence
+from processor.arm_depth import arms_from_the_front
 from processor.facing import resolve_mirror_readings
 from processor.hidden_hips import legs_guessed, steady_hidden_hips
 from processor.neck_depth import correct_neck_depth
@@ -245,6 +248,7 @@ def estimate_vertical(world: np.ndarray, visibility: np.ndarray | None = None) -
 def compute_angles(
     pose: PoseSequence, camera_pitch_deg: float | None = None, trunk_depth: bool = True, hidden_hips: bool = True,
     neck_depth: bool = True, sagittal: bool = True, arms_sagittal: bool = True, neck_sagittal: bool = True,
+    arms_front: bool = True,
 ) -> pd.DataFrame:
     """The per-frame angle table (``ANGLE_COLUMNS``); NaN where no person was found.
 
@@ -302,6 +306,10 @@ def compute_angles(
     if arms_sagittal and pose.source == "mediapipe":
         # seen from the side or obliquely, upper arms that lie in the sagittal plane: depth from the picture
         w, ainfo = arms_in_sagittal_plane(w, U, F, R, vis)
+    arinfo: dict = {}
+    if arms_front and pose.source == "mediapipe":
+        # seen from in front, each upper arm's depth from its foreshortening, one way (processor.arm_depth)
+        w, arinfo = arms_from_the_front(w, U, F, vis)
 
     mid_hip = midpoint(w, "left_hip", "right_hip")
     T = trunk_line(w)
@@ -394,6 +402,7 @@ def compute_angles(
     df.attrs["hidden_hips"] = hinfo
     df.attrs["sagittal"] = {**{f"facing_{k}": v for k, v in finfo_s.items()}, **sinfo}
     df.attrs["arms_sagittal"] = ainfo
+    df.attrs["arm_depth"] = arinfo
     df.attrs["neck_sagittal"] = {"frames": neck_plane_frames}
     df.attrs["facing"] = finfo
     df.attrs["source"] = pose.source
