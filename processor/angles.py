@@ -58,7 +58,9 @@ Angles:
   11.2°: the gain in front came with perspective (a trunk leaning toward the camera brings the shoulders
   nearer, so the arm looks longer against the hips), which from behind works the other way (arms hanging
   beside a trunk bent 15-60° read 23° instead of 7°). Against the shoulder width, at the arm's depth: in
-  front 12.8 / 12.9 / 11.2 / 13.6°, from behind 10.9 / 7.5 / 9.5°, no gain.
+  front 12.8 / 12.9 / 11.2 / 13.6°, from behind 10.9 / 7.5 / 9.5°, no gain. In front only and one way
+  only (taken where it brings the arm nearer the picture plane, against the person's hanging arms) it is
+  used: ``processor.arm_depth`` (2026-11-30).
 - ``upper_arm_to_trunk_*_deg``: shoulder -> elbow against the downward trunk line (−T).
 - ``elbow_flexion_*_deg``, ``knee_flexion_*_deg``: 0 = straight. The elbow on the arm as read, before
   ``processor.sagittal`` turns the upper arm.
