@@ -129,9 +129,10 @@ camera), so a camera pitched down makes an upright person look tilted. ``U`` is 
    others, so turning the vertical by the pitch moves what already leaned. Trunk MAE in front (bodyA/B/C)
    7.0 / 4.8 / 4.9° -> 8.8 / 4.1 / 7.6° (the upright frames' bias −1.4 / +5.1 / −3.5° -> −6.5 / +0.2 /
    −8.7°; before the trunk's one-way foreshortening in front, ``processor.trunk_depth`` 3., 6.9 / 6.2 /
-   5.4° -> 7.9 / 4.4 / 7.3°), from behind 4.5 / 4.1 / 3.5° -> 2.6 / 6.1 / 6.0° (bodyA_rear, bodyB/C_rear); the near arm from
-   the side 5.6 / 6.4 / 5.0° -> 8.8 / 9.8 / 8.6° (with its depth from the picture, ``processor.sagittal``:
-   3.6 / 4.7 / 2.2° -> 3.7 / 5.9 / 2.7°), in front 13.5 / 12.8 / 10.1° -> 9.6 / 8.6 / 7.3°. No one
+   5.4° -> 7.9 / 4.4 / 7.3°), from behind 4.5 / 4.1 / 3.5° -> 2.6 / 6.1 / 6.0° (bodyA_rear, bodyB/C_rear);
+   the near arm from the side 5.6 / 6.4 / 5.0° -> 8.8 / 9.8 / 8.6° (with its depth from the picture, ``processor.sagittal``:
+   3.6 / 4.7 / 2.2° -> 3.7 / 5.9 / 2.7°), in front 13.5 / 12.8 / 10.1° -> 9.6 / 8.6 / 7.3° (with the
+   arm's foreshortening in front, ``processor.arm_depth``: 10.6 / 8.8 / 7.3° -> 7.3 / 5.5 / 4.9°). No one
    vertical serves every segment, and a frontal picture does not show the pitch anyway. A
    ``camera_pitch_deg`` override therefore pays only for a clearly tilted camera, where 2. finds the tilt
    too (15° up: near arm 5.9 -> 5.1°, trunk 1.9 -> 2.3°; 25° down: 3.4 -> 3.0°, 1.6 -> 1.5°).
