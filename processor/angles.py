@@ -153,6 +153,7 @@ from processor.facing import resolve_mirror_readings
 from processor.hidden_hips import legs_guessed, steady_hidden_hips
 from processor.neck_depth import correct_neck_depth
 from processor.sagittal import arms_in_sagittal_plane, neck_in_sagittal_plane, sagittal_depth, steady_facing
+from processor.trunk_depth import angle_between as _angle
 from processor.trunk_depth import camera_azimuth, correct_trunk_depth, midpoint, neck_line, trunk_line, unit
 from processor.trunk_depth import dot as _dot
 
@@ -171,11 +172,6 @@ LEGS_SEEN_MIN = 0.5  # the visibility every leg landmark needs for a frame to he
 # on the image-anchored skeleton (processor.anchoring).
 # Without this shift an upright worker would sit near the 25° limit of the neck zones.
 MEDIAPIPE_NEUTRAL_OFFSETS_DEG = {"neck_flexion_deg": 13.0, "head_inclination_deg": 14.0}
-
-
-def _angle(a: np.ndarray, b: np.ndarray) -> np.ndarray:
-    """Unsigned angle between vectors, degrees."""
-    return np.degrees(np.arccos(np.clip(_dot(unit(a), unit(b)), -1.0, 1.0)))
 
 
 def _tilt_from_plane(v: np.ndarray, normal: np.ndarray) -> np.ndarray:

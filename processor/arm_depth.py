@@ -9,7 +9,8 @@ shoulder (in camera terms; about 5° of it is the camera's pitch, which a fronta
 
 The rule is the trunk's, with the arm's own reference. The upper arm's picture length over the hip
 width (both in the picture: no scale) is compared with the person's own in the frames where MediaPipe
-has the arm hanging (within ``trunk_depth.REFERENCE_MAX_DEG`` of straight down) beside an upright trunk:
+has the arm hanging (within ``trunk_depth.REFERENCE_MAX_DEG`` of straight down) beside an upright trunk
+(its flexion within the same, as for the trunk's own reference frames):
 such an arm lies as far out of the picture plane as the vertical does (the camera's pitch, from U). The
 ratio gives cos of the arm's angle out of the picture plane, with the noise of those frames' spread
 (at least ``trunk_depth.MIN_RATIO_NOISE``), and is fused with MediaPipe's angle by
@@ -30,7 +31,7 @@ keeps them out.
 Measured (2026-11-30, balanced; upper-arm elevation MAE of the nearer arm and, in brackets, left / right;
 before -> after): bodyA/B/C_front 13.5 / 12.8 / 10.1 -> 10.6 / 8.8 / 7.3° (the hanging arms +10.7 /
 +12.1 / +9.5 -> +7.5 / +6.5 / +5.5°), the front work cycle 14.4 -> 13.6°, the frontal bench 8.0 -> 7.1°,
-bodyA_turning 6.6 -> 6.6°; with the camera 1.8 m in front (bodyA/B_front_near) 8.6 / 9.0 -> 7.5 / 7.3°;
+bodyA_turning 6.6 -> 6.6°; with the camera 1.8 m in front (bodyA/B_front_near) 8.6 / 9.0 -> 7.6 / 7.3°;
 raised arms within 1°; no other clip changes. Tried first (the same day): the reference as the 90th
 percentile (75th-95th) of the arm's picture length in front (no hanging frames needed), with a fixed
 noise of 0.005-0.03: 13.5 / 12.8 / 10.1 / 14.4 -> 10.4-12.3 / 10.0-10.9 / 6.7-8.4 / 12.7-13.4°, depending
@@ -46,17 +47,11 @@ from processor.cleaning import MIN_CONFIDENCE
 from processor.model import LANDMARKS
 from processor.sagittal import ARM_BELOW_ELBOW
 from processor.trunk_depth import (
-    MIN_RATIO_NOISE, REFERENCE_MAX_DEG, REFERENCE_MIN_FRAMES, candidate_angle, dot, fuse_out_of_plane,
-    seen_from_front, trunk_line,
+    REFERENCE_MAX_DEG, REFERENCE_MIN_FRAMES, _flexion, angle_between, candidate_angle, fuse_out_of_plane,
+    picture_proportion, seen_from_front, trunk_line,
 )
 
 L = LANDMARKS
-
-
-def _from_vertical(v: np.ndarray, up: np.ndarray) -> np.ndarray:
-    """(N,) degrees between each v and the upward vertical."""
-    with np.errstate(invalid="ignore", divide="ignore"):
-        return np.degrees(np.arccos(np.clip(dot(v, up) / np.linalg.norm(v, axis=1), -1.0, 1.0)))
 
 
 def arms_from_the_front(
@@ -73,7 +68,7 @@ def arms_from_the_front(
     hips = w[:, L["right_hip"]] - w[:, L["left_hip"]]
     with np.errstate(invalid="ignore"):
         front = seen_from_front(U, forward)
-        upright = _from_vertical(trunk_line(w), U) < REFERENCE_MAX_DEG
+        upright = np.abs(_flexion(trunk_line(w), forward, U)) < REFERENCE_MAX_DEG  # as the trunk's own (3.)
     info: dict = {}
     for side in ("left", "right"):
         sh, el = L[f"{side}_shoulder"], L[f"{side}_elbow"]
@@ -82,14 +77,12 @@ def arms_from_the_front(
         with np.errstate(invalid="ignore", divide="ignore"):
             rho = t / np.hypot(hips[:, 0], hips[:, 1])  # the arm over the hip width, both in the picture
             ok = front & np.isfinite(rho) & np.isfinite(seg[:, 2]) & (np.minimum(vis[:, sh], vis[:, el]) >= MIN_CONFIDENCE)
-            hanging = ok & upright & (_from_vertical(-seg, U) < REFERENCE_MAX_DEG)
+            hanging = ok & upright & (angle_between(seg, -U) < REFERENCE_MAX_DEG)
         info[f"{side}_frames"] = 0
         if hanging.sum() < REFERENCE_MIN_FRAMES:
             continue
         # a hanging arm lies as far out of the picture plane as the vertical does (the camera's pitch)
-        full = float(np.median(rho[hanging])) / np.sqrt(1.0 - float(np.median(U[hanging, 2])) ** 2)
-        spread = 1.4826 * float(np.median(np.abs(rho[hanging] / full - np.median(rho[hanging] / full))))
-        sigma_r = max(spread, MIN_RATIO_NOISE) if np.isfinite(spread) else MIN_RATIO_NOISE
+        full, sigma_r = picture_proportion(rho[hanging] / np.sqrt(1.0 - U[hanging, 2] ** 2))
         idx = np.flatnonzero(ok)
         phi_mp = np.arctan2(seg[idx, 2], t[idx])
         phi, _ = fuse_out_of_plane(phi_mp, rho[idx] / full, sigma_r, candidate_angle(seg[idx], t[idx], -U[idx], forward[idx]))

@@ -49,7 +49,7 @@ import numpy as np
 from processor.model import LANDMARKS
 from processor.trunk_depth import (
     MIN_RATIO_NOISE, REFERENCE_MAX_DEG, REFERENCE_MIN_FRAMES, _flexion, candidate_angle, fuse_out_of_plane,
-    neck_line, seen_from_behind, trunk_line, unit,
+    neck_line, picture_proportion, seen_from_behind, trunk_line, unit,
 )
 
 L = LANDMARKS
@@ -89,12 +89,9 @@ def correct_neck_depth(world: np.ndarray, up: np.ndarray, forward: np.ndarray, r
     if reference.sum() < REFERENCE_MIN_FRAMES:
         info["method"] = "not used (too few frames seen from behind with the trunk upright and the head neutral)"
         return w, info
-    ratios = rho[reference] / np.sqrt(1.0 - d[reference, 2] ** 2)
-    full = float(np.median(ratios))
-    spread = 1.4826 * float(np.median(np.abs(ratios / full - 1.0)))
     # a keypoint's error on the neck: the trunk's noise floor, scaled by how much shorter the neck looks
     floor = MIN_RATIO_NOISE * float(np.median(np.hypot(T[reference, 0], T[reference, 1])) / np.median(npic[reference]))
-    sigma_r = max(spread, floor) if np.isfinite(spread) else floor
+    full, sigma_r = picture_proportion(rho[reference] / np.sqrt(1.0 - d[reference, 2] ** 2), floor)
     idx = np.flatnonzero(behind & seen)
     r = rho[idx] / full
     phi_mp = np.arctan2(z[idx], npic[idx])

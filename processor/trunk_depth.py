@@ -210,6 +210,21 @@ def unit(v: np.ndarray) -> np.ndarray:
         return v / np.linalg.norm(v, axis=-1, keepdims=True)
 
 
+def angle_between(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """(N,) unsigned angle between row vectors, degrees: one home for ``angles`` and ``arm_depth``."""
+    return np.degrees(np.arccos(np.clip(dot(unit(a), unit(b)), -1.0, 1.0)))
+
+
+def picture_proportion(ratios: np.ndarray, floor: float = MIN_RATIO_NOISE) -> tuple[float, float]:
+    """(full, σ_r): a segment's picture length over the hip width when it lies in the picture plane, from
+    its reference frames' ``ratios`` (each already divided by the cos of the angle those frames lie out of
+    the plane), and the ratio's noise: their robust spread relative to it, at least ``floor``. One home for
+    the trunk (3.), the neck (``processor.neck_depth``) and the upper arm (``processor.arm_depth``)."""
+    full = float(np.median(ratios))
+    spread = 1.4826 * float(np.median(np.abs(ratios / full - 1.0)))
+    return full, (max(spread, floor) if np.isfinite(spread) else floor)
+
+
 def _flexion(T: np.ndarray, F: np.ndarray, U: np.ndarray) -> np.ndarray:
     return np.degrees(np.arctan2(np.einsum("ij,ij->i", T, F), np.einsum("ij,ij->i", T, U)))
 
@@ -414,9 +429,7 @@ def _fuse_frames(w: np.ndarray, U: np.ndarray, forward: np.ndarray, T: np.ndarra
         return info
     # the trunk's full length over the hip width: an upright trunk is as far out of the picture plane as
     # the vertical is (the camera's pitch, from U)
-    full = float(np.median(rho[upright])) / np.sqrt(1.0 - float(np.median(U[upright, 2])) ** 2)
-    spread = 1.4826 * float(np.median(np.abs(rho[upright] / full - np.median(rho[upright] / full))))
-    sigma_r = max(spread, MIN_RATIO_NOISE) if np.isfinite(spread) else MIN_RATIO_NOISE
+    full, sigma_r = picture_proportion(rho[upright] / np.sqrt(1.0 - U[upright, 2] ** 2))
     idx = np.flatnonzero(frames)
     r = rho[idx] / full  # cos of the trunk's angle out of the picture plane (above 1: noise, or a keypoint off)
     phi_mp = np.arctan2(z[idx], t[idx])
