@@ -122,9 +122,8 @@ class CleanedAngles:
 
 def blank_unmeasured_views(df: pd.DataFrame) -> pd.DataFrame:
     """A copy with each ``UNMEASURED_VIEWS`` column empty in the frames seen from its views (step 1,
-    "Views"); a table without ``camera_azimuth_deg`` (or a frame whose view is unknown) is left as it is.
-    The cleaning applies it, and so does the re-evaluation of a per-frame CSV (``processor.evaluate_cli``),
-    so a CSV written before the rule reads the same."""
+    "Views"); a table without ``camera_azimuth_deg`` (or a frame whose view is unknown) is left as it is
+    (applied through ``blank_unmeasurable``)."""
     out = df.copy()
     if "camera_azimuth_deg" not in out.columns:
         return out
@@ -151,6 +150,14 @@ def blank_impossible_necks(df: pd.DataFrame) -> tuple[pd.DataFrame, int]:
             y[bad] = np.nan
             out[col] = y
     return out, int(bad.sum())
+
+
+def blank_unmeasurable(df: pd.DataFrame) -> tuple[pd.DataFrame, int]:
+    """(copy, neck frames out of range): the rules of step 1 that need no confidence, the views a column is
+    not measured from and the neck's anatomical range. The cleaning applies them, and so does the
+    re-evaluation of a per-frame CSV (``processor.evaluate_cli``), so a CSV written before a rule reads the
+    same."""
+    return blank_impossible_necks(blank_unmeasured_views(df))
 
 
 def _runs(mask: np.ndarray) -> list[tuple[int, int]]:
@@ -220,8 +227,7 @@ def clean_angles(
             y = out[col].to_numpy(dtype=float).copy()
             y[bad] = np.nan
             out[col] = y
-    out = blank_unmeasured_views(out)
-    out, neck_out_of_range = blank_impossible_necks(out)
+    out, neck_out_of_range = blank_unmeasurable(out)
     trunk_bad = np.isnan(out["trunk_flexion_deg"].to_numpy(dtype=float))
     for col in TRUNK_DEPENDENT:
         y = out[col].to_numpy(dtype=float).copy()

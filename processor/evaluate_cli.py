@@ -17,7 +17,7 @@ import numpy as np
 import pandas as pd
 
 from drive.model import OutputNames  # the names outputs have everywhere (one home)
-from processor.cleaning import blank_impossible_necks, blank_unmeasured_views
+from processor.cleaning import blank_unmeasurable
 from processor.model import ANGLE_COLUMNS, AnalysisOptions
 
 ANGLES_SUFFIX = " - angles"
@@ -43,9 +43,8 @@ def read_angles_csv(path: Path) -> pd.DataFrame:
     t = df["time_s"].to_numpy()
     if len(t) and (np.isnan(t).any() or np.any(np.diff(t) <= 0)):
         raise CsvError(f"{path.name}: time_s must be filled and increasing")
-    # the views a column is not measured from and the neck's anatomical range, as the cleaning leaves them
-    # (a CSV from before those rules)
-    return blank_impossible_necks(blank_unmeasured_views(df.reindex(columns=list(ANGLE_COLUMNS))))[0]
+    # the cleaning's rules that need no confidence, as it leaves them (a CSV from before those rules)
+    return blank_unmeasurable(df.reindex(columns=list(ANGLE_COLUMNS)))[0]
 
 
 def video_stem(csv_path: Path) -> str:
